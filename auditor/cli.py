@@ -1,0 +1,96 @@
+"""The `auditor` command line: parse arguments, call the pipeline, print. Nothing else."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auditor.errors import EXIT_UNUSABLE, AuditorError
+from auditor.normalize.times import DstPolicy
+from auditor.pipeline import run_validate
+from auditor.pipeline_ingest import FileReport, IngestOptions
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line.",
+)
+
+Paths = Annotated[list[str], typer.Argument(help="Export files, folders or globs.")]
+Out = Annotated[Path, typer.Option("--out", help="Folder for the outputs.")]
+Tz = Annotated[
+    str | None,
+    typer.Option(
+        "--tz", help="IANA zone of naive local times in the exports (e.g. America/New_York)."
+    ),
+]
+Dst = Annotated[
+    DstPolicy,
+    typer.Option("--dst", help="Naive times in a DST gap or overlap: reject, earliest or latest."),
+]
+Format = Annotated[
+    str | None, typer.Option("--format", help="Force this format for every input (skip detection).")
+]
+Account = Annotated[
+    str | None,
+    typer.Option("--account", help="Account SID for call logs that carry none (Console CSV)."),
+]
+
+
+@app.callback()
+def _root() -> None:
+    """Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line."""
+
+
+def _print_files(files: list[FileReport]) -> None:
+    width = max((len(f.file) for f in files), default=0)
+    for f in files:
+        typer.echo(
+            f"{f.file:<{width}}  {f.format:<22} read {f.rows_read:>7}  "
+            f"accepted {f.rows_accepted:>7}  rejected {f.rows_rejected:>6}"
+        )
+
+
+@app.command()
+def validate(
+    paths: Paths,
+    out: Out,
+    tz: Tz = None,
+    dst: Dst = DstPolicy.REJECT,
+    format: Format = None,
+    account: Account = None,
+) -> None:
+    """Read and validate exports; write canonical calls/usage Parquet and rejects.csv."""
+    opts = IngestOptions(tz=tz, dst=dst, format=format, account=account)
+    result = run_validate(paths, out, opts)
+    _print_files(result.ingested.files)
+    rejects = result.ingested.rejects
+    if rejects.height:
+        rows = rejects.select("source_file", "source_row").unique().height
+        typer.echo(f"{rows} row(s) rejected: see {out / 'rejects.csv'}")
+    raise typer.Exit(result.exit_code)
+
+
+def main() -> None:
+    """Entry point: every known failure becomes one line on stderr and exit code 2."""
+    try:
+        code = app(standalone_mode=False)  # click returns the code of typer.Exit here
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except AuditorError as exc:
+        typer.echo(f"auditor: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (typer.BadParameter, typer.Abort) as exc:
+        typer.echo(f"auditor: error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    except Exception as exc:  # pragma: no cover - last resort: one line, never a traceback
+        if os.environ.get("AUDITOR_DEBUG"):
+            raise
+        name = type(exc).__name__
+        typer.echo(f"auditor: internal error: {name}: {exc} (AUDITOR_DEBUG=1 shows more)", err=True)
+        sys.exit(EXIT_UNUSABLE)

@@ -1,0 +1,1 @@
+"""Export readers: one module per format behind the `Reader` interface in `base.py`."""

@@ -1,0 +1,98 @@
+"""The one small interface every export reader implements.
+
+A reader recognises its format from content (`sniff`) and returns a *raw* LazyFrame: string columns
+named by canonical field (Twilio API names for calls and usage), plus `source_file` (str) and
+`source_row` (Int64, 1-based physical line for CSV / JSON lines, record index for JSON documents).
+A record the reader could not even split into fields is still a row: it carries the reason in
+`_error` (and the column in `_error_column`), so that every row read ends in the audit or in
+rejects. Readers know nothing of validation or reconciliation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Protocol
+
+import polars as pl
+
+from auditor.ingest.files import InputFile
+
+Kind = Literal["calls", "usage", "cdr"]
+
+ERROR = "_error"
+ERROR_COLUMN = "_error_column"
+SOURCE_FILE = "source_file"
+SOURCE_ROW = "source_row"
+
+CALL_FIELDS: tuple[str, ...] = (
+    "sid",
+    "account_sid",
+    "parent_call_sid",
+    "direction",
+    "from",
+    "to",
+    "status",
+    "start_time",
+    "end_time",
+    "duration",
+    "price",
+    "price_unit",
+    "answered_by",
+    "trunk_sid",
+)
+USAGE_FIELDS: tuple[str, ...] = (
+    "account_sid",
+    "category",
+    "description",
+    "count",
+    "count_unit",
+    "usage",
+    "usage_unit",
+    "price",
+    "price_unit",
+    "start_date",
+    "end_date",
+    "as_of",
+)
+FIELDS: dict[str, tuple[str, ...]] = {"calls": CALL_FIELDS, "usage": USAGE_FIELDS}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options a reader may need; most use none of them."""
+
+    cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Reader(Protocol):
+    """One export format. `name` is what `--format NAME` takes and what the per-file line prints."""
+
+    name: ClassVar[str]
+    kind: ClassVar[Kind]
+
+    def sniff(self, file: InputFile, head: str) -> bool:
+        """True when `head` (the first decoded bytes of the file) is this format."""
+        ...
+
+    def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
+        """The raw frame (see module docstring). Raise InputError only when nothing can be read."""
+        ...
+
+
+def conform(frame: pl.DataFrame | pl.LazyFrame, kind: Kind, file: InputFile) -> pl.LazyFrame:
+    """Give a raw frame exactly the canonical string columns of `kind`, in order, plus provenance.
+
+    Missing fields become null; extra columns are dropped; `_error` columns are added if absent.
+    Expects `source_row` already present.
+    """
+    lf = frame.lazy()
+    names = lf.collect_schema().names()
+    cols = [pl.lit(file.name).alias(SOURCE_FILE), pl.col(SOURCE_ROW).cast(pl.Int64)]
+    for name in FIELDS[kind]:
+        cols.append(
+            pl.col(name).cast(pl.String) if name in names else pl.lit(None, pl.String).alias(name)
+        )
+    for name in (ERROR, ERROR_COLUMN):
+        cols.append(pl.col(name) if name in names else pl.lit(None, pl.String).alias(name))
+    return lf.select(cols)

@@ -1,0 +1,113 @@
+"""Read a delimited text file into string columns with the physical line of each record.
+
+polars does the parsing. Its record index maps to the physical line (header = line 1) except where
+a quoted field spans lines; those newlines are counted and added back, so `source_row` is always the
+line an auditor's editor shows. A file polars cannot parse (ragged or broken quoting) is read again
+with Python's csv module, which keeps every record and marks a record of the wrong width with
+`_error` instead of failing the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+from auditor.errors import InputError
+from auditor.ingest.base import ERROR, SOURCE_ROW
+from auditor.ingest.files import InputFile, decode_utf8
+
+
+def read_delimited(
+    file: InputFile,
+    *,
+    has_header: bool = True,
+    separator: str = ",",
+    skip_lines: int = 0,
+    names: list[str] | None = None,
+) -> pl.DataFrame:
+    """All-string frame of the file's records plus `source_row`; blank lines are not records.
+
+    `skip_lines` drops that many lines after the header (CUCM's types line). With
+    `has_header=False` the columns are named `names`, or `column_1..n`.
+    """
+    data = file.read_bytes()
+    text = decode_utf8(data, file.name)
+    if not text.strip():
+        raise InputError(file.name, "file is empty")
+    first_line = (1 if has_header else 0) + skip_lines + 1
+    try:
+        df = pl.read_csv(
+            io.BytesIO(data),
+            has_header=has_header,
+            separator=separator,
+            infer_schema=False,
+            skip_rows_after_header=skip_lines if has_header else 0,
+            skip_lines=0 if has_header else skip_lines,
+            new_columns=names,
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
+        return _read_with_python(text, file, has_header, separator, skip_lines, names, first_line)
+    return _with_lines(df, first_line)
+
+
+def _with_lines(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
+    """Add `source_row`, counting newlines inside quoted fields; drop blank-line records."""
+    cols = df.columns
+    extra = pl.sum_horizontal([pl.col(c).str.count_matches("\n").fill_null(0) for c in cols]).cast(
+        pl.Int64
+    )
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in cols])
+    return (
+        df.with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int64) + first_line + extra.cum_sum() - extra).alias(
+                SOURCE_ROW
+            )
+        )
+        .filter(~blank)
+        .with_columns(pl.lit(None, pl.String).alias(ERROR))
+    )
+
+
+def _read_with_python(
+    text: str,
+    file: InputFile,
+    has_header: bool,
+    separator: str,
+    skip_lines: int,
+    names: list[str] | None,
+    first_line: int,
+) -> pl.DataFrame:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    header: list[str] | None = next(reader) if has_header else None
+    for _ in range(skip_lines):
+        next(reader, None)
+    rows: list[list[str | None]] = []
+    lines: list[int] = []
+    errors: list[str | None] = []
+    width = len(names or header or [])
+    start = first_line
+    try:
+        for record in reader:
+            line, start = start, reader.line_num + 1
+            if not record or record == [""]:
+                continue
+            if not width:
+                width = len(record)
+            lines.append(line)
+            if len(record) != width:
+                rows.append([None] * width)
+                errors.append(f"record has {len(record)} fields, expected {width}")
+            else:
+                rows.append([v if v != "" else None for v in record])
+                errors.append(None)
+    except csv.Error as exc:
+        raise InputError(file.name, f"unreadable CSV ({exc})", row=reader.line_num) from None
+    columns = names or header or [f"column_{i + 1}" for i in range(width)]
+    df = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+    return df.with_columns(
+        pl.Series(SOURCE_ROW, lines, dtype=pl.Int64), pl.Series(ERROR, errors, dtype=pl.String)
+    )

@@ -1,0 +1,27 @@
+"""Decide each file's format from its content, never its name (or take `--format NAME`)."""
+
+from __future__ import annotations
+
+from auditor.errors import InputError, UsageError
+from auditor.ingest import registry
+from auditor.ingest.base import Reader
+from auditor.ingest.files import InputFile
+
+
+def detect(file: InputFile, forced: str | None = None) -> Reader:
+    """The reader for `file`; InputError (exit 2) when no known format matches."""
+    if forced is not None:
+        reader = registry.by_name(forced)
+        if reader is None:
+            known = ", ".join(registry.reader_names())
+            raise UsageError(f"--format {forced!r} is not a known format (known: {known})")
+        return reader
+    head = "" if file.is_parquet else file.head_text()
+    if not file.is_parquet and not head.strip():
+        raise InputError(file.name, "file is empty")
+    for reader in registry.READERS:
+        if reader.sniff(file, head):
+            return reader
+    raise InputError(
+        file.name, "unsupported format: not a Twilio call-log / usage export or a known PBX CDR"
+    )

@@ -1,0 +1,108 @@
+"""JSON documents and JSON lines -> string frames with provenance.
+
+Values are kept as text (`60` and `"60"` both become "60"), because exports disagree on whether
+durations and prices are strings or numbers; the normaliser parses them once, with one set of rules.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import polars as pl
+
+from auditor.errors import InputError
+from auditor.ingest.base import ERROR, SOURCE_ROW
+from auditor.ingest.files import InputFile, decode_utf8
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def records_frame(records: list[Any], fields: tuple[str, ...], first_row: int) -> pl.DataFrame:
+    """One row per record (`source_row` = first_row + index); a non-object record is an error row."""
+    rows = []
+    for rec in records:
+        if isinstance(rec, dict):
+            rows.append({**{f: _text(rec.get(f)) for f in fields}, ERROR: None})
+        else:
+            rows.append({**dict.fromkeys(fields), ERROR: "record is not a JSON object"})
+    schema = dict.fromkeys((*fields, ERROR), pl.String)
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    return df.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(first_row).alias(SOURCE_ROW))
+
+
+def load_document(file: InputFile) -> Any:
+    text = file.read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(file.name, f"not valid JSON ({exc.msg})", row=exc.lineno) from None
+
+
+def document_records(file: InputFile, key: str, fields: tuple[str, ...]) -> pl.DataFrame:
+    """Records of a REST API page (`{key: [...], "next_page_uri": ...}`) or of a bare JSON array."""
+    doc = load_document(file)
+    records = doc.get(key) if isinstance(doc, dict) else doc
+    if not isinstance(records, list):
+        raise InputError(file.name, f"expected a JSON page with a '{key}' array")
+    return records_frame(records, fields, first_row=1)
+
+
+def json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.DataFrame:
+    """One record per physical line; a line that is not a JSON object is an error row."""
+    data = file.read_bytes()
+    decode_utf8(data, file.name)
+    if b"\n\n" not in data.replace(b"\r\n", b"\n").rstrip(b"\n"):
+        try:
+            df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
+            pass
+        else:
+            present = [f for f in fields if f in df.columns]
+            out = df.select(
+                *(_as_text(df, f) for f in present),
+                *(pl.lit(None, pl.String).alias(f) for f in fields if f not in df.columns),
+                pl.lit(None, pl.String).alias(ERROR),
+            )
+            return out.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(1).alias(SOURCE_ROW))
+    return _json_lines_python(data.decode("utf-8-sig"), fields)
+
+
+def _as_text(df: pl.DataFrame, name: str) -> pl.Expr:
+    dtype = df.schema[name]
+    if dtype.is_nested():
+        return pl.col(name).map_batches(
+            lambda s: pl.Series([_text(v) for v in s.to_list()], dtype=pl.String),
+            return_dtype=pl.String,
+        )
+    return pl.col(name).cast(pl.String)
+
+
+def _json_lines_python(text: str, fields: tuple[str, ...]) -> pl.DataFrame:
+    records: list[Any] = []
+    lines: list[int] = []
+    errors: list[str | None] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        lines.append(number)
+        try:
+            records.append(json.loads(line))
+            errors.append(None)
+        except json.JSONDecodeError as exc:
+            records.append({})
+            errors.append(f"not valid JSON ({exc.msg})")
+    df = records_frame(records, fields, first_row=1)
+    return df.with_columns(
+        pl.Series(SOURCE_ROW, lines, dtype=pl.Int64),
+        pl.coalesce(pl.Series(ERROR, errors, dtype=pl.String), pl.col(ERROR)).alias(ERROR),
+    )

@@ -1,0 +1,38 @@
+"""Twilio Bulk Export Calls day files: JSON lines (usually gzipped), one call per line, ISO 8601
+UTC times, v2010 field names; `source_row` is the physical line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+import polars as pl
+
+from auditor.ingest.base import CALL_FIELDS, Kind, ReadOptions, conform
+from auditor.ingest.files import InputFile
+from auditor.ingest.json_source import json_lines
+
+
+def first_json_line(head: str) -> dict | None:
+    """The first non-blank line of `head` as a JSON object, or None."""
+    for line in head.splitlines():
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+class TwilioBulkExport:
+    name: ClassVar[str] = "twilio-bulk-export"
+    kind: ClassVar[Kind] = "calls"
+
+    def sniff(self, file: InputFile, head: str) -> bool:
+        rec = first_json_line(head)
+        return rec is not None and "sid" in rec and "status" in rec and "calls" not in rec
+
+    def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
+        return conform(json_lines(file, CALL_FIELDS), self.kind, file)

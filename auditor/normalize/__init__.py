@@ -1,0 +1,1 @@
+"""Raw string frames from the readers -> typed canonical frames plus parse rejects."""

@@ -1,0 +1,121 @@
+"""Raw call-log rows -> the canonical call frame, plus rejects for what cannot be parsed.
+
+Times become UTC instants (the export's own wall time is kept, for the `timezone` rule and the
+bridge), durations whole seconds, prices Decimals. What is parseable but wrong (a negative duration,
+a bad SID) is left for the pandera schema to judge.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.errors import InputError
+from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.rejects import Problem, find_problems, reader_errors
+from auditor.normalize.times import DstPolicy, parse_time
+from auditor.normalize.values import blank_to_null, money, present, whole_number
+
+TIME_COLUMNS = ("start_time", "end_time")
+
+
+def require_zone_for_naive(raw: pl.LazyFrame, tz: str | None) -> None:
+    """Naive wall times cannot be placed in UTC without `--tz`: stop with the first such cell."""
+    if tz is not None:
+        return
+    checks = [
+        raw.with_columns(parse_time(c, None, DstPolicy.REJECT))
+        .filter(pl.col(f"{c}__naive"))
+        .select(SOURCE_FILE, SOURCE_ROW, pl.lit(c).alias("column"), pl.col(c).alias("value"))
+        .head(1)
+        for c in TIME_COLUMNS
+    ]
+    first = pl.concat(checks).sort(SOURCE_FILE, SOURCE_ROW).head(1).collect()
+    if first.height:
+        row = first.row(0, named=True)
+        raise InputError(
+            row[SOURCE_FILE],
+            f"naive local time {row['value']!r} needs --tz ZONE (an IANA name)",
+            row=row[SOURCE_ROW],
+            column=row["column"],
+        )
+
+
+def _time_problems(col: str, tz: str | None, dst: DstPolicy) -> list[Problem]:
+    raw = pl.col(col)
+    problems = [
+        Problem(
+            col,
+            present(col) & pl.col(f"{col}__utc").is_null() & pl.col(f"{col}__dst").is_null(),
+            raw,
+            "unparseable time (expected RFC 2822, ISO 8601 or a local date-time)",
+        )
+    ]
+    if dst is DstPolicy.REJECT and tz is not None:
+        problems.append(
+            Problem(
+                col,
+                pl.col(f"{col}__dst").is_not_null(),
+                raw,
+                pl.format(
+                    "local time falls in a DST {} in {} (--dst reject)", pl.col(f"{col}__dst"), tz
+                ),
+            )
+        )
+    return problems
+
+
+def normalize_calls(
+    raw: pl.LazyFrame, tz: str | None, dst: DstPolicy
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(canonical calls, parse rejects). Rows with a parse problem are in both, for the caller to
+    drop once all rejects are known."""
+    parsed = raw.with_columns(
+        *parse_time("start_time", tz, dst),
+        *parse_time("end_time", tz, dst),
+        whole_number("duration").alias("__duration"),
+        money("price").alias("__price"),
+    )
+    problems = [
+        reader_errors(parsed),
+        *_time_problems("start_time", tz, dst),
+        *_time_problems("end_time", tz, dst),
+        Problem(
+            "duration",
+            present("duration") & pl.col("__duration").is_null(),
+            pl.col("duration"),
+            "not a whole number of seconds",
+        ),
+        Problem(
+            "price",
+            present("price") & pl.col("__price").is_null(),
+            pl.col("price"),
+            "not a decimal amount",
+        ),
+    ]
+    rejects = find_problems(parsed, problems)
+    dst_note = pl.coalesce(pl.col("start_time__dst"), pl.col("end_time__dst"))
+    canonical = parsed.select(
+        SOURCE_FILE,
+        SOURCE_ROW,
+        blank_to_null("account_sid").alias("account_sid"),
+        blank_to_null("sid").alias("call_sid"),
+        blank_to_null("parent_call_sid").alias("parent_call_sid"),
+        blank_to_null("direction").str.to_lowercase().alias("direction"),
+        blank_to_null("from").alias("from"),
+        blank_to_null("to").alias("to"),
+        blank_to_null("status").str.to_lowercase().alias("status"),
+        pl.col("start_time__utc").alias("start_time_utc"),
+        pl.col("end_time__utc").alias("end_time_utc"),
+        pl.col("start_time__wall").alias("start_time_local"),
+        (pl.col("start_time__naive") | pl.col("end_time__naive")).alias("time_naive"),
+        pl.when(dst_note.is_not_null())
+        .then(pl.format("dst-{}", dst_note))
+        .otherwise(None)
+        .alias("dst"),
+        pl.col("__duration").alias("duration_s"),
+        pl.col("__price").alias("price"),
+        blank_to_null("price_unit").str.to_uppercase().alias("price_unit"),
+        blank_to_null("answered_by").alias("answered_by"),
+        blank_to_null("trunk_sid").alias("trunk_sid"),
+    )
+    return canonical, rejects

@@ -1,0 +1,67 @@
+"""The rejects frame: one row per (bad row, bad column), the contract of `rejects.csv`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_FILE, SOURCE_ROW
+
+REJECT_SCHEMA = {
+    SOURCE_FILE: pl.String,
+    SOURCE_ROW: pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "reason": pl.String,
+}
+KEY = [SOURCE_FILE, SOURCE_ROW]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A row-level test: rows where `bad` holds are rejected, naming `column` and `value`."""
+
+    column: str
+    bad: pl.Expr
+    value: pl.Expr
+    reason: pl.Expr | str
+
+
+def empty_rejects() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=REJECT_SCHEMA)
+
+
+def find_problems(lf: pl.LazyFrame, problems: list[Problem]) -> pl.LazyFrame:
+    """Every (row, problem) where the problem holds, as reject rows."""
+    frames = [
+        lf.filter(p.bad).select(
+            pl.col(SOURCE_FILE),
+            pl.col(SOURCE_ROW),
+            pl.lit(p.column).alias("column"),
+            p.value.cast(pl.String).alias("value"),
+            (pl.lit(p.reason) if isinstance(p.reason, str) else p.reason)
+            .cast(pl.String)
+            .alias("reason"),
+        )
+        for p in problems
+    ]
+    return pl.concat(frames, how="vertical") if frames else empty_rejects()
+
+
+def reader_errors(lf: pl.LazyFrame) -> Problem:
+    """Records the reader could not split into fields."""
+    return Problem(
+        column="(record)",
+        bad=pl.col(ERROR).is_not_null(),
+        value=pl.coalesce(pl.col(ERROR_COLUMN), pl.lit("")),
+        reason=pl.col(ERROR),
+    )
+
+
+def drop_rejected(lf: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.LazyFrame:
+    return lf.join(rejects.select(KEY).unique(), on=KEY, how="anti", maintain_order="left")
+
+
+def sort_rejects(rejects: pl.LazyFrame) -> pl.LazyFrame:
+    return rejects.unique().sort([SOURCE_FILE, SOURCE_ROW, "column", "reason"])

@@ -1,0 +1,133 @@
+"""Time strings as exports write them -> UTC instants, with the export's own wall time kept.
+
+Accepted shapes: RFC 2822 (`Tue, 31 Aug 2010 20:36:28 +0000`, the REST API), ISO 8601 with an offset
+or `Z` (Bulk Export), and naive wall times (Console CSV, PBX CDRs) which need an IANA zone.
+
+A naive time that falls in a DST gap (does not exist) or overlap (exists twice) is never shifted
+silently. Policy `reject` sets it aside; `earliest` / `latest` take the earlier / later of the two
+UTC instants it could mean (for a gap: the wall time read with the offset after / before the jump)
+and the row carries a note saying so.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from auditor.errors import UsageError
+
+UTC = "UTC"
+DT_UTC = pl.Datetime("us", UTC)
+DT_NAIVE = pl.Datetime("us")
+
+RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
+RFC2822_WALL = "%a, %d %b %Y %H:%M:%S"
+NAIVE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y/%m/%d %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%Y-%m-%d %H:%M",
+)
+# Far enough from a wall time to be clear of any DST jump it sits in.
+_PROBE = pl.duration(hours=6)
+
+
+class DstPolicy(StrEnum):
+    REJECT = "reject"
+    EARLIEST = "earliest"
+    LATEST = "latest"
+
+
+def check_zone(tz: str | None) -> str | None:
+    """Validate an IANA zone name early, so a typo is one clear line, not a polars error later."""
+    if tz is None:
+        return None
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--tz {tz!r} is not an IANA time zone name (e.g. America/New_York)")
+    return tz
+
+
+def _aware(s: pl.Expr) -> pl.Expr:
+    """Strings that carry their own offset -> UTC instant (null when not such a string)."""
+    return pl.coalesce(
+        s.str.to_datetime(RFC2822, strict=False, time_unit="us", time_zone=UTC),
+        s.str.to_datetime("%+", strict=False, time_unit="us", time_zone=UTC),
+    )
+
+
+def _aware_wall(s: pl.Expr) -> pl.Expr:
+    """The wall-clock part of an offset-carrying string, as written (naive)."""
+    return pl.coalesce(
+        s.str.replace(r"\s*([+-]\d{4}|GMT|UTC|Z)$", "").str.strptime(
+            DT_NAIVE, RFC2822_WALL, strict=False
+        ),
+        s.str.slice(0, 19)
+        .str.replace("T", " ")
+        .str.strptime(DT_NAIVE, "%Y-%m-%d %H:%M:%S", strict=False),
+    )
+
+
+def _naive(s: pl.Expr) -> pl.Expr:
+    return pl.coalesce(*(s.str.strptime(DT_NAIVE, f, strict=False) for f in NAIVE_FORMATS))
+
+
+def _localize(wall: pl.Expr, tz: str, ambiguous: str) -> pl.Expr:
+    return wall.dt.replace_time_zone(
+        tz, ambiguous=ambiguous, non_existent="null"
+    ).dt.convert_time_zone(UTC)
+
+
+def _offset(wall: pl.Expr, tz: str) -> pl.Expr:
+    """UTC offset (as a duration) in force at a wall time known to be unambiguous."""
+    return wall - _localize(wall, tz, "earliest").dt.replace_time_zone(None)
+
+
+def parse_time(col: str, tz: str | None, dst: DstPolicy) -> list[pl.Expr]:
+    """Expressions adding, for string column `col`:
+
+    `{col}__utc` (UTC instant or null), `{col}__wall` (the time as the export wrote it, naive),
+    `{col}__naive` (bool: written without an offset), `{col}__dst` ('gap' | 'overlap' | null).
+    A row whose `__dst` is set and whose policy is `reject` has a null `__utc`.
+    """
+    s = pl.col(col).str.strip_chars()
+    s = pl.when(s == "").then(None).otherwise(s)
+    aware = _aware(s)
+    naive = pl.when(aware.is_null()).then(_naive(s))
+    is_naive = aware.is_null() & naive.is_not_null()
+    wall = pl.coalesce(_aware_wall(s), naive)
+    out = [
+        is_naive.alias(f"{col}__naive"),
+        wall.alias(f"{col}__wall"),
+    ]
+    if tz is None:
+        out += [aware.alias(f"{col}__utc"), pl.lit(None, pl.String).alias(f"{col}__dst")]
+        return out
+    early = _localize(naive, tz, "earliest")
+    late = _localize(naive, tz, "latest")
+    gap = is_naive & early.is_null()
+    overlap = is_naive & early.is_not_null() & (early != late)
+    # In a gap the wall time could be read with the offset before or after the jump.
+    gap_a = (naive - _offset(naive - _PROBE, tz)).dt.replace_time_zone(UTC)
+    gap_b = (naive - _offset(naive + _PROBE, tz)).dt.replace_time_zone(UTC)
+    if dst is DstPolicy.REJECT:
+        local_utc = pl.when(gap | overlap).then(None).otherwise(early)
+    elif dst is DstPolicy.EARLIEST:
+        local_utc = pl.when(gap).then(pl.min_horizontal(gap_a, gap_b)).otherwise(early)
+    else:
+        local_utc = pl.when(gap).then(pl.max_horizontal(gap_a, gap_b)).otherwise(late)
+    out += [
+        pl.coalesce(aware, local_utc).alias(f"{col}__utc"),
+        pl.when(gap)
+        .then(pl.lit("gap"))
+        .when(overlap)
+        .then(pl.lit("overlap"))
+        .otherwise(None)
+        .alias(f"{col}__dst"),
+    ]
+    return out

@@ -1,0 +1,37 @@
+"""Parsers for the scalar fields exports carry as text: counts, seconds, money, dates."""
+
+from __future__ import annotations
+
+import polars as pl
+
+MONEY = pl.Decimal(38, 10)  # Money is a Decimal, never a float: prices carry up to 5+ decimals.
+
+
+def blank_to_null(col: str) -> pl.Expr:
+    s = pl.col(col).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def present(col: str) -> pl.Expr:
+    return blank_to_null(col).is_not_null()
+
+
+def whole_number(col: str) -> pl.Expr:
+    """'61' -> 61, '-3' -> -3 (a validation matter), '61.0' -> 61; anything else -> null."""
+    s = blank_to_null(col)
+    as_float = s.cast(pl.Float64, strict=False)
+    return pl.coalesce(
+        s.cast(pl.Int64, strict=False),
+        pl.when(as_float == as_float.round(0)).then(as_float.cast(pl.Int64, strict=False)),
+    )
+
+
+def money(col: str) -> pl.Expr:
+    """Decimal text (any number of decimals, optional sign) -> Decimal; anything else -> null."""
+    s = blank_to_null(col)
+    ok = s.str.contains(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+    return pl.when(ok).then(s.cast(MONEY, strict=False))
+
+
+def iso_date(col: str) -> pl.Expr:
+    return blank_to_null(col).str.strptime(pl.Date, "%Y-%m-%d", strict=False)

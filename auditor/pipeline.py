@@ -1,0 +1,26 @@
+"""One function per command: it calls the core and writes the outputs; it prints nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.errors import EXIT_FINDINGS, EXIT_OK
+from auditor.pipeline_ingest import Ingested, IngestOptions, ingest
+from auditor.report.tables import write_csv
+
+
+@dataclass
+class ValidateResult:
+    ingested: Ingested
+    exit_code: int
+
+
+def run_validate(paths: list[str], out: Path, opts: IngestOptions) -> ValidateResult:
+    """`auditor validate`: canonical calls/usage Parquet and rejects.csv in `out`."""
+    ing = ingest(paths, opts)
+    out.mkdir(parents=True, exist_ok=True)
+    ing.calls.write_parquet(out / "calls.parquet", statistics=False)
+    ing.usage.write_parquet(out / "usage.parquet", statistics=False)
+    write_csv(ing.rejects, out / "rejects.csv")
+    return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK)

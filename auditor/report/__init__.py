@@ -1,0 +1,1 @@
+"""Writers: they lay out figures computed elsewhere; they never compute figures themselves."""

@@ -1,0 +1,37 @@
+"""Parquet and CSV writers with one deterministic text form for every type.
+
+CSV: UTC instants as `YYYY-MM-DDTHH:MM:SSZ`, dates as `YYYY-MM-DD`, Decimals as plain text, lists
+joined with `;`. The same inputs give byte-identical files (no wall-clock time inside any file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+
+def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    cols = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%.fZ" if dtype.time_zone else "%Y-%m-%d %H:%M:%S%.f"
+            col = col.dt.strftime(fmt).str.replace(r"\.0*Z$", "Z").str.replace(r"\.0*$", "")
+        elif isinstance(dtype, pl.List):
+            col = col.cast(pl.List(pl.String)).list.join(";")
+        cols.append(col.alias(name))
+    return frame.select(cols)
+
+
+def write_table(frame: pl.DataFrame, out_dir: Path, stem: str, parquet: bool = True) -> None:
+    """`stem.parquet` (typed) and `stem.csv` (text) in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if parquet:
+        frame.write_parquet(out_dir / f"{stem}.parquet", statistics=False)
+    write_csv(frame, out_dir / f"{stem}.csv")
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    csv_ready(frame).write_csv(path)

@@ -1,0 +1,1 @@
+"""Run a pandera schema over a canonical frame and turn every failure into reject rows."""

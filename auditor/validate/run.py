@@ -1,0 +1,71 @@
+"""pandera over a canonical frame, lazily (every failure collected), failures -> rejects.
+
+pandera reports a failure by row position (`index`); positions are mapped back to `source_file` and
+`source_row`, so each reject names the file, line and column an auditor can open.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaError, SchemaErrors
+
+from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, empty_rejects
+
+
+def validate(
+    frame: pl.DataFrame, schema: pa.DataFrameSchema, source_names: dict[str, str]
+) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """(rows that pass every check, reject rows for the others)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        failures = exc.failure_cases
+    except SchemaError as exc:  # a schema-level fault is ours, not the user's data
+        raise RuntimeError(f"canonical frame does not fit {schema.name}: {exc}") from exc
+    else:
+        return frame, empty_rejects()
+    located = failures.filter(pl.col("index").is_not_null())
+    if located.height < failures.height:
+        unlocated = failures.filter(pl.col("index").is_null()).to_dicts()
+        raise RuntimeError(f"schema {schema.name} failed without row positions: {unlocated}")
+    positions = frame.select(KEY).with_row_index("index")
+    rejects = (
+        located.lazy()
+        .with_columns(pl.col("index").cast(pl.UInt32))
+        .join(positions.lazy(), on="index", how="left")
+        .select(
+            pl.col(SOURCE_FILE),
+            pl.col(SOURCE_ROW),
+            pl.col("column").replace(source_names).alias("column"),
+            pl.col("failure_case").alias("value"),
+            pl.col("check").alias("reason"),
+        )
+        .cast(REJECT_SCHEMA)
+    )
+    accepted = drop_rejected(frame.lazy(), rejects).collect()
+    return accepted, rejects
+
+
+def drop_duplicates(
+    frame: pl.DataFrame, key: list[str], column: str
+) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """Keep the first row (input order) of each `key`; the others are rejects `duplicate of F:R`."""
+    lf = frame.lazy().with_row_index("__pos")
+    first = lf.group_by(key).agg(
+        pl.col("__pos").min().alias("__first"),
+        pl.col(SOURCE_FILE).sort_by("__pos").first().alias("__file"),
+        pl.col(SOURCE_ROW).sort_by("__pos").first().alias("__row"),
+    )
+    marked = lf.join(first, on=key, how="left", nulls_equal=False)
+    dup = pl.col("__first").is_not_null() & (pl.col("__pos") != pl.col("__first"))
+    rejects = marked.filter(dup).select(
+        pl.col(SOURCE_FILE),
+        pl.col(SOURCE_ROW),
+        pl.lit(column).alias("column"),
+        pl.col(key[0]).cast(pl.String).alias("value"),
+        pl.format("duplicate of {}:{}", pl.col("__file"), pl.col("__row")).alias("reason"),
+    )
+    accepted = marked.filter(~dup).sort("__pos").drop("__pos", "__first", "__file", "__row")
+    return accepted.collect(), rejects
