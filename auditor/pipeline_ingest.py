@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from auditor.errors import UsageError
-from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW, Kind, ReadOptions
+from auditor.ingest.base import SOURCE_FILE, Kind, ReadOptions
 from auditor.ingest.detect import detect
-from auditor.ingest.files import InputFile, expand_paths
+from auditor.ingest.files import expand_paths
 from auditor.normalize.calls import normalize_calls, require_zone_for_naive
-from auditor.normalize.rejects import REJECT_SCHEMA, KEY, drop_rejected, sort_rejects
+from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import DstPolicy, check_zone
 from auditor.normalize.usage import normalize_usage
 from auditor.schemas import calls as call_schema
@@ -29,6 +29,8 @@ class IngestOptions:
     dst: DstPolicy = DstPolicy.REJECT
     format: str | None = None
     account: str | None = None
+    pbx_tz: str | None = None  # zone of naive PBX CDR times (Asterisk, FreeSWITCH write local time)
+    region: str = "US"  # phonenumbers region for national numbers in PBX CDRs
     read: ReadOptions = field(default_factory=ReadOptions)
 
 

@@ -28,7 +28,7 @@ def _text(value: Any) -> str | None:
 
 
 def records_frame(records: list[Any], fields: tuple[str, ...], first_row: int) -> pl.DataFrame:
-    """One row per record (`source_row` = first_row + index); a non-object record is an error row."""
+    """One row per record (`source_row` = first_row + index); a non-object is an error row."""
     rows = []
     for rec in records:
         if isinstance(rec, dict):

@@ -49,7 +49,9 @@ def check_zone(tz: str | None) -> str | None:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--tz {tz!r} is not an IANA time zone name (e.g. America/New_York)")
+        raise UsageError(
+            f"--tz {tz!r} is not an IANA time zone name (e.g. America/New_York)"
+        ) from None
     return tz
 
 
