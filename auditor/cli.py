@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from auditor.errors import EXIT_UNUSABLE, AuditorError
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline import run_validate
+from auditor.pipeline_audit import run_audit
 from auditor.pipeline_ingest import FileReport, IngestOptions
+from auditor.reconcile.periods import Period
+from auditor.report.terminal import print_audit
 
 app = typer.Typer(
     add_completion=False,
@@ -72,6 +76,30 @@ def validate(
     if rejects.height:
         rows = rejects.select("source_file", "source_row").unique().height
         typer.echo(f"{rows} row(s) rejected: see {out / 'rejects.csv'}")
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def audit(
+    paths: Paths,
+    out: Out,
+    period: Annotated[
+        Period, typer.Option("--period", help="Reconcile per UTC month or per UTC day.")
+    ] = Period.MONTH,
+    tz: Tz = None,
+    dst: Dst = DstPolicy.REJECT,
+    pricing: Annotated[
+        Path | None,
+        typer.Option("--pricing", help="TOML overriding any part of the shipped rules."),
+    ] = None,
+    format: Format = None,
+    account: Account = None,
+) -> None:
+    """Reconcile call logs with usage records; every difference explained or flagged."""
+    opts = IngestOptions(tz=tz, dst=dst, format=format, account=account)
+    result = run_audit(paths, out, opts, period=period, pricing=pricing)
+    _print_files(result.ingested.files)
+    print_audit(result.recon, result.summary, str(out), Console(highlight=False, width=120))
     raise typer.Exit(result.exit_code)
 
 

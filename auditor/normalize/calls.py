@@ -57,7 +57,9 @@ def _time_problems(col: str, tz: str | None, dst: DstPolicy) -> list[Problem]:
                 pl.col(f"{col}__dst").is_not_null(),
                 raw,
                 pl.format(
-                    "local time falls in a DST {} in {} (--dst reject)", pl.col(f"{col}__dst"), tz
+                    "local time falls in a DST {} in {} (--dst reject)",
+                    pl.col(f"{col}__dst"),
+                    pl.lit(tz),
                 ),
             )
         )

@@ -1,0 +1,174 @@
+"""The bridge: from what a user naively compares to the expected figures, one rule at a time.
+
+Start: every logged leg of the account whose start falls in the period by the export's own dates,
+with an inclusive end date read as midnight, all statuses and categories together, raw seconds / 60.
+Then, in this fixed order, each step's count and minutes delta:
+
+1. period-end-exclusive  add legs starting on the period's last day after 00:00 (month periods)
+2. timezone              re-date legs from the export's local dates to UTC (DST rows move here)
+3. unsettled             drop queued / ringing / in-progress legs
+4. unbilled-status       drop failed / busy / no-answer / canceled legs
+5. client-category       drop `client:` legs, unless the category holds them
+6. sip-category          drop `sip:` legs, likewise
+7. trunking-category     drop trunking legs, likewise
+8. category-split        drop the remaining legs of other categories
+9. rounding              raw seconds -> billed seconds under each leg's pricing model
+= expected; then `unexplained` = usage - expected, and `usage`.
+
+`start-date-attribution` moves nothing here: both ends of the bridge date a leg by its start.
+Seconds are exact integers; minutes are cumulative seconds / 60 to 6 places and each delta is the
+difference of consecutive cumulative values, so the steps add up exactly.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.reconcile.classify import MINUTES
+from auditor.reconcile.usage import KEY, ancestor_map
+from auditor.rules.model import Rules
+
+STEPS = (
+    "period-end-exclusive",
+    "timezone",
+    "unsettled",
+    "unbilled-status",
+    "client-category",
+    "sip-category",
+    "trunking-category",
+    "category-split",
+    "rounding",
+)
+BRIDGE_COLUMNS = (
+    "account_sid",
+    "period",
+    "category",
+    "step",
+    "rule",
+    "count_delta",
+    "seconds_delta",
+    "minutes_delta",
+    "count_after",
+    "minutes_after",
+)
+
+
+def _stages(rules: Rules) -> list[tuple[pl.Expr, str]]:
+    """Membership of an aggregated leg group at each stage, and whether seconds are billed."""
+    local_in = pl.col("_local_period") == pl.col("period")
+    utc_in = pl.col("_leg_period") == pl.col("period")
+    settled = utc_in & ~pl.col("status").is_in(list(rules.unsettled))
+    billable = settled & pl.col("billable")
+    inside = pl.col("_in_subtree")
+    rule = pl.col("_category_rule").fill_null("")
+    client = billable & ~((rule == "client-category") & ~inside)
+    sip = client & ~((rule == "sip-category") & ~inside)
+    trunk = sip & ~((rule == "trunking-category") & ~inside)
+    final = trunk & inside
+    return [
+        (local_in & ~pl.col("_local_after_last_midnight"), "raw"),
+        (local_in, "raw"),
+        (utc_in, "raw"),
+        (settled, "raw"),
+        (billable, "raw"),
+        (client, "raw"),
+        (sip, "raw"),
+        (trunk, "raw"),
+        (final, "raw"),
+        (final, "billed"),
+    ]
+
+
+def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """One row per (account, period, category, step), `naive` first, then STEPS, `expected`,
+    `unexplained` and `usage`. `recon` is the reconciliation rows (for targets and usage)."""
+    groups = (
+        legs.lazy()
+        .group_by(
+            "account_sid",
+            pl.col("period").alias("_leg_period"),
+            "_local_period",
+            "_local_after_last_midnight",
+            "status",
+            "billable",
+            pl.col("category").alias("_leaf"),
+            "_category_rule",
+        )
+        .agg(
+            pl.len().cast(pl.Int64).alias("_n"),
+            pl.col("duration_s").fill_null(0).sum().cast(pl.Int64).alias("_raw"),
+            pl.col("billed_seconds").sum().cast(pl.Int64).alias("_billed"),
+        )
+    )
+    targets = recon.lazy().select(KEY)
+    subtree = (
+        ancestor_map(rules)
+        .lazy()
+        .rename({"leaf": "_leaf"})
+        .with_columns(pl.lit(True).alias("_in_subtree"))
+    )
+    crossed = (
+        targets.join(groups, on="account_sid", how="inner")
+        .join(subtree, on=["_leaf", "category"], how="left")
+        .with_columns(pl.col("_in_subtree").fill_null(False))
+    )
+    aggs = []
+    for i, (member, unit) in enumerate(_stages(rules)):
+        seconds = pl.col("_billed") if unit == "billed" else pl.col("_raw")
+        aggs += [
+            pl.col("_n").filter(member).sum().cast(pl.Int64).alias(f"n{i}"),
+            seconds.filter(member).sum().cast(pl.Int64).alias(f"s{i}"),
+        ]
+    stages = targets.join(crossed.group_by(KEY).agg(aggs), on=KEY, how="left").collect()
+    stages = stages.with_columns(pl.exclude(KEY).fill_null(0))
+    return _steps(stages, recon)
+
+
+def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
+    names = ["naive", *STEPS]
+    last = len(names) - 1
+    minutes = [(pl.col(f"s{i}").cast(MINUTES) / 60) for i in range(last + 1)]
+    rows = []
+    for i, name in enumerate(names):
+        prev_n = pl.col(f"n{i - 1}") if i else pl.lit(0, pl.Int64)
+        prev_s = pl.col(f"s{i - 1}") if i else pl.lit(0, pl.Int64)
+        prev_m = minutes[i - 1] if i else pl.lit(0).cast(MINUTES)
+        rows.append(
+            stages.select(
+                *KEY,
+                pl.lit(i, pl.Int64).alias("step"),
+                pl.lit(name).alias("rule"),
+                (pl.col(f"n{i}") - prev_n).alias("count_delta"),
+                (pl.col(f"s{i}") - prev_s).alias("seconds_delta"),
+                (minutes[i] - prev_m).cast(MINUTES).alias("minutes_delta"),
+                pl.col(f"n{i}").alias("count_after"),
+                minutes[i].cast(MINUTES).alias("minutes_after"),
+            )
+        )
+    usage = stages.join(recon.select(*KEY, "usage_count", "usage_minutes"), on=KEY, how="left")
+    expected_n, expected_m = pl.col(f"n{last}"), minutes[last]
+    for j, (name, n, m) in enumerate(
+        [
+            ("expected", pl.lit(0, pl.Int64), pl.lit(0).cast(MINUTES)),
+            (
+                "unexplained",
+                pl.col("usage_count") - expected_n,
+                pl.col("usage_minutes") - expected_m,
+            ),
+        ]
+    ):
+        rows.append(
+            usage.select(
+                *KEY,
+                pl.lit(last + 1 + j, pl.Int64).alias("step"),
+                pl.lit(name).alias("rule"),
+                n.cast(pl.Int64).alias("count_delta"),
+                pl.lit(None, pl.Int64).alias("seconds_delta"),
+                m.cast(MINUTES).alias("minutes_delta"),
+                (expected_n + (n if name == "unexplained" else 0)).alias("count_after"),
+                (expected_m + (m if name == "unexplained" else 0))
+                .cast(MINUTES)
+                .alias("minutes_after"),
+            )
+        )
+    return pl.concat(rows).select(BRIDGE_COLUMNS).sort([*KEY, "step"])

@@ -1,0 +1,166 @@
+"""Each call-log leg -> its usage category, whether and how much it bills, its UTC period, and
+the rules that touched it. This frame is the itemized audit (`calls.parquet` / `calls.csv`)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from auditor.reconcile.numbers import number_types
+from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
+from auditor.rules.model import LegRule, Rules
+
+MINUTES = pl.Decimal(38, 6)
+
+# The order rules are listed in a row's `rules` column.
+RULE_ORDER = (
+    "rounding",
+    "unbilled-status",
+    "client-category",
+    "sip-category",
+    "trunking-category",
+    "start-date-attribution",
+    "timezone",
+    "period-end-exclusive",
+    "dst-gap",
+    "dst-overlap",
+    "unsettled",
+    "price-pending",
+)
+CATEGORY_RULES = ("client-category", "sip-category", "trunking-category")
+
+CALL_AUDIT_COLUMNS = (
+    "source_file",
+    "source_row",
+    "account_sid",
+    "call_sid",
+    "parent_call_sid",
+    "direction",
+    "from",
+    "to",
+    "status",
+    "category",
+    "start_time_utc",
+    "end_time_utc",
+    "period",
+    "duration_s",
+    "billable",
+    "billed_seconds",
+    "billed_minutes",
+    "price",
+    "rules",
+)
+
+
+def _condition(rule: LegRule) -> pl.Expr:
+    cond = pl.lit(True)
+    if rule.directions:
+        cond &= pl.col("direction").is_in(list(rule.directions))
+    if rule.endpoint_prefix:
+        prefix = rule.endpoint_prefix
+        cond &= pl.col("from").str.starts_with(prefix).fill_null(False) | pl.col(
+            "to"
+        ).str.starts_with(prefix).fill_null(False)
+    if rule.to_number_type:
+        cond &= (pl.col("__to_type") == rule.to_number_type).fill_null(False)
+    return cond
+
+
+def _first_match(rules: Rules, value: str) -> pl.Expr:
+    expr: pl.Expr | None = None
+    chain = None
+    for rule in rules.leg_rules:
+        out = getattr(rule, value)
+        lit = pl.lit(out, pl.String)
+        chain = (
+            pl.when(_condition(rule)).then(lit)
+            if chain is None
+            else chain.when(_condition(rule)).then(lit)
+        )
+    expr = chain.otherwise(None) if chain is not None else pl.lit(None, pl.String)
+    return expr
+
+
+def _billed_seconds(rules: Rules) -> pl.Expr:
+    """max(minimum, ceil(s / increment) * increment) for billable legs, by the category's model."""
+    minimum = pl.col("category").replace_strict(
+        {c: p.minimum_s for c, p in rules.pricing.items()},
+        default=rules.default_pricing.minimum_s,
+        return_dtype=pl.Int64,
+    )
+    increment = pl.col("category").replace_strict(
+        {c: p.increment_s for c, p in rules.pricing.items()},
+        default=rules.default_pricing.increment_s,
+        return_dtype=pl.Int64,
+    )
+    seconds = pl.col("duration_s").fill_null(0).clip(lower_bound=0)
+    rounded = ((seconds + increment - 1) // increment) * increment
+    billed = pl.max_horizontal(minimum, rounded)
+    if not rules.bill_zero_duration:
+        billed = pl.when(seconds == 0).then(0).otherwise(billed)
+    return pl.when(pl.col("billable")).then(billed).otherwise(0).cast(pl.Int64)
+
+
+def classify_calls(
+    calls: pl.DataFrame, rules: Rules, period: Period, region: str = "US"
+) -> pl.DataFrame:
+    """The itemized call audit, plus helper columns the reconciliation needs (prefixed `_`)."""
+    types = number_types(calls["to"], region).rename({"number": "to", "number_type": "__to_type"})
+    lf = calls.lazy().join(types.lazy(), on="to", how="left", maintain_order="left")
+    start = pl.col("start_time_utc")
+    moment = pl.coalesce(start, pl.col("end_time_utc"))  # a failed call may have no start
+    local = pl.coalesce(pl.col("start_time_local"), moment.dt.replace_time_zone(None))
+    status = pl.col("status")
+    lf = lf.with_columns(
+        _first_match(rules, "category").alias("category"),
+        _first_match(rules, "rule").alias("_category_rule"),
+        status.is_in(list(rules.billable)).alias("billable"),
+        period_of(moment, period).alias("period"),
+        period_of(local, period).alias("_local_period"),
+        (after_midnight_on_last_day(local) if period is Period.MONTH else pl.lit(False)).alias(
+            "_local_after_last_midnight"
+        ),
+    ).with_columns(_billed_seconds(rules).alias("billed_seconds"))
+    lf = lf.with_columns(
+        (pl.col("billed_seconds").cast(MINUTES) / 60).alias("billed_minutes"),
+        _rules_list(rules, period).alias("_rules"),
+    )
+    return (
+        lf.with_columns(pl.col("_rules").list.join(";").alias("rules"))
+        .select(
+            *CALL_AUDIT_COLUMNS,
+            pl.col("price_unit").alias("_price_unit"),
+            "_category_rule",
+            "_local_period",
+            "_local_after_last_midnight",
+            "_rules",
+        )
+        .collect()
+    )
+
+
+def _rules_list(rules: Rules, period: Period) -> pl.Expr:
+    status = pl.col("status")
+    start = pl.col("start_time_utc")
+    end_period = period_of(pl.col("end_time_utc"), period)
+    flags = {
+        "rounding": pl.col("billable")
+        & (pl.col("billed_seconds") != pl.col("duration_s").fill_null(0)),
+        "unbilled-status": status.is_in(list(rules.unbilled)),
+        "client-category": pl.col("_category_rule") == "client-category",
+        "sip-category": pl.col("_category_rule") == "sip-category",
+        "trunking-category": pl.col("_category_rule") == "trunking-category",
+        "start-date-attribution": end_period.is_not_null() & (end_period != pl.col("period")),
+        "timezone": pl.col("_local_period") != pl.col("period"),
+        "period-end-exclusive": (
+            after_midnight_on_last_day(start) if period is Period.MONTH else pl.lit(False)
+        ),
+        "dst-gap": pl.col("dst") == "dst-gap",
+        "dst-overlap": pl.col("dst") == "dst-overlap",
+        "unsettled": status.is_in(list(rules.unsettled)),
+        "price-pending": pl.col("billable") & pl.col("price").is_null(),
+    }
+    assert tuple(flags) == RULE_ORDER
+    return pl.concat_list(
+        pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(None)
+        for name, cond in flags.items()
+    ).list.drop_nulls()

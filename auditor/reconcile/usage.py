@@ -1,0 +1,293 @@
+"""Call logs vs usage records: one row per account x period x category found in either.
+
+Log figures are rolled up the category hierarchy (a parent is the sum of its children, never added
+to them); usage records are used only where their inclusive [start_date, end_date] span is exactly
+one period. A difference that the rules explain is `explained`, with the rules that did it; what is
+left is `unexplained`, with a hint of what to check next (from the rules file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import polars as pl
+
+from auditor.normalize.values import MONEY
+from auditor.reconcile.classify import MINUTES, RULE_ORDER
+from auditor.reconcile.periods import Period, usage_period
+from auditor.rules.model import Rules
+
+CENT_HALF = Decimal("0.005")
+KEY = ["account_sid", "period", "category"]
+
+RECON_COLUMNS = (
+    "account_sid",
+    "period",
+    "category",
+    "logged_calls",
+    "billable_calls",
+    "log_seconds",
+    "expected_minutes",
+    "logged_price",
+    "usage_count",
+    "usage_minutes",
+    "usage_price",
+    "unexplained_count",
+    "unexplained_minutes",
+    "unexplained_price",
+    "status",
+    # Beyond the contract, for the auditor:
+    "parent_category",
+    "headline",
+    "explained_by",
+    "next_check",
+    "notes",
+    "currency",
+    "usage_source_file",
+    "usage_source_row",
+)
+
+
+@dataclass
+class UsageReconciliation:
+    rows: pl.DataFrame  # RECON_COLUMNS
+    usage_records: pl.DataFrame  # every accepted usage record with how it was used
+
+
+def ancestor_map(rules: Rules) -> pl.DataFrame:
+    """(leaf, category) for every category and each of its ancestors, itself included."""
+    pairs = [(c, a) for c in rules.parents for a in rules.ancestors(c)]
+    return pl.DataFrame(pairs, schema={"leaf": pl.String, "category": pl.String}, orient="row")
+
+
+def _log_side(legs: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
+    billable = pl.col("billable")
+    return (
+        legs.lazy()
+        .filter(pl.col("period").is_not_null())
+        .rename({"category": "leaf"})
+        .join(ancestor_map(rules).lazy(), on="leaf", how="inner")
+        .group_by(KEY)
+        .agg(
+            pl.len().cast(pl.Int64).alias("logged_calls"),
+            billable.sum().cast(pl.Int64).alias("billable_calls"),
+            pl.col("duration_s").filter(billable).sum().cast(pl.Int64).alias("log_seconds"),
+            pl.col("billed_seconds").sum().cast(pl.Int64).alias("_expected_seconds"),
+            pl.col("price").filter(billable).abs().sum().cast(MONEY).alias("logged_price"),
+            (billable & pl.col("price").is_null()).sum().cast(pl.Int64).alias("_pending"),
+            pl.col("_price_unit")
+            .filter(billable & pl.col("price").is_not_null())
+            .unique()
+            .sort()
+            .alias("_currencies"),
+            pl.col("_rules")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .alias("_touched"),
+        )
+    )
+
+
+def _usage_side(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.LazyFrame:
+    return usage.lazy().with_columns(
+        usage_period(pl.col("start_date"), pl.col("end_date"), period).alias("period"),
+        pl.col("category").is_in(list(rules.parents)).alias("_voice"),
+    )
+
+
+def usage_records_used(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.DataFrame:
+    """Every accepted usage record with `used_as`: reconciled | not-voice | unaligned."""
+    return (
+        _usage_side(usage, rules, period)
+        .with_columns(
+            pl.when(~pl.col("_voice"))
+            .then(pl.lit("not-voice"))
+            .when(pl.col("period").is_null())
+            .then(pl.lit("unaligned"))
+            .otherwise(pl.lit("reconciled"))
+            .alias("used_as")
+        )
+        .drop("_voice")
+        .sort("source_file", "source_row")
+        .collect()
+    )
+
+
+def reconcile_usage(
+    legs: pl.DataFrame,
+    usage: pl.DataFrame,
+    rules: Rules,
+    period: Period,
+    rejected_rows: int = 0,
+) -> UsageReconciliation:
+    """The reconciliation rows. `legs` is `classify_calls` output; `rejected_rows` is how many
+    call-log rows were rejected on input (they may be billed calls: a hint on unexplained rows)."""
+    used = usage_records_used(usage, rules, period)
+    usage_rows = (
+        used.lazy()
+        .filter(pl.col("used_as") == "reconciled")
+        .select(
+            *KEY,
+            pl.col("count").alias("usage_count"),
+            pl.col("usage").cast(MINUTES).alias("usage_minutes"),
+            pl.col("price").cast(MONEY).alias("usage_price"),
+            pl.col("price_unit").alias("_usage_currency"),
+            pl.col("source_file").alias("usage_source_file"),
+            pl.col("source_row").alias("usage_source_row"),
+        )
+    )
+    joined = _log_side(legs, rules).join(usage_rows, on=KEY, how="full", coalesce=True)
+    frame = joined.with_columns(
+        pl.col(
+            "logged_calls", "billable_calls", "log_seconds", "_expected_seconds", "_pending"
+        ).fill_null(0),
+        pl.col("logged_price").fill_null(Decimal(0)),
+        pl.col("_currencies").fill_null(pl.lit([], pl.List(pl.String))),
+        pl.col("_touched").fill_null(pl.lit([], pl.List(pl.String))),
+        pl.col("usage_source_file").is_not_null().alias("_has_usage"),
+    ).collect()
+    frame = _coverage(frame, rules)
+    frame = _residuals(frame, rules, rejected_rows)
+    return UsageReconciliation(rows=frame.sort(KEY), usage_records=used)
+
+
+def _coverage(frame: pl.DataFrame, rules: Rules) -> pl.DataFrame:
+    """`_ancestor_usage`: the nearest ancestor with a usage record (rows without their own);
+    `_descendant_usage`: some descendant has a usage record (so this row is not the headline)."""
+    amap = ancestor_map(rules).filter(pl.col("leaf") != pl.col("category"))
+    with_usage = frame.filter("_has_usage").select("account_sid", "period", "category")
+    depth = {c: len(rules.ancestors(c)) for c in rules.parents}
+    nearest = (
+        frame.select("account_sid", "period", "category")
+        .join(amap.rename({"leaf": "category", "category": "ancestor"}), on="category")
+        .join(with_usage.rename({"category": "ancestor"}), on=["account_sid", "period", "ancestor"])
+        .with_columns(pl.col("ancestor").replace_strict(depth, return_dtype=pl.Int64).alias("_d"))
+        .sort("_d", descending=True)
+        .group_by(KEY)
+        .agg(pl.col("ancestor").first().alias("_ancestor_usage"))
+    )
+
+    def above(rows: pl.DataFrame, name: str) -> pl.DataFrame:
+        return (
+            rows.rename({"category": "leaf"})
+            .join(amap, on="leaf")
+            .select("account_sid", "period", "category")
+            .unique()
+            .with_columns(pl.lit(True).alias(name))
+        )
+
+    all_rows = frame.select("account_sid", "period", "category")
+    return (
+        frame.join(nearest, on=KEY, how="left")
+        .join(above(with_usage, "_descendant_usage"), on=KEY, how="left")
+        .join(above(all_rows, "_descendant_row"), on=KEY, how="left")
+        .with_columns(pl.col("_descendant_usage", "_descendant_row").fill_null(False))
+    )
+
+
+def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.DataFrame:
+    has_usage = pl.col("_has_usage")
+    compared_at_parent = ~has_usage & pl.col("_ancestor_usage").is_not_null()
+    compared_below = ~has_usage & ~compared_at_parent & pl.col("_descendant_usage")
+    # rows without usage, no covering parent and no sub-category with usage compare against 0
+    compare = ~compared_at_parent & ~compared_below
+    expected_minutes = pl.col("_expected_seconds").cast(MINUTES) / 60
+    usage_count = pl.col("usage_count").fill_null(0)
+    usage_minutes = pl.col("usage_minutes").fill_null(Decimal(0))
+    usage_price = pl.col("usage_price").fill_null(Decimal(0))
+    currencies = pl.col("_currencies")
+    currency_ok = (currencies.list.len() == 0) | (
+        (currencies.list.len() == 1)
+        & (~has_usage | (currencies.list.first() == pl.col("_usage_currency")).fill_null(True))
+    )
+    price_res = pl.when(compare & currency_ok).then(usage_price - pl.col("logged_price"))
+    frame = frame.with_columns(
+        expected_minutes.alias("expected_minutes"),
+        pl.when(compare).then(usage_count - pl.col("billable_calls")).alias("unexplained_count"),
+        pl.when(compare).then(usage_minutes - expected_minutes).alias("unexplained_minutes"),
+        price_res.cast(MONEY).alias("unexplained_price"),
+        currency_ok.alias("_currency_ok"),
+        pl.coalesce(pl.col("_usage_currency"), currencies.list.first()).alias("currency"),
+    )
+    price_off = (pl.col("unexplained_price").abs() >= CENT_HALF).fill_null(False)
+    pending_explains = price_off & (pl.col("_pending") > 0) & (pl.col("unexplained_price") > 0)
+    unexplained = (
+        (pl.col("unexplained_count") != 0).fill_null(False)
+        | (pl.col("unexplained_minutes") != 0).fill_null(False)
+        | (price_off & ~pending_explains)
+    )
+    touched = pl.col("_touched").list.len() > 0
+    frame = frame.with_columns(
+        pl.when(unexplained)
+        .then(pl.lit("unexplained"))
+        .when(touched | compared_at_parent | compared_below | pending_explains)
+        .then(pl.lit("explained"))
+        .otherwise(pl.lit("match"))
+        .alias("status"),
+        pending_explains.alias("_pending_explains"),
+    )
+    order = {r: i for i, r in enumerate(RULE_ORDER)}
+    explained_by = (
+        pl.col("_touched")
+        .list.eval(pl.element().sort_by(pl.element().replace_strict(order, default=99)))
+        .list.join(";")
+    )
+    notes = pl.concat_list(
+        pl.when(compared_at_parent).then(
+            pl.format("no usage record for this category: compared at {}", "_ancestor_usage")
+        ),
+        pl.when(compared_below).then(
+            pl.lit("no usage record for this category: compared at its sub-categories")
+        ),
+        pl.when(~pl.col("_currency_ok")).then(
+            pl.format("prices not summed: currencies {}", currencies.list.join(","))
+        ),
+        pl.when(pending_explains).then(pl.lit("price difference: legs whose price is pending")),
+        pl.when(~has_usage & compare).then(pl.lit("no usage record")),
+    ).list.drop_nulls()
+    return frame.with_columns(
+        explained_by.alias("explained_by"),
+        notes.list.join("; ").alias("notes"),
+        pl.col("category")
+        .replace_strict(rules.parents, default=None, return_dtype=pl.String)
+        .alias("parent_category"),
+        # The finest level compared: not a parent of a row with usage (or, with no usage in the
+        # subtree, not a parent of any row), so one difference is counted once.
+        (
+            (pl.col("status") == "unexplained")
+            & pl.when(has_usage)
+            .then(~pl.col("_descendant_usage"))
+            .otherwise(~pl.col("_descendant_row"))
+        ).alias("headline"),
+        _next_check(rules, rejected_rows).alias("next_check"),
+    ).select(RECON_COLUMNS)
+
+
+def _next_check(rules: Rules, rejected_rows: int) -> pl.Expr:
+    """Hints for unexplained rows, from the rules file (never an explanation)."""
+    h = rules.hints
+    count, minutes, price = (
+        pl.col("unexplained_count"),
+        pl.col("unexplained_minutes"),
+        pl.col("unexplained_price"),
+    )
+
+    def hint(key: str, cond: pl.Expr) -> pl.Expr:
+        return pl.when(cond.fill_null(False)).then(pl.lit(h.get(key, key)))
+
+    parts = [
+        hint("logs-missing", pl.col("_has_usage") & (pl.col("logged_calls") == 0) & (count > 0)),
+        hint("usage-missing", ~pl.col("_has_usage") & (count < 0)),
+        hint("usage-count-above-logs", (pl.col("logged_calls") > 0) & (count > 0)),
+        hint("usage-count-below-logs", pl.col("_has_usage") & (count < 0)),
+        hint("usage-minutes-above-logs", (count == 0) & (minutes > 0)),
+        hint("usage-minutes-below-logs", (count == 0) & (minutes < 0)),
+        hint("usage-price-above-logs", (count == 0) & (minutes == 0) & (price >= CENT_HALF)),
+        hint("usage-price-below-logs", (count == 0) & (minutes == 0) & (price <= -CENT_HALF)),
+        hint("currency-mix", ~pl.col("_currency_ok")),
+    ]
+    if rejected_rows:
+        parts.append(hint("rows-rejected", pl.lit(True)))
+    joined = pl.concat_list(parts).list.drop_nulls().list.join(" | ")
+    return pl.when(pl.col("status") == "unexplained").then(joined).otherwise(pl.lit(""))
