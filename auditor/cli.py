@@ -116,7 +116,9 @@ def main() -> None:
     except (typer.BadParameter, typer.Abort) as exc:
         typer.echo(f"auditor: error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
-    except Exception as exc:  # pragma: no cover - last resort: one line, never a traceback
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # last resort (pyo3 panics are BaseException): never a traceback
         if os.environ.get("AUDITOR_DEBUG"):
             raise
         name = type(exc).__name__

@@ -56,10 +56,12 @@ def _time_problems(col: str, tz: str | None, dst: DstPolicy) -> list[Problem]:
                 col,
                 pl.col(f"{col}__dst").is_not_null(),
                 raw,
-                pl.format(
-                    "local time falls in a DST {} in {} (--dst reject)",
+                # concat_str, not pl.format: polars 2.1 panics on pl.format over a
+                # multi-chunk frame here (two Console CSVs in one run).
+                pl.concat_str(
+                    pl.lit("local time falls in a DST "),
                     pl.col(f"{col}__dst"),
-                    pl.lit(tz),
+                    pl.lit(f" in {tz} (--dst reject)"),
                 ),
             )
         )

@@ -61,10 +61,38 @@ def ancestor_map(rules: Rules) -> pl.DataFrame:
     return pl.DataFrame(pairs, schema={"leaf": pl.String, "category": pl.String}, orient="row")
 
 
+def _pending_bounds(legs: pl.LazyFrame) -> pl.LazyFrame:
+    """What each pending-price leg can cost at most: its billed minutes at the dearest per-minute
+    price its category shows on the account's priced legs (rates belong to categories)."""
+    priced = pl.col("billable") & pl.col("price").is_not_null() & (pl.col("billed_seconds") > 0)
+    rates = (
+        legs.filter(priced)
+        .group_by("account_sid", "category")
+        .agg(
+            (pl.col("price").abs().cast(pl.Float64) * 60 / pl.col("billed_seconds"))
+            .max()
+            .alias("_rate")
+        )
+    )
+    pending = pl.col("billable") & pl.col("price").is_null()
+    return (
+        legs.join(rates, on=["account_sid", "category"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pending)
+            .then(pl.col("billed_seconds") / 60 * pl.col("_rate"))
+            .otherwise(0.0)
+            .fill_null(0.0)
+            .alias("_pending_bound"),
+            (pending & pl.col("_rate").is_null()).alias("_pending_unbounded"),
+        )
+        .drop("_rate")
+    )
+
+
 def _log_side(legs: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
     billable = pl.col("billable")
     return (
-        legs.lazy()
+        _pending_bounds(legs.lazy())
         .filter(pl.col("period").is_not_null())
         .rename({"category": "leaf"})
         .join(ancestor_map(rules).lazy(), on="leaf", how="inner")
@@ -76,6 +104,8 @@ def _log_side(legs: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
             pl.col("billed_seconds").sum().cast(pl.Int64).alias("_expected_seconds"),
             pl.col("price").filter(billable).abs().sum().cast(MONEY).alias("logged_price"),
             (billable & pl.col("price").is_null()).sum().cast(pl.Int64).alias("_pending"),
+            pl.col("_pending_bound").sum().alias("_pending_bound"),
+            pl.col("_pending_unbounded").any().alias("_pending_unbounded"),
             pl.col("_price_unit")
             .filter(billable & pl.col("price").is_not_null())
             .unique()
@@ -178,6 +208,35 @@ def _coverage(frame: pl.DataFrame, rules: Rules) -> pl.DataFrame:
         )
 
     all_rows = frame.select("account_sid", "period", "category")
+    # Categories the usage inputs speak of at all (any period), with their ancestors and
+    # descendants: a log-only row outside them cannot be compared (e.g. `--period day` with daily
+    # usage for `calls` only).
+    # Categories the usage inputs speak of (with their ancestors and descendants) and the span of
+    # periods they cover: a log-only row outside them cannot be compared (e.g. `--period day`
+    # with daily usage for `calls` in November only).
+    spoken = (
+        frame.filter("_has_usage")
+        .group_by("account_sid", "category")
+        .agg(pl.col("period").min().alias("_from"), pl.col("period").max().alias("_to"))
+    )
+    amap_all = ancestor_map(rules)
+    related = pl.concat(
+        [
+            spoken.join(amap_all.rename({"category": "c"}), left_on="category", right_on="leaf"),
+            spoken.join(amap_all.rename({"leaf": "c"}), on="category"),
+        ]
+    ).select("account_sid", pl.col("c").alias("category"), "_from", "_to")
+    comparable = (
+        frame.select(KEY)
+        .join(related, on=["account_sid", "category"])
+        .filter((pl.col("period") >= pl.col("_from")) & (pl.col("period") <= pl.col("_to")))
+        .select(KEY)
+        .unique()
+        .with_columns(pl.lit(True).alias("_comparable"))
+    )
+    frame = frame.join(comparable, on=KEY, how="left").with_columns(
+        pl.col("_comparable").fill_null(False)
+    )
     return (
         frame.join(nearest, on=KEY, how="left")
         .join(above(with_usage, "_descendant_usage"), on=KEY, how="left")
@@ -190,8 +249,9 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
     has_usage = pl.col("_has_usage")
     compared_at_parent = ~has_usage & pl.col("_ancestor_usage").is_not_null()
     compared_below = ~has_usage & ~compared_at_parent & pl.col("_descendant_usage")
+    not_compared = ~has_usage & ~compared_at_parent & ~compared_below & ~pl.col("_comparable")
     # rows without usage, no covering parent and no sub-category with usage compare against 0
-    compare = ~compared_at_parent & ~compared_below
+    compare = ~compared_at_parent & ~compared_below & ~not_compared
     expected_minutes = pl.col("_expected_seconds").cast(MINUTES) / 60
     usage_count = pl.col("usage_count").fill_null(0)
     usage_minutes = pl.col("usage_minutes").fill_null(Decimal(0))
@@ -211,7 +271,15 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
         pl.coalesce(pl.col("_usage_currency"), currencies.list.first()).alias("currency"),
     )
     price_off = (pl.col("unexplained_price").abs() >= CENT_HALF).fill_null(False)
-    pending_explains = price_off & (pl.col("_pending") > 0) & (pl.col("unexplained_price") > 0)
+    # A positive price residual no larger than the pending legs could cost (their billed minutes
+    # at the dearest per-minute price seen) is `price-pending`; more than that stays unexplained.
+    bound = pl.col("_pending_bound") + float(CENT_HALF)
+    pending_explains = (
+        price_off
+        & (pl.col("_pending") > 0)
+        & (pl.col("unexplained_price") > 0)
+        & (pl.col("_pending_unbounded") | (pl.col("unexplained_price").cast(pl.Float64) <= bound))
+    )
     unexplained = (
         (pl.col("unexplained_count") != 0).fill_null(False)
         | (pl.col("unexplained_minutes") != 0).fill_null(False)
@@ -221,7 +289,7 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
     frame = frame.with_columns(
         pl.when(unexplained)
         .then(pl.lit("unexplained"))
-        .when(touched | compared_at_parent | compared_below | pending_explains)
+        .when(touched | compared_at_parent | compared_below | not_compared | pending_explains)
         .then(pl.lit("explained"))
         .otherwise(pl.lit("match"))
         .alias("status"),
@@ -237,13 +305,21 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
         pl.when(compared_at_parent).then(
             pl.format("no usage record for this category: compared at {}", "_ancestor_usage")
         ),
+        pl.when(not_compared).then(
+            pl.lit("no usage records for this category among the inputs: not compared")
+        ),
         pl.when(compared_below).then(
             pl.lit("no usage record for this category: compared at its sub-categories")
         ),
         pl.when(~pl.col("_currency_ok")).then(
             pl.format("prices not summed: currencies {}", currencies.list.join(","))
         ),
-        pl.when(pending_explains).then(pl.lit("price difference: legs whose price is pending")),
+        pl.when(pending_explains).then(
+            pl.format(
+                "price difference within what {} leg(s) with a pending price can cost",
+                "_pending",
+            )
+        ),
         pl.when(~has_usage & compare).then(pl.lit("no usage record")),
     ).list.drop_nulls()
     return frame.with_columns(
