@@ -25,11 +25,17 @@ def require_zone_for_naive(raw: pl.LazyFrame, tz: str | None) -> None:
     checks = [
         raw.with_columns(parse_time(c, None, DstPolicy.REJECT))
         .filter(pl.col(f"{c}__naive"))
-        .select(SOURCE_FILE, SOURCE_ROW, pl.lit(c).alias("column"), pl.col(c).alias("value"))
+        .select(
+            SOURCE_FILE,
+            SOURCE_ROW,
+            pl.lit(i).alias("_order"),
+            pl.lit(c).alias("column"),
+            pl.col(c).alias("value"),
+        )
         .head(1)
-        for c in TIME_COLUMNS
+        for i, c in enumerate(TIME_COLUMNS)
     ]
-    first = pl.concat(checks).sort(SOURCE_FILE, SOURCE_ROW).head(1).collect()
+    first = pl.concat(checks).sort(SOURCE_FILE, SOURCE_ROW, "_order").head(1).collect()
     if first.height:
         row = first.row(0, named=True)
         raise InputError(
