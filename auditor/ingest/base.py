@@ -54,7 +54,33 @@ USAGE_FIELDS: tuple[str, ...] = (
     "end_date",
     "as_of",
 )
-FIELDS: dict[str, tuple[str, ...]] = {"calls": CALL_FIELDS, "usage": USAGE_FIELDS}
+# PBX CDRs: what every PBX reader gives, as text. `call_key` groups the rows the PBX wrote for one
+# call (Asterisk linkedid, FreeSWITCH uuid, CUCM globalCallID); `link_key` names the row whose call
+# this row joins (FreeSWITCH bleg_uuid); `answered` is "true"/"false" by the format's own rule;
+# `time_format` is "epoch" (seconds UTC) or a strptime format (null: the usual shapes);
+# `time_zone` is the zone of naive times when the format says it (null: --pbx-tz).
+CDR_FIELDS: tuple[str, ...] = (
+    "call_key",
+    "link_key",
+    "src",
+    "dst",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "answered",
+    "channel",
+    "dstchannel",
+    "time_format",
+    "time_zone",
+)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "calls": CALL_FIELDS,
+    "usage": USAGE_FIELDS,
+    "cdr": CDR_FIELDS,
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from auditor.ingest.base import Reader
+from auditor.ingest.pbx_asterisk import AsteriskCdrCsv
+from auditor.ingest.pbx_cucm import CucmCdr
+from auditor.ingest.pbx_custom import CustomCdrCsv
+from auditor.ingest.pbx_freeswitch import FreeSwitchCdrCsv
 from auditor.ingest.twilio_api_calls import TwilioApiCalls
 from auditor.ingest.twilio_api_usage import TwilioApiUsage
 from auditor.ingest.twilio_bulk_export import TwilioBulkExport
@@ -18,6 +22,10 @@ READERS: list[Reader] = [
     TwilioBulkExport(),
     TwilioConsoleCsv(),
     TwilioUsageCsv(),
+    CucmCdr(),
+    AsteriskCdrCsv(),
+    FreeSwitchCdrCsv(),
+    CustomCdrCsv(),  # never sniffed: chosen by --format or a --cdr-format file
 ]
 
 

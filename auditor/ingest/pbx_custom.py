@@ -1,0 +1,128 @@
+"""A user's own PBX CSV, described by a TOML format file (`--cdr-format FILE`, see
+`pbx_format_file`): delimiter, header or not, which column holds each canonical field, the time
+format and zone, and how to tell an answered call.
+
+A CSV says nothing of its meaning, so content alone cannot pick this reader: `sniff` is always
+False and the caller chooses it (`--format pbx-custom-csv`, or `sniff_with` once the format file is
+loaded). Records are split line by line like the other PBX readers, so a malformed line is a
+reject with its line number; in header mode the header is line 1 of the count, not a row.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import polars as pl
+
+from auditor.errors import InputError, UsageError
+from auditor.ingest.base import SOURCE_ROW, Kind, ReadOptions, conform
+from auditor.ingest.files import InputFile
+from auditor.ingest.pbx_format_file import CdrFormat, Column, load_cdr_format
+from auditor.ingest.pbx_lines import (
+    FIELDS,
+    OK,
+    bool_text,
+    common_width,
+    head_records,
+    physical_lines,
+    split_csv,
+    to_columns,
+)
+
+BROKEN = "broken CSV quoting"
+
+
+def _key(column: Column) -> str:
+    return column.strip().lower() if isinstance(column, str) else f"#{column}"
+
+
+def sniff_with(head: str, fmt: CdrFormat) -> bool:
+    """True when the head fits `fmt`: every named column in the header line, or (no header) the
+    first line at least as wide as the highest position the format reads."""
+    first = head_records(head, limit=1, delimiter=fmt.delimiter)
+    if not first:
+        return False
+    if fmt.header:
+        names = {n.strip().lower() for n in first[0]}
+        return all(isinstance(c, str) and c.lower() in names for c in fmt.referenced())
+    return len(first[0]) >= max(int(c) for c in fmt.referenced())
+
+
+def _fields_by_key(file: InputFile, fmt: CdrFormat, lines: pl.DataFrame) -> pl.DataFrame:
+    """String columns named by `_key` of the format's columns, plus `source_row` and `_error`."""
+    if fmt.header:
+        header = lines.head(1)
+        names = [str(n or "").strip() for n in header[FIELDS][0]]
+        data = lines.slice(1)
+        position = {n.lower(): i for i, n in reversed(list(enumerate(names)))}
+        missing = [str(c) for c in fmt.referenced() if _key(c) not in position]
+        if missing:
+            raise InputError(
+                file.name,
+                f"column(s) named in {fmt.source} missing: {', '.join(missing)}",
+                row=int(header[SOURCE_ROW][0]),
+            )
+        width = len(names)
+    else:
+        data = lines
+        width = common_width(lines) or 0
+        highest = max(int(c) for c in fmt.referenced())
+        if width < highest:
+            raise InputError(
+                file.name, f"{fmt.source} reads column {highest}, the records have {width}"
+            )
+        position = {f"#{i + 1}": i for i in range(width)}
+    wanted = {_key(c): position[_key(c)] for c in fmt.referenced()}
+    cols = to_columns(data, [f"c{i}" for i in range(width)], BROKEN)
+    nulls = list(fmt.null_values)
+    values = [
+        pl.col(f"c{i}").str.strip_chars().pipe(_null_if, nulls).alias(key)
+        for key, i in wanted.items()
+    ]
+    return cols.select(SOURCE_ROW, *values, "_error")
+
+
+def _null_if(value: pl.Expr, nulls: list[str]) -> pl.Expr:
+    blank = (value == "") | value.is_in(nulls) if nulls else value == ""
+    return pl.when(blank).then(None).otherwise(value)
+
+
+class CustomCdrCsv:
+    name: ClassVar[str] = "pbx-custom-csv"
+    kind: ClassVar[Kind] = "cdr"
+
+    def sniff(self, file: InputFile, head: str) -> bool:
+        return False
+
+    def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
+        if options.cdr_format is None:
+            raise UsageError(f"{file.name}: reading a custom PBX CSV needs --cdr-format FILE")
+        fmt = load_cdr_format(options.cdr_format)
+        lines = split_csv(physical_lines(file), fmt.delimiter)
+        if not lines.filter(pl.col(OK)).height:
+            raise InputError(file.name, f"no well-formed {fmt.delimiter!r}-separated line")
+        raw = _fields_by_key(file, fmt, lines)
+
+        def field(name: str) -> pl.Expr:
+            cols = fmt.columns.get(name, ())
+            if not cols:
+                return pl.lit(None, pl.String)
+            return pl.coalesce([pl.col(_key(c)) for c in cols])
+
+        if fmt.answered_rule == "values":
+            assert fmt.answered_column is not None
+            flag = pl.col(_key(fmt.answered_column)).str.to_uppercase()
+            answered = flag.is_in(list(fmt.answered_values))
+        elif fmt.answered_rule == "answer-time":
+            answered = field("answer").is_not_null()
+        else:
+            answered = field("billsec").cast(pl.Int64, strict=False).fill_null(0) > 0
+        canonical = raw.select(
+            SOURCE_ROW,
+            *(field(name).alias(name) for name in fmt.columns),
+            pl.when(pl.col("_error").is_null()).then(bool_text(answered)).alias("answered"),
+            pl.lit(fmt.time_format, pl.String).alias("time_format"),
+            pl.lit(fmt.time_zone, pl.String).alias("time_zone"),
+            "_error",
+        )
+        return conform(canonical, self.kind, file)

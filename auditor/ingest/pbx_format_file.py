@@ -1,0 +1,189 @@
+r"""A user's description of their own PBX CSV (`--cdr-format FILE`), read from TOML.
+
+```toml
+description = "what exports this"      # optional, for people
+delimiter = ","                        # one character ("\t" for tabs)
+header = true                          # line 1 names the columns; false: [columns] gives positions
+null_values = ["\\N", "NULL"]          # optional: cells read as empty
+
+[columns]      # canonical field = column name (1-based position without a header), or a list of
+start = "calldate"                     # them: the first non-empty one is taken
+src = ["outbound_cnum", "src"]
+dst = "dst"
+billsec = "billsec"                    # required: start, src, dst, billsec
+duration = "duration"                  # optional: call_key, link_key, answer, end, duration,
+                                       # disposition, channel, dstchannel
+
+[time]
+format = "%Y-%m-%d %H:%M:%S"           # strftime, or "epoch" (Unix seconds, UTC); absent: the usual
+zone = "America/New_York"              # shapes. zone: of naive times; absent: --pbx-tz
+
+[answered]     # how to tell an answered call; absent: rule = "billsec"
+column = "disposition"                 # answered when this column holds one of `values`
+values = ["ANSWERED"]                  # (case-insensitive) ...
+# rule = "answer-time"                 # ... or when the answer column is set,
+# rule = "billsec"                     # ... or when billsec > 0
+```
+
+Shipped examples live in `auditor/pbx_formats/`; `--cdr-format NAME` finds them by file stem.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from auditor.errors import InputError
+
+MAPPABLE = (
+    "call_key",
+    "link_key",
+    "src",
+    "dst",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "channel",
+    "dstchannel",
+)
+REQUIRED = ("start", "src", "dst", "billsec")
+AnsweredRule = Literal["values", "answer-time", "billsec"]
+Column = str | int
+
+
+@dataclass(frozen=True)
+class CdrFormat:
+    """A loaded format file: where each canonical field is and how to read it."""
+
+    source: str
+    columns: dict[str, tuple[Column, ...]]
+    delimiter: str = ","
+    header: bool = True
+    null_values: tuple[str, ...] = ()
+    time_format: str | None = None
+    time_zone: str | None = None
+    answered_rule: AnsweredRule = "billsec"
+    answered_column: Column | None = None
+    answered_values: tuple[str, ...] = ()
+    description: str = ""
+
+    def referenced(self) -> list[Column]:
+        """Every column the format reads, in a stable order."""
+        cols = [c for field in MAPPABLE for c in self.columns.get(field, ())]
+        if self.answered_column is not None:
+            cols.append(self.answered_column)
+        return list(dict.fromkeys(cols))
+
+
+def shipped_formats() -> list[str]:
+    """Names of the example format files shipped in `auditor.pbx_formats`."""
+    root = resources.files("auditor.pbx_formats")
+    return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def load_cdr_format(spec: str) -> CdrFormat:
+    """The format at path `spec`, or the shipped one named `spec`; InputError naming the file
+    when it cannot be read or does not describe a usable format."""
+    path = Path(spec)
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    elif spec in shipped_formats():
+        text = resources.files("auditor.pbx_formats").joinpath(f"{spec}.toml").read_text("utf-8")
+    else:
+        known = ", ".join(shipped_formats())
+        raise InputError(spec, f"no such format file (shipped formats: {known})")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(spec, f"not valid TOML ({exc})") from None
+    return parse_cdr_format(data, spec)
+
+
+def parse_cdr_format(data: dict, source: str) -> CdrFormat:
+    """Check and convert a format file's TOML table."""
+
+    def bad(message: str) -> InputError:
+        return InputError(source, message)
+
+    header = data.get("header", True)
+    delimiter = data.get("delimiter", ",")
+    if not isinstance(header, bool):
+        raise bad("header must be true or false")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\n':
+        raise bad("delimiter must be one character (not a quote or newline)")
+
+    def column(value: object, where: str) -> Column:
+        if header and isinstance(value, str) and value.strip():
+            return value.strip()
+        if not header and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        kind = "a column name" if header else "a 1-based column position"
+        raise bad(f"{where}: expected {kind}, got {value!r}")
+
+    table = data.get("columns")
+    if not isinstance(table, dict):
+        raise bad("a [columns] table is required")
+    unknown = sorted(set(table) - set(MAPPABLE))
+    if unknown:
+        raise bad(f"unknown field(s) in [columns]: {', '.join(unknown)} (known: {MAPPABLE})")
+    columns: dict[str, tuple[Column, ...]] = {}
+    for field, value in table.items():
+        values = value if isinstance(value, list) and value else [value]
+        columns[field] = tuple(column(v, f"columns.{field}") for v in values)
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        raise bad(f"[columns] must map {', '.join(missing)}")
+
+    time = data.get("time", {})
+    if not isinstance(time, dict):
+        raise bad("[time] must be a table")
+    time_format, zone = time.get("format"), time.get("zone")
+    if time_format not in (None, "epoch") and (
+        not isinstance(time_format, str) or "%" not in time_format
+    ):
+        raise bad('time.format must be a strftime pattern (e.g. "%Y-%m-%d %H:%M:%S") or "epoch"')
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad(f"time.zone {zone!r} is not an IANA time zone name") from None
+
+    answered = data.get("answered", {"rule": "billsec"})
+    if not isinstance(answered, dict):
+        raise bad("[answered] must be a table")
+    rule = answered.get("rule", "values" if "column" in answered else "billsec")
+    if rule not in ("values", "answer-time", "billsec"):
+        raise bad('answered.rule must be "values", "answer-time" or "billsec"')
+    answered_column, answered_values = None, ()
+    if rule == "values":
+        values = answered.get("values")
+        if "column" not in answered or not isinstance(values, list) or not values:
+            raise bad("[answered] needs a column and a non-empty list of values")
+        answered_column = column(answered["column"], "answered.column")
+        answered_values = tuple(str(v).strip().upper() for v in values)
+    if rule == "answer-time" and "answer" not in columns:
+        raise bad('answered.rule = "answer-time" needs columns.answer')
+
+    nulls = data.get("null_values", [])
+    if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
+        raise bad("null_values must be a list of strings")
+    return CdrFormat(
+        source=source,
+        columns=columns,
+        delimiter=delimiter,
+        header=header,
+        null_values=tuple(nulls),
+        time_format=time_format,
+        time_zone=None if zone is None else str(zone),
+        answered_rule=rule,
+        answered_column=answered_column,
+        answered_values=answered_values,
+        description=str(data.get("description", "")),
+    )

@@ -1,0 +1,418 @@
+"""Raw PBX CDR lines -> the canonical CDR frame, one row per call, plus rejects.
+
+Times: CUCM (and a format file saying `epoch`) write epoch seconds, which are UTC. Asterisk,
+FreeSWITCH and most exports write naive local times; they are placed with the format file's zone
+or `--pbx-tz`, under the `--dst` policy; without either, the run stops naming the first such cell.
+
+Grouping: a PBX may write several lines for one call (transfers, queues, dialled legs). Lines with
+the same `call_key` in a file are one call; a line whose `link_key` names another's `call_key`
+brings that line into its call (FreeSWITCH A/B legs). Lines without a key are chained by channel:
+lines of one channel that start before the previous ones ended (within 2 s) are one call, which is
+what Asterisk's uniqueid means. The call starts at its first line's start, is answered when any
+line is, lasts until the last line ends, and bills from its first answer to the last answered
+line's answer + billsec (so a single line keeps the PBX's own duration and billsec).
+
+Rejects: a line that cannot be parsed or fails the line schema is rejected with its column. A call
+is compared whole or not at all, so when one of its lines is rejected the other lines are rejected
+too, each naming the line that failed (a partial call would show a false duration mismatch). Every
+input line ends either in the accepted lines or in rejects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from auditor.errors import InputError, UsageError
+from auditor.ingest.base import ERROR, SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.rejects import (
+    KEY,
+    REJECT_SCHEMA,
+    Problem,
+    drop_rejected,
+    find_problems,
+    reader_errors,
+)
+from auditor.normalize.times import DT_NAIVE, DstPolicy, parse_time
+from auditor.normalize.values import blank_to_null, present, whole_number
+from auditor.schemas import cdr as cdr_schema
+from auditor.validate.run import validate
+
+if TYPE_CHECKING:  # pipeline_ingest may import this module to plug it in
+    from auditor.pipeline_ingest import IngestOptions
+
+TIME_COLUMNS = ("start", "answer", "end")
+EPOCH = "epoch"
+CHAIN_SLACK_S = 2  # whole-second stamps: the next line of a channel may start a second "late"
+CALL = "__call"
+ZONE = "__zone"
+
+
+def check_pbx_zone(tz: str | None) -> str | None:
+    """`--pbx-tz` must be an IANA zone name; say so in one line, not a polars error later."""
+    if tz is None:
+        return None
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--pbx-tz {tz!r} is not an IANA time zone name (e.g. UTC)") from None
+    return tz
+
+
+def _text(col: str) -> str:
+    return f"{col}__text"
+
+
+def _as_text(col: str, formats: list[str]) -> pl.Expr:
+    """The time as text `parse_time` reads: values in a format file's strftime format are
+    re-written as ISO 8601; epoch values are left to `_epoch`."""
+    s = blank_to_null(col)
+    fmt = pl.col("time_format")
+    out = pl.when(fmt.is_null()).then(s)
+    for f in formats:
+        if "%z" in f:
+            iso = (
+                s.str.to_datetime(f, time_unit="us", strict=False)
+                .dt.convert_time_zone("UTC")
+                .dt.strftime("%Y-%m-%dT%H:%M:%S%.f+00:00")
+            )
+        else:
+            iso = s.str.strptime(DT_NAIVE, f, strict=False).dt.strftime("%Y-%m-%d %H:%M:%S%.f")
+        out = out.when(fmt == f).then(iso)
+    return out.otherwise(None).alias(_text(col))
+
+
+def _epoch(col: str) -> pl.Expr:
+    s = blank_to_null(col)
+    secs = pl.when(s.str.contains(r"^-?\d+$")).then(s.cast(pl.Int64, strict=False))
+    return pl.from_epoch(secs, "s").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.Expr]:
+    """`{col}__utc`, `__wall`, `__naive`, `__dst` (see parse_time), each row read in its own
+    zone (`__zone`), epoch rows from their seconds."""
+    per_zone = [(z, parse_time(_text(col), z, dst)) for z in zones]
+    out: list[pl.Expr] = []
+    for i, suffix in enumerate(("naive", "wall", "utc", "dst")):
+        name = f"{col}__{suffix}"
+        expr = None
+        for zone, exprs in per_zone:
+            assert exprs[i].meta.output_name().endswith(suffix)
+            cond = pl.col(ZONE).is_null() if zone is None else pl.col(ZONE) == zone
+            expr = (pl.when(cond) if expr is None else expr.when(cond)).then(exprs[i])
+        epoch = pl.col("time_format") == EPOCH
+        values = {
+            "naive": pl.lit(False),
+            "wall": pl.lit(None, DT_NAIVE),
+            "utc": _epoch(col),
+            "dst": pl.lit(None, pl.String),
+        }
+        assert expr is not None
+        out.append(pl.when(epoch.fill_null(False)).then(values[suffix]).otherwise(expr).alias(name))
+    return out
+
+
+def require_pbx_zone(staged: pl.LazyFrame, tz: str | None) -> None:
+    """Naive PBX times with no zone from the format file nor `--pbx-tz`: stop at the first cell."""
+    if tz is not None:
+        return
+    checks = [
+        staged.filter(pl.col("time_zone").is_null())
+        .with_columns(parse_time(_text(c), None, DstPolicy.REJECT))
+        .filter(pl.col(f"{_text(c)}__naive") & (pl.col("time_format") != EPOCH).fill_null(True))
+        .select(
+            SOURCE_FILE,
+            SOURCE_ROW,
+            pl.lit(i).alias("__order"),
+            pl.lit(c).alias("column"),
+            pl.col(c).alias("value"),
+        )
+        .head(1)
+        for i, c in enumerate(TIME_COLUMNS)
+    ]
+    first = pl.concat(checks).sort(SOURCE_FILE, SOURCE_ROW, "__order").head(1).collect()
+    if first.height:
+        row = first.row(0, named=True)
+        raise InputError(
+            row[SOURCE_FILE],
+            f"naive local time {row['value']!r} needs --pbx-tz ZONE (the PBX's IANA zone; "
+            "UTC when it writes UTC)",
+            row=row[SOURCE_ROW],
+            column=row["column"],
+        )
+
+
+def _time_problems(col: str, dst: DstPolicy) -> list[Problem]:
+    fmt = pl.col("time_format")
+    reason = (
+        pl.when(fmt == EPOCH)
+        .then(pl.lit("not epoch seconds"))
+        .when(fmt.is_not_null())
+        .then(pl.concat_str(pl.lit("does not match the format file's time format "), fmt))
+        .otherwise(pl.lit("unparseable time (expected YYYY-MM-DD HH:MM:SS or ISO 8601)"))
+    )
+    problems = [
+        Problem(
+            col,
+            present(col) & pl.col(f"{col}__utc").is_null() & pl.col(f"{col}__dst").is_null(),
+            pl.col(col),
+            reason,
+        )
+    ]
+    if dst is DstPolicy.REJECT:
+        problems.append(
+            Problem(
+                col,
+                pl.col(f"{col}__dst").is_not_null(),
+                pl.col(col),
+                # concat_str rather than pl.format, which polars 2.1 was seen to panic on over
+                # multi-chunk frames (see normalize/calls.py).
+                pl.concat_str(
+                    pl.lit("local time falls in a DST "),
+                    pl.col(f"{col}__dst"),
+                    pl.lit(" in "),
+                    pl.col(ZONE),
+                    pl.lit(" (--dst reject)"),
+                ),
+            )
+        )
+    return problems
+
+
+def _problems(dst: DstPolicy) -> list[Problem]:
+    """Parse problems of a line the reader could split (the others are reader errors)."""
+    problems = [
+        Problem("start", ~present("start"), pl.lit(""), "missing start time"),
+        *(p for c in TIME_COLUMNS for p in _time_problems(c, dst)),
+        Problem(
+            "duration",
+            present("duration") & pl.col("__duration").is_null(),
+            pl.col("duration"),
+            "not a whole number of seconds",
+        ),
+        Problem("billsec", ~present("billsec"), pl.lit(""), "missing billsec"),
+        Problem(
+            "billsec",
+            present("billsec") & pl.col("__billsec").is_null(),
+            pl.col("billsec"),
+            "not a whole number of seconds",
+        ),
+    ]
+    ok = pl.col(ERROR).is_null()
+    return [Problem(p.column, ok & p.bad, p.value, p.reason) for p in problems]
+
+
+def _seconds(col: str) -> pl.Expr:
+    return pl.duration(seconds=pl.col(col))
+
+
+def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
+    """One typed row per input line, with the working columns grouping needs."""
+    answered_flag = blank_to_null("answered").str.to_lowercase()
+    lines = parsed.select(
+        SOURCE_FILE,
+        SOURCE_ROW,
+        blank_to_null("call_key").alias("call_key"),
+        blank_to_null("link_key").alias("link_key"),
+        blank_to_null("src").alias("src"),
+        blank_to_null("dst").alias("dst"),
+        pl.col("start__utc").alias("start_utc"),
+        pl.col("answer__utc").alias("answer_utc"),
+        pl.col("end__utc").alias("end_utc"),
+        pl.col("start__wall").alias("start_local"),
+        pl.any_horizontal(pl.col(f"{c}__naive").fill_null(False) for c in TIME_COLUMNS).alias(
+            "time_naive"
+        ),
+        pl.coalesce(pl.col(f"{c}__dst") for c in TIME_COLUMNS).alias("__dst"),
+        pl.col("__duration").alias("duration_s"),
+        pl.col("__billsec").alias("billsec"),
+        pl.coalesce(
+            pl.when(answered_flag.is_in(["true", "false"])).then(answered_flag == "true"),
+            pl.col("answer__utc").is_not_null() | (pl.col("__billsec").fill_null(0) > 0),
+        ).alias("answered"),
+        blank_to_null("disposition").alias("disposition"),
+        blank_to_null("channel").alias("channel"),
+        blank_to_null("dstchannel").alias("dstchannel"),
+    )
+    # The line's own duration wins; otherwise its stamps give it.
+    span = (pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds()
+    lines = lines.with_columns(
+        pl.when(pl.col("__dst").is_not_null())
+        .then(pl.concat_str(pl.lit("dst-"), pl.col("__dst")))
+        .alias("dst_note"),
+        pl.coalesce(pl.col("duration_s"), span).alias("__dur"),
+    )
+    # An answered line without an answer time (FreePBX has none) was answered billsec before it
+    # ended; with no end either, at its start.
+    answer_at = pl.coalesce(
+        pl.col("answer_utc"),
+        pl.col("start_utc") + pl.duration(seconds=pl.col("__dur") - pl.col("billsec")),
+        pl.col("end_utc") - _seconds("billsec"),
+        pl.col("start_utc"),
+    )
+    return lines.with_columns(
+        pl.coalesce(pl.col("end_utc"), pl.col("start_utc") + _seconds("__dur")).alias("__end"),
+        pl.when(pl.col("answered")).then(answer_at).alias("__answer"),
+    ).with_columns(
+        (pl.col("start_utc") + _seconds("__dur")).alias("__dur_end"),
+        (pl.col("__answer") + _seconds("billsec")).alias("__bill_end"),
+    )
+
+
+def _group(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Add `__call` (one value per call, file included) and `__key` (the call's key for output)."""
+    linked = (
+        lines.filter(pl.col("link_key").is_not_null() & pl.col("call_key").is_not_null())
+        .sort(SOURCE_FILE, SOURCE_ROW)
+        .select(SOURCE_FILE, pl.col("link_key"), pl.col("call_key").alias("__parent"))
+        .unique([SOURCE_FILE, "link_key"], keep="first", maintain_order=True)
+    )
+    keyed = lines.join(
+        linked,
+        left_on=[SOURCE_FILE, "call_key"],
+        right_on=[SOURCE_FILE, "link_key"],
+        how="left",
+        maintain_order="left",
+    ).with_columns(pl.coalesce("__parent", "call_key").alias("__key"))
+    chain = [SOURCE_FILE, "channel"]
+    prev_end = pl.col("__end").cum_max().shift(1).over(chain)
+    new = (
+        prev_end.is_null()
+        | pl.col("start_utc").is_null()
+        | (pl.col("start_utc") > prev_end + pl.duration(seconds=CHAIN_SLACK_S))
+    )
+    chained = (
+        keyed.sort(SOURCE_FILE, "channel", "start_utc", SOURCE_ROW, nulls_last=True)
+        .with_columns(new.alias("__new"))
+        .with_columns(pl.col("__new").cast(pl.Int64).cum_sum().over(chain).alias("__session"))
+    )
+    call = (
+        pl.when(pl.col("__key").is_not_null())
+        .then(pl.concat_str(pl.lit("k:"), pl.col("__key")))
+        .when(pl.col("channel").is_not_null() & pl.col("start_utc").is_not_null())
+        .then(pl.concat_str(pl.lit("c:"), pl.col("channel"), pl.lit("#"), pl.col("__session")))
+        .otherwise(pl.concat_str(pl.lit("r:"), pl.col(SOURCE_ROW)))
+    )
+    return chained.with_columns(
+        pl.concat_str([pl.col(SOURCE_FILE), call], separator="\x1f").alias(CALL),
+        pl.coalesce("__key", "channel").alias("__key"),
+    ).sort(SOURCE_FILE, SOURCE_ROW)
+
+
+def _spread(lines: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.LazyFrame:
+    """Reject every other line of a call one of whose lines is rejected, naming that line."""
+    bad = rejects.select(KEY).unique()
+    first_bad = (
+        lines.join(bad, on=KEY, how="semi")
+        .group_by(CALL)
+        .agg(pl.col(SOURCE_ROW).min().alias("__bad_row"))
+    )
+    return (
+        lines.join(first_bad, on=CALL, how="inner")
+        .join(bad, on=KEY, how="anti")
+        .select(
+            SOURCE_FILE,
+            SOURCE_ROW,
+            pl.lit("(call)").alias("column"),
+            pl.coalesce(pl.col("__key"), pl.lit("")).alias("value"),
+            pl.concat_str(
+                pl.lit("line "), pl.col("__bad_row"), pl.lit(" of the same call was rejected")
+            ).alias("reason"),
+        )
+        .cast(REJECT_SCHEMA)
+    )
+
+
+def _calls(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per call: the aggregation described in the module docstring."""
+    order = [pl.col("start_utc"), pl.col(SOURCE_ROW)]
+
+    def first(col: str) -> pl.Expr:
+        return pl.col(col).sort_by(order).first().alias(col)
+
+    answered = pl.col("answered")
+    return (
+        lines.group_by(CALL)
+        .agg(
+            pl.col(SOURCE_FILE).first(),
+            pl.col(SOURCE_ROW).min(),
+            pl.col(SOURCE_ROW).sort().cast(pl.String).str.join(";").alias("source_rows"),
+            pl.len().cast(pl.Int64).alias("row_count"),
+            first("__key").alias("call_key"),
+            first("src"),
+            first("dst"),
+            pl.col("start_utc").min(),
+            pl.col("__answer").filter(answered).min().alias("answer_utc"),
+            pl.col("__end").max().alias("end_utc"),
+            first("start_local"),
+            pl.col("time_naive").any(),
+            pl.col("dst_note").drop_nulls().first(),
+            (pl.col("__dur_end").max() - pl.col("start_utc").min())
+            .dt.total_seconds()
+            .alias("duration_s"),
+            (
+                pl.col("__bill_end").filter(answered).max()
+                - pl.col("__answer").filter(answered).min()
+            )
+            .dt.total_seconds()
+            .fill_null(0)
+            .alias("billsec"),
+            answered.any().alias("answered"),
+            pl.col("disposition").sort_by([~answered, *order]).first(),
+            first("channel"),
+            first("dstchannel"),
+        )
+        .select(list(cdr_schema.CDR_SCHEMA.columns))
+        .sort(SOURCE_FILE, SOURCE_ROW)
+    )
+
+
+def normalize_cdr(
+    raw: pl.LazyFrame, opts: IngestOptions
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
+    """(canonical calls, accepted input lines as (source_file, source_row), rejects).
+
+    The `extra_kinds={"cdr": normalize_cdr}` hook of `pipeline_ingest.ingest`.
+    """
+    tz = check_pbx_zone(opts.pbx_tz)
+    meta = raw.select(
+        pl.col("time_format").drop_nulls().unique().sort().implode(),
+        pl.col("time_zone").drop_nulls().unique().sort().implode(),
+    ).collect()
+    formats = [f for f in meta["time_format"][0].to_list() if f != EPOCH]
+    staged = raw.with_columns(
+        *(_as_text(c, formats) for c in TIME_COLUMNS),
+        pl.coalesce(pl.col("time_zone"), pl.lit(tz, pl.String)).alias(ZONE),
+    )
+    require_pbx_zone(staged, tz)
+    zones: list[str | None] = list(dict.fromkeys([*meta["time_zone"][0].to_list(), tz]))
+    parsed = (
+        staged.with_columns(
+            *(e for c in TIME_COLUMNS for e in _parse_times(c, zones, opts.dst)),
+            whole_number("duration").alias("__duration"),
+            whole_number("billsec").alias("__billsec"),
+        )
+        .collect()
+        .lazy()
+    )
+    problems = [reader_errors(parsed), *_problems(opts.dst)]
+    parse_rejects = find_problems(parsed, problems).collect().lazy()
+
+    lines = _group(_lines(parsed)).collect()
+    typed = drop_rejected(lines.lazy(), parse_rejects).collect()
+    _, line_rejects = validate(typed, cdr_schema.CDR_ROW_SCHEMA, cdr_schema.SOURCE_NAMES)
+    line_rejects = line_rejects.collect().lazy()
+    rejected = pl.concat([parse_rejects, line_rejects])
+    rejected = pl.concat([rejected, _spread(lines.lazy(), rejected)]).collect().lazy()
+
+    calls = _calls(drop_rejected(lines.lazy(), rejected)).collect()
+    accepted, call_rejects = validate(calls, cdr_schema.CDR_SCHEMA, cdr_schema.SOURCE_NAMES)
+    call_rejects = call_rejects.collect().lazy()
+    if call_rejects.select(pl.len()).collect().item():
+        # A call-level failure names the call's first line; its other lines go with it.
+        rejected = pl.concat([rejected, call_rejects])
+        rejected = pl.concat([rejected, _spread(lines.lazy(), call_rejects)]).collect().lazy()
+    keys = drop_rejected(lines.lazy().select(KEY), rejected).collect()
+    return accepted, keys, rejected
