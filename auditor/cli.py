@@ -11,12 +11,13 @@ import typer
 from rich.console import Console
 
 from auditor.errors import EXIT_UNUSABLE, AuditorError
+from auditor.ingest.base import ReadOptions
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline import run_validate
-from auditor.pipeline_audit import run_audit
+from auditor.pipeline_audit import MatchOptions, run_audit
 from auditor.pipeline_ingest import FileReport, IngestOptions
 from auditor.reconcile.periods import Period
-from auditor.report.terminal import print_audit
+from auditor.report.terminal import print_audit, print_cdr_matching
 
 app = typer.Typer(
     add_completion=False,
@@ -45,6 +46,19 @@ Account = Annotated[
 ]
 
 
+PbxTz = Annotated[
+    str | None,
+    typer.Option("--pbx-tz", help="IANA zone of naive PBX CDR times (Asterisk, FreeSWITCH)."),
+]
+CdrFormat = Annotated[
+    str | None,
+    typer.Option("--cdr-format", help="TOML file describing your own PBX CSV (or a shipped name)."),
+]
+Region = Annotated[
+    str, typer.Option("--region", help="Region of national numbers in PBX CDRs (phonenumbers).")
+]
+
+
 @app.callback()
 def _root() -> None:
     """Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line."""
@@ -67,9 +81,20 @@ def validate(
     dst: Dst = DstPolicy.REJECT,
     format: Format = None,
     account: Account = None,
+    pbx_tz: PbxTz = None,
+    cdr_format: CdrFormat = None,
+    region: Region = "US",
 ) -> None:
-    """Read and validate exports; write canonical calls/usage Parquet and rejects.csv."""
-    opts = IngestOptions(tz=tz, dst=dst, format=format, account=account)
+    """Read and validate exports; write canonical calls/usage (and cdrs) Parquet and rejects.csv."""
+    opts = IngestOptions(
+        tz=tz,
+        dst=dst,
+        format=format,
+        account=account,
+        pbx_tz=pbx_tz,
+        region=region,
+        read=ReadOptions(cdr_format=cdr_format),
+    )
     result = run_validate(paths, out, opts)
     _print_files(result.ingested.files)
     rejects = result.ingested.rejects
@@ -94,12 +119,39 @@ def audit(
     ] = None,
     format: Format = None,
     account: Account = None,
+    pbx_tz: PbxTz = None,
+    cdr_format: CdrFormat = None,
+    region: Region = "US",
+    did: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--did", help="A DID the PBX answers (repeat). Default: from the Twilio logs."
+        ),
+    ] = None,
+    match_window: Annotated[
+        int, typer.Option("--match-window", help="Seconds a PBX and Twilio start may differ.")
+    ] = 60,
+    duration_tolerance: Annotated[
+        int, typer.Option("--duration-tolerance", help="Seconds billsec and duration may differ.")
+    ] = 2,
 ) -> None:
-    """Reconcile call logs with usage records; every difference explained or flagged."""
-    opts = IngestOptions(tz=tz, dst=dst, format=format, account=account)
-    result = run_audit(paths, out, opts, period=period, pricing=pricing)
+    """Reconcile call logs with usage records, and PBX CDRs with call logs, call by call."""
+    opts = IngestOptions(
+        tz=tz,
+        dst=dst,
+        format=format,
+        account=account,
+        pbx_tz=pbx_tz,
+        region=region,
+        read=ReadOptions(cdr_format=cdr_format),
+    )
+    match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
+    result = run_audit(paths, out, opts, period=period, pricing=pricing, match=match)
     _print_files(result.ingested.files)
-    print_audit(result.recon, result.summary, str(out), Console(highlight=False, width=120))
+    console = Console(highlight=False, width=120)
+    print_audit(result.recon, result.summary, str(out), console)
+    if "cdr_matching" in result.summary:
+        print_cdr_matching(result.summary["cdr_matching"], str(out), console)
     raise typer.Exit(result.exit_code)
 
 

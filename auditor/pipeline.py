@@ -22,5 +22,7 @@ def run_validate(paths: list[str], out: Path, opts: IngestOptions) -> ValidateRe
     out.mkdir(parents=True, exist_ok=True)
     ing.calls.write_parquet(out / "calls.parquet", statistics=False)
     ing.usage.write_parquet(out / "usage.parquet", statistics=False)
+    if "cdr" in ing.extra:
+        ing.extra["cdr"].write_parquet(out / "cdrs.parquet", statistics=False)
     write_csv(ing.rejects, out / "rejects.csv")
     return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK)

@@ -1,12 +1,14 @@
 """`auditor audit`: ingest, classify every leg, reconcile logs with usage, build the bridge, write.
 
 Outputs (names and columns are a contract): calls.parquet/.csv, usage_reconciliation.parquet/.csv,
-bridge.parquet/.csv, usage_records.parquet/.csv, rejects.csv, summary.json.
+bridge.parquet/.csv, usage_records.parquet/.csv, rejects.csv, summary.json; with PBX CDRs among
+the inputs also cdr_matches.parquet/.csv (usage records are then optional: without them the
+logs-vs-usage files are written empty).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,22 @@ import polars as pl
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from auditor.pipeline_ingest import Ingested, IngestOptions, ingest
 from auditor.reconcile.bridge import build_bridge
+from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls
 from auditor.reconcile.periods import Period
 from auditor.reconcile.usage import reconcile_usage
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import write_csv, write_table
-from auditor.rules.model import load_rules
+from auditor.rules.model import Rules, load_rules
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """How PBX calls are matched to Twilio legs (`--did`, `--match-window`, ...)."""
+
+    dids: tuple[str, ...] = ()
+    window_s: int = 60
+    duration_tolerance_s: int = 2
 
 
 @dataclass
@@ -31,6 +43,7 @@ class AuditResult:
     bridge: pl.DataFrame
     summary: dict[str, Any]
     exit_code: int
+    cdr_matches: pl.DataFrame | None = field(default=None)
 
 
 def _require_accounts(ing: Ingested) -> None:
@@ -44,16 +57,40 @@ def _require_accounts(ing: Ingested) -> None:
         )
 
 
+def _match_pbx(
+    ing: Ingested, rules: Rules, opts: IngestOptions, match: MatchOptions
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """PBX calls vs Twilio legs. DID legs are `twilio-only` candidates only when the user names
+    the PBX's DIDs (`--did`); trunking legs always are."""
+    pricing = rules.pricing_for("trunking-termination")
+    return match_cdrs(
+        ing.extra["cdr"],
+        ing.calls,
+        dids=list(match.dids) or account_dids(ing.calls, region=opts.region),
+        region=opts.region,
+        window_s=match.window_s,
+        duration_tolerance_s=match.duration_tolerance_s,
+        minimum_s=pricing.minimum_s,
+        increment_s=pricing.increment_s,
+        trunk_legs=TrunkLegs(did_legs=bool(match.dids)),
+        billable_statuses=rules.billable,
+        bill_zero_duration=rules.bill_zero_duration,
+    )
+
+
 def run_audit(
     paths: list[str],
     out: Path,
     opts: IngestOptions,
     period: Period = Period.MONTH,
     pricing: Path | None = None,
+    match: MatchOptions | None = None,
 ) -> AuditResult:
     rules = load_rules(pricing)
     ing = ingest(paths, opts)
-    _require_accounts(ing)
+    has_cdr = "cdr" in ing.extra
+    if ing.usage.height or not has_cdr:
+        _require_accounts(ing)
     legs = classify_calls(ing.calls, rules, period, opts.region)
     call_rejects = ing.rejects.join(
         pl.DataFrame(
@@ -63,8 +100,21 @@ def run_audit(
     )
     rejected_call_rows = call_rejects.select("source_file", "source_row").unique().height
     rec = reconcile_usage(legs, ing.usage, rules, period, rejected_call_rows)
+    if has_cdr and not ing.usage.height:  # a PBX-vs-logs audit: no logs-vs-usage rows
+        rec.rows = rec.rows.clear()
     bridge = build_bridge(legs, rec.rows, rules)
     unexplained = rec.rows.filter(pl.col("status") == "unexplained").height
+    extra: dict[str, Any] = {"period": str(period)}
+    matches = None
+    if has_cdr:
+        matches, cdr_summary = _match_pbx(ing, rules, opts, match or MatchOptions())
+        extra["cdr_matching"] = cdr_summary
+        unexplained += (
+            cdr_summary["pbx_only"]
+            + cdr_summary["twilio_only"]
+            + cdr_summary["duration_mismatch"]
+            + cdr_summary["status_mismatch"]
+        )
     exit_code = EXIT_FINDINGS if (unexplained or ing.rejects.height) else EXIT_OK
     summary = build_summary(
         [f.as_dict() for f in ing.files],
@@ -74,7 +124,7 @@ def run_audit(
         ing.rejects,
         rec.usage_records.filter(pl.col("used_as") == "unaligned"),
         exit_code,
-        extra={"period": str(period)},
+        extra=extra,
     )
     out.mkdir(parents=True, exist_ok=True)
     write_table(legs.select(CALL_AUDIT_COLUMNS).sort("source_file", "source_row"), out, "calls")
@@ -82,5 +132,7 @@ def run_audit(
     write_table(bridge, out, "bridge")
     write_table(rec.usage_records, out, "usage_records")
     write_csv(ing.rejects, out / "rejects.csv")
+    if matches is not None:
+        write_table(matches, out, "cdr_matches")
     write_summary(summary, out / "summary.json")
-    return AuditResult(ing, legs, rec.rows, bridge, summary, exit_code)
+    return AuditResult(ing, legs, rec.rows, bridge, summary, exit_code, matches)

@@ -15,6 +15,7 @@ from auditor.ingest.base import SOURCE_FILE, Kind, ReadOptions
 from auditor.ingest.detect import detect
 from auditor.ingest.files import expand_paths
 from auditor.normalize.calls import normalize_calls, require_zone_for_naive
+from auditor.normalize.cdr import check_pbx_zone, normalize_cdr
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import DstPolicy, check_zone
 from auditor.normalize.usage import normalize_usage
@@ -103,13 +104,14 @@ def ingest(paths: list[str], opts: IngestOptions, extra_kinds: dict | None = Non
     written as several lines) are still counted one by one.
     """
     check_zone(opts.tz)
+    check_pbx_zone(opts.pbx_tz)
     files = expand_paths(paths)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
     raw: dict[str, list[pl.LazyFrame]] = {}
     reports: list[FileReport] = []
     for file in files:
-        reader = detect(file, opts.format)
+        reader = detect(file, opts.format, opts.read.cdr_format)
         raw.setdefault(reader.kind, []).append(reader.read(file, opts.read))
         reports.append(FileReport(file.name, reader.kind, reader.name))
 
@@ -133,6 +135,9 @@ def ingest(paths: list[str], opts: IngestOptions, extra_kinds: dict | None = Non
             calls, rej, dst = _calls(lf, opts)
         elif kind == "usage":
             usage, rej = _usage(lf)
+        elif kind == "cdr":
+            extra[kind], keys, rej = normalize_cdr(lf, opts)
+            accepted_keys.append(keys.select(KEY))
         elif extra_kinds and kind in extra_kinds:
             extra[kind], keys, rej = extra_kinds[kind](lf, opts)
             accepted_keys.append(keys.select(KEY))

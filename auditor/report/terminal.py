@@ -17,7 +17,9 @@ def _num(value: object) -> str:
 
 def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Console) -> None:
     un = summary["unexplained"]
-    if un["rows"]:
+    if recon.is_empty():
+        console.print("No usage records among the inputs: logs vs usage not reconciled.")
+    elif un["rows"]:
         console.print(
             f"[bold red]UNEXPLAINED[/]: {un['rows']} row(s), {un['calls']} call(s), "
             f"{un['minutes']} minute(s), {un['price']} in price (usage minus logs; "
@@ -63,3 +65,22 @@ def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Conso
             f"(--dst {dst['policy']})"
         )
     console.print(f"audit written to {out_dir}/")
+
+
+def print_cdr_matching(counts: dict, out_dir: str, console: Console) -> None:
+    """PBX vs Twilio: what disagrees first, then the totals."""
+    table = Table("PBX vs Twilio", "calls")
+    for key in (
+        "pbx_only",
+        "twilio_only",
+        "duration_mismatch",
+        "status_mismatch",
+        "ambiguous",
+        "matched",
+        "internal",
+        "pbx_calls",
+    ):
+        table.add_row(key.replace("_", " "), str(counts[key]))
+    table.add_row("billed minutes at stake", _num(counts["billed_minutes_at_stake"]))
+    console.print(table)
+    console.print(f"call by call: {out_dir}/cdr_matches.csv")
