@@ -30,7 +30,7 @@ def read_delimited(
     """All-string frame of the file's records plus `source_row`; blank lines are not records.
 
     `skip_lines` drops that many lines after the header (CUCM's types line). With
-    `has_header=False` the columns are named `names`, or `column_1..n`.
+    `has_header=False` the columns are named `names`, or `column_0..n-1` (polars' names).
     """
     data = file.read_bytes()
     text = decode_utf8(data, file.name)
@@ -106,7 +106,7 @@ def _read_with_python(
                 errors.append(None)
     except csv.Error as exc:
         raise InputError(file.name, f"unreadable CSV ({exc})", row=reader.line_num) from None
-    columns = names or header or [f"column_{i + 1}" for i in range(width)]
+    columns = names or header or [f"column_{i}" for i in range(width)]  # as polars names them
     df = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
     return df.with_columns(
         pl.Series(SOURCE_ROW, lines, dtype=pl.Int64), pl.Series(ERROR, errors, dtype=pl.String)
