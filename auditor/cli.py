@@ -59,6 +59,26 @@ Region = Annotated[
 ]
 
 
+def _ingest_options(
+    tz: str | None,
+    dst: DstPolicy,
+    format: str | None,
+    account: str | None,
+    pbx_tz: str | None,
+    cdr_format: str | None,
+    region: str,
+) -> IngestOptions:
+    return IngestOptions(
+        tz=tz,
+        dst=dst,
+        format=format,
+        account=account,
+        pbx_tz=pbx_tz,
+        region=region,
+        read=ReadOptions(cdr_format=cdr_format),
+    )
+
+
 @app.callback()
 def _root() -> None:
     """Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line."""
@@ -86,15 +106,7 @@ def validate(
     region: Region = "US",
 ) -> None:
     """Read and validate exports; write canonical calls/usage (and cdrs) Parquet and rejects.csv."""
-    opts = IngestOptions(
-        tz=tz,
-        dst=dst,
-        format=format,
-        account=account,
-        pbx_tz=pbx_tz,
-        region=region,
-        read=ReadOptions(cdr_format=cdr_format),
-    )
+    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region)
     result = run_validate(paths, out, opts)
     _print_files(result.ingested.files)
     rejects = result.ingested.rejects
@@ -136,15 +148,7 @@ def audit(
     ] = 2,
 ) -> None:
     """Reconcile call logs with usage records, and PBX CDRs with call logs, call by call."""
-    opts = IngestOptions(
-        tz=tz,
-        dst=dst,
-        format=format,
-        account=account,
-        pbx_tz=pbx_tz,
-        region=region,
-        read=ReadOptions(cdr_format=cdr_format),
-    )
+    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region)
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
     result = run_audit(paths, out, opts, period=period, pricing=pricing, match=match)
     _print_files(result.ingested.files)

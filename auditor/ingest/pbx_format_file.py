@@ -38,21 +38,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditor.errors import InputError
+from auditor.ingest.base import CDR_FIELDS
 
-MAPPABLE = (
-    "call_key",
-    "link_key",
-    "src",
-    "dst",
-    "start",
-    "answer",
-    "end",
-    "duration",
-    "billsec",
-    "disposition",
-    "channel",
-    "dstchannel",
-)
+# Every canonical CDR field a format file may map to a column (the rest are the reader's own).
+MAPPABLE = tuple(f for f in CDR_FIELDS if f not in ("answered", "time_format", "time_zone"))
 REQUIRED = ("start", "src", "dst", "billsec")
 AnsweredRule = Literal["values", "answer-time", "billsec"]
 Column = str | int

@@ -12,7 +12,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import Problem, find_problems, reader_errors
-from auditor.normalize.times import DstPolicy, parse_time
+from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.values import blank_to_null, money, present, whole_number
 
 TIME_COLUMNS = ("start_time", "end_time")
@@ -22,22 +22,8 @@ def require_zone_for_naive(raw: pl.LazyFrame, tz: str | None) -> None:
     """Naive wall times cannot be placed in UTC without `--tz`: stop with the first such cell."""
     if tz is not None:
         return
-    checks = [
-        raw.with_columns(parse_time(c, None, DstPolicy.REJECT))
-        .filter(pl.col(f"{c}__naive"))
-        .select(
-            SOURCE_FILE,
-            SOURCE_ROW,
-            pl.lit(i).alias("_order"),
-            pl.lit(c).alias("column"),
-            pl.col(c).alias("value"),
-        )
-        .head(1)
-        for i, c in enumerate(TIME_COLUMNS)
-    ]
-    first = pl.concat(checks).sort(SOURCE_FILE, SOURCE_ROW, "_order").head(1).collect()
-    if first.height:
-        row = first.row(0, named=True)
+    row = first_naive_cell(raw, [(c, c) for c in TIME_COLUMNS])
+    if row is not None:
         raise InputError(
             row[SOURCE_FILE],
             f"naive local time {row['value']!r} needs --tz ZONE (an IANA name)",

@@ -35,7 +35,7 @@ from auditor.normalize.rejects import (
     find_problems,
     reader_errors,
 )
-from auditor.normalize.times import DT_NAIVE, DstPolicy, parse_time
+from auditor.normalize.times import DT_NAIVE, DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.schemas import cdr as cdr_schema
 from auditor.validate.run import validate
@@ -118,23 +118,12 @@ def require_pbx_zone(staged: pl.LazyFrame, tz: str | None) -> None:
     """Naive PBX times with no zone from the format file nor `--pbx-tz`: stop at the first cell."""
     if tz is not None:
         return
-    checks = [
-        staged.filter(pl.col("time_zone").is_null())
-        .with_columns(parse_time(_text(c), None, DstPolicy.REJECT))
-        .filter(pl.col(f"{_text(c)}__naive") & (pl.col("time_format") != EPOCH).fill_null(True))
-        .select(
-            SOURCE_FILE,
-            SOURCE_ROW,
-            pl.lit(i).alias("__order"),
-            pl.lit(c).alias("column"),
-            pl.col(c).alias("value"),
-        )
-        .head(1)
-        for i, c in enumerate(TIME_COLUMNS)
-    ]
-    first = pl.concat(checks).sort(SOURCE_FILE, SOURCE_ROW, "__order").head(1).collect()
-    if first.height:
-        row = first.row(0, named=True)
+    row = first_naive_cell(
+        staged,
+        [(_text(c), c) for c in TIME_COLUMNS],
+        where=pl.col("time_zone").is_null() & (pl.col("time_format") != EPOCH).fill_null(True),
+    )
+    if row is not None:
         raise InputError(
             row[SOURCE_FILE],
             f"naive local time {row['value']!r} needs --pbx-tz ZONE (the PBX's IANA zone; "

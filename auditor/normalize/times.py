@@ -133,3 +133,26 @@ def parse_time(col: str, tz: str | None, dst: DstPolicy) -> list[pl.Expr]:
         .alias(f"{col}__dst"),
     ]
     return out
+
+
+def first_naive_cell(
+    lf: pl.LazyFrame, columns: list[tuple[str, str]], where: pl.Expr | None = None
+) -> dict | None:
+    """The first (source_file, source_row, column, value) holding a naive wall time, in file, row
+    and column order; `columns` pairs the text column parsed with the name to report."""
+    checks = [
+        (lf if where is None else lf.filter(where))
+        .with_columns(parse_time(parsed, None, DstPolicy.REJECT))
+        .filter(pl.col(f"{parsed}__naive"))
+        .select(
+            "source_file",
+            "source_row",
+            pl.lit(i).alias("__order"),
+            pl.lit(shown).alias("column"),
+            pl.col(parsed).alias("value"),
+        )
+        .head(1)
+        for i, (parsed, shown) in enumerate(columns)
+    ]
+    first = pl.concat(checks).sort("source_file", "source_row", "__order").head(1).collect()
+    return first.row(0, named=True) if first.height else None
