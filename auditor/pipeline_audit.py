@@ -1,9 +1,9 @@
 """`auditor audit`: ingest, classify every leg, reconcile logs with usage, build the bridge, write.
 
 Outputs (names and columns are a contract): calls.parquet/.csv, usage_reconciliation.parquet/.csv,
-bridge.parquet/.csv, usage_records.parquet/.csv, rejects.csv, summary.json; with PBX CDRs among
-the inputs also cdr_matches.parquet/.csv (usage records are then optional: without them the
-logs-vs-usage files are written empty).
+bridge.parquet/.csv, usage_records.parquet/.csv, rejects.csv, summary.json, report.html; with PBX
+CDRs among the inputs also cdr_matches.parquet/.csv (usage records are then optional: without
+them the logs-vs-usage files are written empty).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls
 from auditor.reconcile.periods import Period
 from auditor.reconcile.usage import reconcile_usage
+from auditor.report.html import write_report
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import write_csv, write_table
 from auditor.rules.model import Rules, load_rules
@@ -135,4 +136,5 @@ def run_audit(
     if matches is not None:
         write_table(matches, out, "cdr_matches")
     write_summary(summary, out / "summary.json")
+    write_report(summary, rec.rows, out / "report.html")
     return AuditResult(ing, legs, rec.rows, bridge, summary, exit_code, matches)

@@ -143,3 +143,11 @@ def test_daily_calls_match_the_generator(tmp_path: Path) -> None:
             assert Decimal(str(got[field])) == Decimal(str(exp[field])), (exp["date"], field)
     heads = pl.read_parquet(tmp_path / "usage_reconciliation.parquet").filter("headline")
     assert sorted(heads["period"].to_list()) == ["2025-11-12", "2025-11-20"]
+
+
+def test_report_html_leads_with_what_no_rule_explains(month: tuple[Path, int]) -> None:
+    page = (month[0] / "report.html").read_text(encoding="utf-8")
+    assert page.index("Unexplained:") < page.index("What no rule explains") < page.index("Inputs")
+    for category in PLANTED_MONTH:
+        assert f"Bridge: 2025-11 {category}" in page
+    assert "<script" not in page and "http" not in page  # self-contained, opens offline
