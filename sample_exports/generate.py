@@ -469,6 +469,16 @@ def march(t: Traffic) -> list[Leg]:
     return sorted(t.legs[first:], key=lambda leg: leg.start)
 
 
+def pbx_dst_leg(t: Traffic) -> Leg:
+    """For the PBX samples (`pbx/README.md`): a trunk call at local 2025-11-02 01:20, the first
+    of the two (EDT). Drawn after all other traffic, so no other leg changes, and listed last on
+    API page 1, so no existing row moves."""
+    to = f"sip:{PBX_DIDS[2]}@{PBX_HOST}"
+    leg = t.leg("trunking-originating", EXT, to, "completed", utc(2025, 11, 2, 5, 20, 0), 247)
+    leg.tags.append("pbx-dst")
+    return leg
+
+
 # Rendering -------------------------------------------------------------------------------------
 def rfc2822(t: datetime | None) -> str | None:
     return None if t is None else format_datetime(t.astimezone(UTC))
@@ -763,6 +773,8 @@ def write_calls(w: Writer, nov: list[Leg], mar: list[Leg], dup: Leg) -> None:
     bulk: dict[date, list[Leg]] = {}
     for leg in nov:
         assert date(2025, 11, 1) <= leg.start.date() <= date(2025, 11, 30)
+        if "pbx-dst" in leg.tags:
+            continue  # listed last on API page 1 (below)
         if leg.start.astimezone(NY).date() <= date(2025, 11, 7):
             console.append(leg)
         elif leg.start.date() <= date(2025, 11, 15):
@@ -773,6 +785,7 @@ def write_calls(w: Writer, nov: list[Leg], mar: list[Leg], dup: Leg) -> None:
             parquet.append(leg)
     w.console_csv("console_calls_2025-11_new_york.csv", console)
     w.console_csv("console_calls_2025-03-09_new_york.csv", mar)
+    api += [leg for leg in nov if "pbx-dst" in leg.tags]
     size = 50
     assert size < len(api) <= 2 * size and api.index(dup) >= size
     w.api_pages(["api_calls_2025-11_page0.json", "api_calls_2025-11_page1.json"], api, size)
@@ -1025,6 +1038,10 @@ report.
   `client:bob`; desk phones on the SIP domain `acme.sip.twilio.com`.
 - November 2025 (UTC): {counts[0]} call legs; March 2025: a slice of {counts[1]} legs around the
   US spring-forward gap. All eight call statuses occur.
+- PBX CDRs of the same month (Asterisk, FreeSWITCH, CUCM) are in `pbx/`, made by
+  `generate_pbx.py`: see `pbx/README.md` (a run on this whole folder needs `--pbx-tz
+  America/New_York`). For them the last call of `api_calls_2025-11_page1.json` is a trunk call at
+  local 2025-11-02 01:20 (EDT), out of date order.
 
 ## Files
 
@@ -1085,8 +1102,8 @@ the prices the logs show. Non-voice usage rows (`sms-outbound`, `answering-machi
 ## Commands
 
 ```sh
-auditor validate sample_exports/ --out validated/ --tz America/New_York
-auditor audit sample_exports/ --out audit/ --tz America/New_York
+auditor validate sample_exports/ --out validated/ --tz America/New_York --pbx-tz America/New_York
+auditor audit sample_exports/ --out audit/ --tz America/New_York --pbx-tz America/New_York
 ```
 
 With the default `--dst reject` the two DST rows are rejected too (start and end time):
@@ -1103,6 +1120,7 @@ def generate(out: Path, expected_path: Path) -> None:
     """Write every sample file into `out`."""
     t = Traffic(random.Random(SEED))
     nov, mar = november(t), march(t)
+    nov.append(pbx_dst_leg(t))
     assert {leg.status for leg in nov} == STATUSES
     tags = {tag: leg for leg in nov + mar for tag in leg.tags}
     w = Writer(out)

@@ -42,6 +42,8 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
         "America/New_York",
         "--dst",
         "earliest",
+        "--pbx-tz",
+        "America/New_York",
         cwd=ROOT,
     )
     assert proc.returncode == 1, proc.stderr  # rows were rejected and discrepancies planted
@@ -131,6 +133,8 @@ def test_daily_calls_match_the_generator(tmp_path: Path) -> None:
         "America/New_York",
         "--dst",
         "earliest",
+        "--pbx-tz",
+        "America/New_York",
         "--period",
         "day",
         cwd=ROOT,

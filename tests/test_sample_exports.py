@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_exports"
 GENERATOR = SAMPLES / "generate.py"
-NOT_EXPORTS = {"generate.py", "README.md"}
+NOT_EXPORTS = {"generate.py", "generate_pbx.py", "README.md"}
 EXPECTED_FILE = ROOT / "tests" / "sample_expected.json"
 EXPECTED = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
 TZ = ("--tz", "America/New_York")
@@ -29,7 +29,11 @@ TZ = ("--tz", "America/New_York")
 def export_paths() -> list[str]:
     """Every export file, relative to the repo root, in the order a folder argument reads them."""
     files = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name not in NOT_EXPORTS)
-    return [str(p.relative_to(ROOT)) for p in files if "__pycache__" not in p.parts]
+    return [
+        str(p.relative_to(ROOT))
+        for p in files
+        if "__pycache__" not in p.parts and p.relative_to(SAMPLES).parts[0] != "pbx"
+    ]
 
 
 def validate(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -94,7 +98,10 @@ def test_regenerating_gives_byte_identical_files(tmp_path: Path) -> None:
     committed = {
         p.relative_to(SAMPLES)
         for p in SAMPLES.rglob("*")
-        if p.is_file() and p.name != "generate.py" and "__pycache__" not in p.parts
+        if p.is_file()
+        and p.name not in ("generate.py", "generate_pbx.py")
+        and "__pycache__" not in p.parts
+        and p.relative_to(SAMPLES).parts[0] != "pbx"
     }
     generated = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
     assert generated - {Path("expected.json")} == committed
@@ -152,5 +159,5 @@ def test_dst_reject_rejects_the_dst_rows_too(tmp_path: Path) -> None:
 
 
 def test_validate_the_folder_as_the_readme_says(tmp_path: Path) -> None:
-    done = validate(tmp_path, "sample_exports", *TZ, "--dst", "earliest")
+    done = validate(tmp_path, "sample_exports", *TZ, "--dst", "earliest", "--pbx-tz", TZ[1])
     assert_rejects(rejects_of(tmp_path, done), EXPECTED["rejects"])
