@@ -95,13 +95,11 @@ def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
     return accepted, pl.concat([parse_rejects, schema_rejects, dup_rejects])
 
 
-def ingest(paths: list[str], opts: IngestOptions, extra_kinds: dict | None = None) -> Ingested:
+def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     """Every input file read once, normalised, validated; rejects and per-file counts.
 
-    `extra_kinds` maps a kind (e.g. "cdr") to a function(raw LazyFrame, opts) -> (canonical
-    DataFrame, accepted input rows as a (source_file, source_row) DataFrame, rejects LazyFrame), so
-    other layers plug their own canonical frames in; rows grouped into one record (a PBX call
-    written as several lines) are still counted one by one.
+    Call logs, usage records and PBX CDRs may come together; PBX rows grouped into one call are
+    still counted one by one for conservation.
     """
     check_zone(opts.tz)
     check_pbx_zone(opts.pbx_tz)
@@ -137,9 +135,6 @@ def ingest(paths: list[str], opts: IngestOptions, extra_kinds: dict | None = Non
             usage, rej = _usage(lf)
         elif kind == "cdr":
             extra[kind], keys, rej = normalize_cdr(lf, opts)
-            accepted_keys.append(keys.select(KEY))
-        elif extra_kinds and kind in extra_kinds:
-            extra[kind], keys, rej = extra_kinds[kind](lf, opts)
             accepted_keys.append(keys.select(KEY))
         else:
             raise UsageError(f"inputs of kind {kind!r} are not supported by this command")

@@ -15,7 +15,6 @@ from auditor.ingest.base import ReadOptions
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_format_file import load_cdr_format, parse_cdr_format
-from auditor.normalize.cdr import normalize_cdr
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline_ingest import IngestOptions, ingest
 
@@ -23,7 +22,7 @@ NY = "America/New_York"
 
 
 def _ingest(paths: list[Path], **opts: object):
-    return ingest([str(p) for p in paths], IngestOptions(**opts), {"cdr": normalize_cdr})
+    return ingest([str(p) for p in paths], IngestOptions(**opts))
 
 
 def _utc(text: str) -> datetime:

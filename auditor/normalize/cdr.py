@@ -363,7 +363,7 @@ def normalize_cdr(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
     """(canonical calls, accepted input lines as (source_file, source_row), rejects).
 
-    The `extra_kinds={"cdr": normalize_cdr}` hook of `pipeline_ingest.ingest`.
+    Called by `pipeline_ingest.ingest` for inputs of kind "cdr".
     """
     tz = check_pbx_zone(opts.pbx_tz)
     meta = raw.select(
