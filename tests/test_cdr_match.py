@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 import auditor.reconcile.cdr as recon
-from auditor.normalize.cdr import normalize_cdr
 from auditor.pipeline_ingest import IngestOptions, ingest
 from auditor.reconcile.cdr import (
     MATCH_COLUMNS,
@@ -420,7 +419,6 @@ def test_end_to_end_from_the_asterisk_fixture(fixtures: Path) -> None:
     ing = ingest(
         [str(fixtures / "pbx" / "asterisk_Master.csv")],
         IngestOptions(pbx_tz="America/New_York"),
-        {"cdr": normalize_cdr},
     )
     # Line 1: 09:14:05 EST = 14:14:05 UTC, 1001 -> +14155550123, billsec 275.
     calls = calls_frame(leg(1, "CA01", DID, "+14155550123", "14:14:07", 277))
