@@ -149,6 +149,13 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     ).collect()
     _count(reports, pl.concat(raw_frames).collect(), [calls, usage, *accepted_keys], all_rejects)
     dst_summary = {"policy": str(opts.dst), "tz": opts.tz, **dst}
+    if "cdr" in extra:  # accepted PBX calls converted with a note (rejected ones: rejects.csv)
+        notes = extra["cdr"]["dst_note"]
+        dst_summary |= {
+            "pbx_tz": opts.pbx_tz,
+            "pbx_gap": int((notes == "dst-gap").sum()),
+            "pbx_overlap": int((notes == "dst-overlap").sum()),
+        }
     return Ingested(calls, usage, all_rejects, reports, dst_summary, extra)
 
 

@@ -81,6 +81,8 @@ def test_only_the_planted_discrepancies_are_headlines(month: tuple[Path, int]) -
     assert heads[("2025-11", "calls-client")]["unexplained_price"] == "0.25"
     assert summary["unexplained"] == {"rows": 3, "calls": 1, "minutes": "10", "price": "0.3735"}
     assert summary["dst"]["gap"] == 1 and summary["dst"]["overlap"] == 1
+    # the Asterisk call at 01:20:01 local on 2025-11-02, converted with a note
+    assert (summary["dst"]["pbx_gap"], summary["dst"]["pbx_overlap"]) == (0, 1)
     assert all(
         r["status"] != "unexplained" for r in summary["reconciliation"] if r["period"] == "2025-03"
     )

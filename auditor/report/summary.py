@@ -65,12 +65,7 @@ def build_summary(
             "minutes": _plain(head["unexplained_minutes"].fill_null(0).abs().sum()),
             "price": _plain(head["unexplained_price"].fill_null(0).abs().sum()),
         },
-        "dst": {
-            "policy": dst["policy"],
-            "tz": dst.get("tz"),
-            "gap": dst["gap"],
-            "overlap": dst["overlap"],
-        },
+        "dst": dst,
         "rejects": {
             "rows": rejects.select("source_file", "source_row").unique().height,
             "cells": rejects.height,

@@ -59,9 +59,14 @@ def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Conso
     if rej:
         console.print(f"{rej} input row(s) rejected: see {out_dir}/rejects.csv")
     dst = summary["dst"]
-    if dst["gap"] or dst["overlap"]:
+    if dst["gap"] or dst["overlap"] or dst.get("pbx_gap") or dst.get("pbx_overlap"):
+        pbx = (
+            f"; PBX calls: {dst['pbx_gap']} in a gap, {dst['pbx_overlap']} in an overlap"
+            if "pbx_gap" in dst
+            else ""
+        )
         console.print(
-            f"DST: {dst['gap']} row(s) in a gap, {dst['overlap']} in an overlap "
+            f"DST: {dst['gap']} call-log row(s) in a gap, {dst['overlap']} in an overlap{pbx} "
             f"(--dst {dst['policy']})"
         )
     console.print(f"audit written to {out_dir}/")
