@@ -168,3 +168,53 @@ def test_pbx_vs_twilio_call_by_call(tmp_path: Path) -> None:
     }
     # no usage among the inputs: no logs-vs-usage rows
     assert pl.read_csv(out / "usage_reconciliation.csv").height == 0
+
+
+def test_cdr_format_file_is_detected_beside_twilio_exports(tmp_path: Path) -> None:
+    """--cdr-format freepbx_cdr (shipped): the FreePBX CSV and the Twilio page share one folder."""
+    header = (
+        "calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,billsec,"
+        "disposition,amaflags,accountcode,uniqueid,userfield,did,recordingfile,cnum,cnam,"
+        "outbound_cnum,outbound_cnam,dst_cnam,linkedid,peeraccount,sequence"
+    )
+    # 10:00:00 EST = 15:00:00 UTC; answered after 3 s (duration 128 - billsec 125)
+    row = (
+        '2025-11-10 10:00:00,"""Alice"" <1001>",1001,+16175550123,from-internal,PJSIP/1001-1,'
+        'PJSIP/twilio-2,Dial,"PJSIP/+16175550123@twilio,60",128,125,ANSWERED,3,,1762786800.1,,'
+        f",,1001,Alice,{DID},ACME,,1762786800.1,,1"
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "freepbx_cdr.csv").write_text(header + "\n" + row + "\n")
+    calls_page(
+        folder / "calls.json",
+        [
+            call(
+                1,
+                "2025-11-10 15:00:03",
+                "2025-11-10 15:02:08",
+                "125",
+                direction="trunking-terminating",
+                frm=f"sip:{DID}@pbx.example.com",
+                to="+16175550123",
+                price="-0.015",
+            ),
+        ],
+    )
+    out = tmp_path / "out"
+    proc = run_cli(
+        "audit",
+        str(folder),
+        "--out",
+        str(out),
+        "--pbx-tz",
+        "America/New_York",
+        "--cdr-format",
+        "freepbx_cdr",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "pbx-custom-csv" in proc.stdout and "twilio-api-calls" in proc.stdout
+    matches = pl.read_csv(out / "cdr_matches.csv", infer_schema=False)
+    assert matches.select("pbx_source_rows", "call_sid", "match_status").rows() == [
+        ("2", sid(1), "matched")
+    ]
