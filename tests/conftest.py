@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -27,3 +28,34 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         cwd=cwd,
         check=False,
     )
+
+
+def top_level_imports(script: Path) -> set[str]:
+    """Top-level package names a script imports (a generator must not import the auditor)."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    return {
+        name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for name in (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
+    }
+
+
+def regenerate(generator: Path, out: Path) -> None:
+    """Run a sample generator into `out` (its expected json too) and insist it succeeded."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(generator),
+            "--out",
+            str(out),
+            "--expected",
+            str(out / "expected.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
