@@ -11,7 +11,7 @@ import polars as pl
 
 from auditor.errors import InputError
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
-from auditor.normalize.rejects import Problem, find_problems, reader_errors
+from auditor.normalize.rejects import Problem, find_problems, reader_errors, unparsed
 from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.values import blank_to_null, money, present, whole_number
 
@@ -75,18 +75,8 @@ def normalize_calls(
         reader_errors(parsed),
         *_time_problems("start_time", tz, dst),
         *_time_problems("end_time", tz, dst),
-        Problem(
-            "duration",
-            present("duration") & pl.col("__duration").is_null(),
-            pl.col("duration"),
-            "not a whole number of seconds",
-        ),
-        Problem(
-            "price",
-            present("price") & pl.col("__price").is_null(),
-            pl.col("price"),
-            "not a decimal amount",
-        ),
+        unparsed("duration", "not a whole number of seconds"),
+        unparsed("price", "not a decimal amount"),
     ]
     rejects = find_problems(parsed, problems)
     dst_note = pl.coalesce(pl.col("start_time__dst"), pl.col("end_time__dst"))

@@ -34,6 +34,7 @@ from auditor.normalize.rejects import (
     drop_rejected,
     find_problems,
     reader_errors,
+    unparsed,
 )
 from auditor.normalize.times import DT_NAIVE, DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.values import blank_to_null, present, whole_number
@@ -175,19 +176,9 @@ def _problems(dst: DstPolicy) -> list[Problem]:
     problems = [
         Problem("start", ~present("start"), pl.lit(""), "missing start time"),
         *(p for c in TIME_COLUMNS for p in _time_problems(c, dst)),
-        Problem(
-            "duration",
-            present("duration") & pl.col("__duration").is_null(),
-            pl.col("duration"),
-            "not a whole number of seconds",
-        ),
+        unparsed("duration", "not a whole number of seconds"),
         Problem("billsec", ~present("billsec"), pl.lit(""), "missing billsec"),
-        Problem(
-            "billsec",
-            present("billsec") & pl.col("__billsec").is_null(),
-            pl.col("billsec"),
-            "not a whole number of seconds",
-        ),
+        unparsed("billsec", "not a whole number of seconds"),
     ]
     ok = pl.col(ERROR).is_null()
     return [Problem(p.column, ok & p.bad, p.value, p.reason) for p in problems]

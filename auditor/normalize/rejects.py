@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.values import present
 
 REJECT_SCHEMA = {
     SOURCE_FILE: pl.String,
@@ -26,6 +27,13 @@ class Problem:
     bad: pl.Expr
     value: pl.Expr
     reason: pl.Expr | str
+
+
+def unparsed(column: str, reason: str) -> Problem:
+    """`column` holds text but its parsed twin `__{column}` is null: the text is not a value."""
+    return Problem(
+        column, present(column) & pl.col(f"__{column}").is_null(), pl.col(column), reason
+    )
 
 
 def empty_rejects() -> pl.LazyFrame:

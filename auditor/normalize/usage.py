@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
-from auditor.normalize.rejects import Problem, find_problems, reader_errors
-from auditor.normalize.values import blank_to_null, iso_date, money, present, whole_number
+from auditor.normalize.rejects import find_problems, reader_errors, unparsed
+from auditor.normalize.values import blank_to_null, iso_date, money, whole_number
 
 DECIMAL_FIELDS = ("usage", "price")
 DATE_FIELDS = ("start_date", "end_date")
@@ -24,22 +24,9 @@ def normalize_usage(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     )
     problems = [
         reader_errors(parsed),
-        Problem(
-            "count",
-            present("count") & pl.col("__count").is_null(),
-            pl.col("count"),
-            "not a whole number",
-        ),
-        *(
-            Problem(c, present(c) & pl.col(f"__{c}").is_null(), pl.col(c), "not a decimal amount")
-            for c in DECIMAL_FIELDS
-        ),
-        *(
-            Problem(
-                c, present(c) & pl.col(f"__{c}").is_null(), pl.col(c), "not a date (YYYY-MM-DD)"
-            )
-            for c in DATE_FIELDS
-        ),
+        unparsed("count", "not a whole number"),
+        *(unparsed(c, "not a decimal amount") for c in DECIMAL_FIELDS),
+        *(unparsed(c, "not a date (YYYY-MM-DD)") for c in DATE_FIELDS),
     ]
     canonical = parsed.select(
         SOURCE_FILE,
