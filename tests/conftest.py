@@ -59,3 +59,24 @@ def regenerate(generator: Path, out: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def audit_samples(
+    out: Path, *extra: str, dst: str = "earliest"
+) -> subprocess.CompletedProcess[str]:
+    """`auditor audit sample_exports ...` as the READMEs give it (New York Console CSVs and PBX
+    local times), run from the repo root so `source_file` names read `sample_exports/...`."""
+    return run_cli(
+        "audit",
+        "sample_exports",
+        "--out",
+        str(out),
+        "--tz",
+        "America/New_York",
+        "--dst",
+        dst,
+        "--pbx-tz",
+        "America/New_York",
+        *extra,
+        cwd=ROOT,
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, audit_samples
 
 EXPECTED = json.loads((ROOT / "tests" / "sample_expected.json").read_text(encoding="utf-8"))
 PLANTED_MONTH = {"calls-outbound", "calls-inbound-local", "calls-client"}
@@ -33,19 +33,7 @@ FIGURES = (
 @pytest.fixture(scope="module")
 def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     out = tmp_path_factory.mktemp("audit_month")
-    proc = run_cli(
-        "audit",
-        "sample_exports",
-        "--out",
-        str(out),
-        "--tz",
-        "America/New_York",
-        "--dst",
-        "earliest",
-        "--pbx-tz",
-        "America/New_York",
-        cwd=ROOT,
-    )
+    proc = audit_samples(out)
     assert proc.returncode == 1, proc.stderr  # rows were rejected and discrepancies planted
     return out, proc.returncode
 
@@ -126,21 +114,7 @@ def test_rules_on_the_planted_edge_rows(month: tuple[Path, int]) -> None:
 
 
 def test_daily_calls_match_the_generator(tmp_path: Path) -> None:
-    proc = run_cli(
-        "audit",
-        "sample_exports",
-        "--out",
-        str(tmp_path),
-        "--tz",
-        "America/New_York",
-        "--dst",
-        "earliest",
-        "--pbx-tz",
-        "America/New_York",
-        "--period",
-        "day",
-        cwd=ROOT,
-    )
+    proc = audit_samples(tmp_path, "--period", "day")
     assert proc.returncode == 1, proc.stderr
     rows = _rows(tmp_path)
     for exp in EXPECTED["daily_calls"]:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES, regenerate, run_cli, top_level_imports
+from conftest import ROOT, SAMPLES, audit_samples, regenerate, top_level_imports
 
 GENERATOR = SAMPLES / "generate_pbx.py"
 EXPECTED_FILE = ROOT / "tests" / "pbx_sample_expected.json"
@@ -23,19 +23,7 @@ KEY = ("pbx_source_file", "pbx_source_rows", "call_sid", "match_status", "mismat
 
 def audit(out: Path, dst: str) -> Path:
     """`auditor audit sample_exports ...` as the PBX README gives it, with `--dst dst`."""
-    proc = run_cli(
-        "audit",
-        "sample_exports",
-        "--out",
-        str(out),
-        "--tz",
-        "America/New_York",
-        "--dst",
-        dst,
-        "--pbx-tz",
-        "America/New_York",
-        cwd=ROOT,
-    )
+    proc = audit_samples(out, dst=dst)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert proc.returncode == 1, proc.stderr  # planted problems: unexplained differences
     return out
