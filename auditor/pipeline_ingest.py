@@ -58,10 +58,6 @@ class Ingested:
     extra: dict[Kind, pl.DataFrame] = field(default_factory=dict)
 
 
-def _concat(frames: list[pl.LazyFrame]) -> pl.LazyFrame | None:
-    return pl.concat(frames, how="vertical") if frames else None
-
-
 def _calls(raw: pl.LazyFrame, opts: IngestOptions) -> tuple[pl.DataFrame, pl.LazyFrame, dict]:
     require_zone_for_naive(raw, opts.tz)
     canonical, parse_rejects = normalize_calls(raw, opts.tz, opts.dst)
@@ -125,9 +121,8 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     extra: dict[Kind, pl.DataFrame] = {}
     accepted_keys: list[pl.DataFrame] = []
     for kind, frames in raw.items():
-        lf = _concat(frames)
-        assert lf is not None
-        lf = lf.collect().lazy()  # read each file once, whatever the later steps do
+        # read each file once, whatever the later steps do
+        lf = pl.concat(frames, how="vertical").collect().lazy()
         raw_frames.append(lf.select(KEY))
         if kind == "calls":
             calls, rej, dst = _calls(lf, opts)

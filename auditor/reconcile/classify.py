@@ -66,18 +66,13 @@ def _condition(rule: LegRule) -> pl.Expr:
 
 
 def _first_match(rules: Rules, value: str) -> pl.Expr:
-    expr: pl.Expr | None = None
+    """`value` ("category" or "rule") of the first leg rule whose conditions hold, else null."""
     chain = None
     for rule in rules.leg_rules:
-        out = getattr(rule, value)
-        lit = pl.lit(out, pl.String)
-        chain = (
-            pl.when(_condition(rule)).then(lit)
-            if chain is None
-            else chain.when(_condition(rule)).then(lit)
-        )
-    expr = chain.otherwise(None) if chain is not None else pl.lit(None, pl.String)
-    return expr
+        lit = pl.lit(getattr(rule, value), pl.String)
+        cond = _condition(rule)
+        chain = pl.when(cond).then(lit) if chain is None else chain.when(cond).then(lit)
+    return chain.otherwise(None) if chain is not None else pl.lit(None, pl.String)
 
 
 def _billed_seconds(rules: Rules) -> pl.Expr:
