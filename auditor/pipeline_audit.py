@@ -25,6 +25,7 @@ from auditor.report.html import write_report
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import write_csv, write_table
 from auditor.rules.model import Rules, load_rules
+from auditor.statuses import FINDINGS
 
 
 @dataclass(frozen=True)
@@ -104,19 +105,20 @@ def run_audit(
     if has_cdr and not ing.usage.height:  # a PBX-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
     bridge = build_bridge(legs, rec.rows, rules)
-    unexplained = rec.rows.filter(pl.col("status") == "unexplained").height
+    findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
     extra: dict[str, Any] = {"period": str(period)}
     matches = None
     if has_cdr:
         matches, cdr_summary = _match_pbx(ing, rules, opts, match or MatchOptions())
         extra["cdr_matching"] = cdr_summary
-        unexplained += (
+        extra["encoding"] = ing.encoding_summary()  # PBX lines read with --encoding-fallback
+        findings += (
             cdr_summary["pbx_only"]
             + cdr_summary["twilio_only"]
             + cdr_summary["duration_mismatch"]
             + cdr_summary["status_mismatch"]
         )
-    exit_code = EXIT_FINDINGS if (unexplained or ing.rejects.height) else EXIT_OK
+    exit_code = EXIT_FINDINGS if (findings or ing.rejects.height) else EXIT_OK
     summary = build_summary(
         [f.as_dict() for f in ing.files],
         rec.rows,

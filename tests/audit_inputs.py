@@ -29,6 +29,7 @@ def call(
     to: str = "+16175550123",
     price: str | None = "-0.0140",
     account: str = ACCOUNT,
+    currency: str = "USD",
 ) -> dict:
     return {
         "sid": sid(n),
@@ -42,7 +43,7 @@ def call(
         "end_time": rfc2822(end) if end else None,
         "duration": duration,
         "price": price,
-        "price_unit": "USD",
+        "price_unit": currency,
     }
 
 
@@ -61,6 +62,7 @@ def usage(
     minutes: int,
     price: str,
     account: str = ACCOUNT,
+    currency: str = "usd",
 ) -> dict:
     return {
         "account_sid": account,
@@ -70,7 +72,7 @@ def usage(
         "usage": str(minutes),
         "usage_unit": "minutes",
         "price": price,
-        "price_unit": "usd",
+        "price_unit": currency,
         "start_date": start,
         "end_date": end,
     }

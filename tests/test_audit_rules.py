@@ -166,7 +166,15 @@ def test_planted_over_billing_is_unexplained_with_a_hint(tmp_path: Path) -> None
     assert r["unexplained_price"] == Decimal("0.042")
     assert r["status"] == "unexplained" and r["headline"]
     assert "deleted" in r["next_check"]
-    assert res.summary["unexplained"] == {"rows": 1, "calls": 1, "minutes": "3", "price": "0.042"}
+    assert res.summary["unexplained"] == {
+        "rows": 1,
+        "calls": 1,
+        "minutes": "3",
+        "price": "0.042",
+        "currency": "USD",
+        "price_by_currency": {"USD": "0.042"},
+        "price_not_compared_rows": 0,
+    }
     assert res.exit_code == 1
 
 

@@ -63,11 +63,21 @@ def test_every_monthly_figure_matches_the_generator(month: tuple[Path, int]) -> 
 def test_only_the_planted_discrepancies_are_headlines(month: tuple[Path, int]) -> None:
     summary = json.loads((month[0] / "summary.json").read_text())
     heads = {(r["period"], r["category"]): r for r in summary["reconciliation"] if r["headline"]}
+    assert {r["status"] for r in heads.values()} == {"unexplained"}
     assert set(heads) == {("2025-11", c) for c in PLANTED_MONTH}
     assert heads[("2025-11", "calls-outbound")]["unexplained_minutes"] == "7"
     assert heads[("2025-11", "calls-inbound-local")]["unexplained_count"] == 1
     assert heads[("2025-11", "calls-client")]["unexplained_price"] == "0.25"
-    assert summary["unexplained"] == {"rows": 3, "calls": 1, "minutes": "10", "price": "0.3735"}
+    assert summary["unexplained"] == {
+        "rows": 3,
+        "calls": 1,
+        "minutes": "10",
+        "price": "0.3735",
+        "currency": "USD",
+        "price_by_currency": {"USD": "0.3735"},
+        "price_not_compared_rows": 0,
+    }
+    assert summary["not_compared"]["count"] == 0
     assert summary["dst"]["gap"] == 1 and summary["dst"]["overlap"] == 1
     # the Asterisk call at 01:20:01 local on 2025-11-02, converted with a note
     assert (summary["dst"]["pbx_gap"], summary["dst"]["pbx_overlap"]) == (0, 1)
@@ -121,8 +131,25 @@ def test_daily_calls_match_the_generator(tmp_path: Path) -> None:
         got = rows[(exp["date"], "calls")]
         for field in FIGURES:
             assert Decimal(str(got[field])) == Decimal(str(exp[field])), (exp["date"], field)
-    heads = pl.read_parquet(tmp_path / "usage_reconciliation.parquet").filter("headline")
+    recon = pl.read_parquet(tmp_path / "usage_reconciliation.parquet")
+    heads = recon.filter(pl.col("headline") & (pl.col("status") == "unexplained"))
     assert sorted(heads["period"].to_list()) == ["2025-11-12", "2025-11-20"]
+    # The daily usage holds `calls` records of November only: every other day, and every category
+    # outside the `calls` tree, is not compared (never "explained"), and says why.
+    calls_tree = {"calls", "calls-inbound", "calls-outbound"} | {
+        f"calls-inbound-{k}" for k in ("local", "tollfree", "mobile")
+    }
+    covered = pl.col("period").str.starts_with("2025-11") & pl.col("category").is_in(calls_tree)
+    assert (recon.filter(covered)["status"] != "not-compared").all()
+    uncovered = recon.filter(~covered)
+    assert uncovered.height and (uncovered["status"] == "not-compared").all()
+    why = uncovered.select(
+        pl.col("period").str.starts_with("2025-11").alias("november"), "notes"
+    ).unique()
+    assert set(why.iter_rows()) == {
+        (True, "not compared: this category is absent from usage that covers the period"),
+        (False, "not compared: no usage record covers this period at all"),
+    }
 
 
 def test_report_html_leads_with_what_no_rule_explains(month: tuple[Path, int]) -> None:

@@ -17,6 +17,7 @@ from auditor.normalize.values import MONEY
 from auditor.reconcile.classify import MINUTES, RULE_ORDER
 from auditor.reconcile.periods import Period, usage_period
 from auditor.rules.model import Rules
+from auditor.statuses import ReconStatus
 
 CENT_HALF = Decimal("0.005")
 KEY = ["account_sid", "period", "category"]
@@ -183,8 +184,13 @@ def reconcile_usage(
 
 
 def _coverage(frame: pl.DataFrame, rules: Rules) -> pl.DataFrame:
-    """`_ancestor_usage`: the nearest ancestor with a usage record (rows without their own);
-    `_descendant_usage`: some descendant has a usage record (so this row is not the headline)."""
+    """What each row is compared with, from the hierarchy and what covers its period.
+
+    `_ancestor_usage`: the nearest ancestor with a usage record (rows without their own);
+    `_descendant_usage`: some descendant has a usage record (so this row is not the headline);
+    `_descendant_row`: some descendant is a row at all; `_period_has_usage` / `_period_has_logs`:
+    the account has any usage record / any logged leg in the period.
+    """
     amap = ancestor_map(rules).filter(pl.col("leaf") != pl.col("category"))
     with_usage = frame.filter("_has_usage").select("account_sid", "period", "category")
     depth = {c: len(rules.ancestors(c)) for c in rules.parents}
@@ -207,40 +213,16 @@ def _coverage(frame: pl.DataFrame, rules: Rules) -> pl.DataFrame:
             .with_columns(pl.lit(True).alias(name))
         )
 
-    all_rows = frame.select("account_sid", "period", "category")
-    # Categories the usage inputs speak of at all (any period), with their ancestors and
-    # descendants: a log-only row outside them cannot be compared (e.g. `--period day` with daily
-    # usage for `calls` only).
-    # Categories the usage inputs speak of (with their ancestors and descendants) and the span of
-    # periods they cover: a log-only row outside them cannot be compared (e.g. `--period day`
-    # with daily usage for `calls` in November only).
-    spoken = (
-        frame.filter("_has_usage")
-        .group_by("account_sid", "category")
-        .agg(pl.col("period").min().alias("_from"), pl.col("period").max().alias("_to"))
-    )
-    amap_all = ancestor_map(rules)
-    related = pl.concat(
-        [
-            spoken.join(amap_all.rename({"category": "c"}), left_on="category", right_on="leaf"),
-            spoken.join(amap_all.rename({"leaf": "c"}), on="category"),
-        ]
-    ).select("account_sid", pl.col("c").alias("category"), "_from", "_to")
-    comparable = (
-        frame.select(KEY)
-        .join(related, on=["account_sid", "category"])
-        .filter((pl.col("period") >= pl.col("_from")) & (pl.col("period") <= pl.col("_to")))
-        .select(KEY)
-        .unique()
-        .with_columns(pl.lit(True).alias("_comparable"))
-    )
-    frame = frame.join(comparable, on=KEY, how="left").with_columns(
-        pl.col("_comparable").fill_null(False)
+    period_key = ["account_sid", "period"]
+    covered = frame.group_by(period_key).agg(
+        pl.col("_has_usage").any().alias("_period_has_usage"),
+        (pl.col("logged_calls") > 0).any().alias("_period_has_logs"),
     )
     return (
-        frame.join(nearest, on=KEY, how="left")
+        frame.join(covered, on=period_key, how="left")
+        .join(nearest, on=KEY, how="left")
         .join(above(with_usage, "_descendant_usage"), on=KEY, how="left")
-        .join(above(all_rows, "_descendant_row"), on=KEY, how="left")
+        .join(above(frame.select(KEY), "_descendant_row"), on=KEY, how="left")
         .with_columns(pl.col("_descendant_usage", "_descendant_row").fill_null(False))
     )
 
@@ -249,26 +231,38 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
     has_usage = pl.col("_has_usage")
     compared_at_parent = ~has_usage & pl.col("_ancestor_usage").is_not_null()
     compared_below = ~has_usage & ~compared_at_parent & pl.col("_descendant_usage")
-    not_compared = ~has_usage & ~compared_at_parent & ~compared_below & ~pl.col("_comparable")
-    # rows without usage, no covering parent and no sub-category with usage compare against 0
-    compare = ~compared_at_parent & ~compared_below & ~not_compared
+    # Nothing on the other side covers the row: no usage for the category, an ancestor or a
+    # sub-category (log rows); no logged leg of the account in the period (usage rows).
+    no_usage = ~has_usage & ~compared_at_parent & ~compared_below
+    no_logs = has_usage & ~pl.col("_period_has_logs")
+    not_compared = no_usage | no_logs
+    compare = has_usage & ~no_logs
     expected_minutes = pl.col("_expected_seconds").cast(MINUTES) / 60
     usage_count = pl.col("usage_count").fill_null(0)
     usage_minutes = pl.col("usage_minutes").fill_null(Decimal(0))
     usage_price = pl.col("usage_price").fill_null(Decimal(0))
+    # Prices are never added across currencies: a row whose priced legs mix currencies has no
+    # logged price, and one whose logs and usage are priced in different currencies no residual.
     currencies = pl.col("_currencies")
-    currency_ok = (currencies.list.len() == 0) | (
+    usage_currency = pl.col("_usage_currency")
+    mixed = currencies.list.len() > 1
+    clash = (
         (currencies.list.len() == 1)
-        & (~has_usage | (currencies.list.first() == pl.col("_usage_currency")).fill_null(True))
+        & usage_currency.is_not_null()
+        & (currencies.list.first() != usage_currency)
     )
+    currency_ok = ~mixed & ~clash
     price_res = pl.when(compare & currency_ok).then(usage_price - pl.col("logged_price"))
     frame = frame.with_columns(
         expected_minutes.alias("expected_minutes"),
         pl.when(compare).then(usage_count - pl.col("billable_calls")).alias("unexplained_count"),
         pl.when(compare).then(usage_minutes - expected_minutes).alias("unexplained_minutes"),
         price_res.cast(MONEY).alias("unexplained_price"),
+        pl.when(~mixed).then(pl.col("logged_price")).alias("logged_price"),
         currency_ok.alias("_currency_ok"),
-        pl.coalesce(pl.col("_usage_currency"), currencies.list.first()).alias("currency"),
+        pl.when(currency_ok)
+        .then(pl.coalesce(usage_currency, currencies.list.first()))
+        .alias("currency"),
     )
     price_off = (pl.col("unexplained_price").abs() >= CENT_HALF).fill_null(False)
     # A positive price residual no larger than the pending legs could cost (their billed minutes
@@ -280,18 +274,23 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
         & (pl.col("unexplained_price") > 0)
         & (pl.col("_pending_unbounded") | (pl.col("unexplained_price").cast(pl.Float64) <= bound))
     )
+    # Prices in different currencies cannot be compared: no rule explains that, a person must.
+    priced = (currencies.list.len() > 0) | usage_currency.is_not_null()
     unexplained = (
         (pl.col("unexplained_count") != 0).fill_null(False)
         | (pl.col("unexplained_minutes") != 0).fill_null(False)
         | (price_off & ~pending_explains)
+        | (compare & ~currency_ok & priced)
     )
     touched = pl.col("_touched").list.len() > 0
     frame = frame.with_columns(
-        pl.when(unexplained)
-        .then(pl.lit("unexplained"))
-        .when(touched | compared_at_parent | compared_below | not_compared | pending_explains)
-        .then(pl.lit("explained"))
-        .otherwise(pl.lit("match"))
+        pl.when(not_compared)
+        .then(pl.lit(ReconStatus.NOT_COMPARED.value))
+        .when(unexplained)
+        .then(pl.lit(ReconStatus.UNEXPLAINED.value))
+        .when(touched | compared_at_parent | compared_below | pending_explains)
+        .then(pl.lit(ReconStatus.EXPLAINED.value))
+        .otherwise(pl.lit(ReconStatus.MATCH.value))
         .alias("status"),
         pending_explains.alias("_pending_explains"),
     )
@@ -305,14 +304,25 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
         pl.when(compared_at_parent).then(
             pl.format("no usage record for this category: compared at {}", "_ancestor_usage")
         ),
-        pl.when(not_compared).then(
-            pl.lit("no usage records for this category among the inputs: not compared")
+        pl.when(no_usage & ~pl.col("_period_has_usage")).then(
+            pl.lit("not compared: no usage record covers this period at all")
         ),
+        pl.when(no_usage & pl.col("_period_has_usage")).then(
+            pl.lit("not compared: this category is absent from usage that covers the period")
+        ),
+        pl.when(no_logs).then(pl.lit("not compared: no call logs cover this period at all")),
         pl.when(compared_below).then(
             pl.lit("no usage record for this category: compared at its sub-categories")
         ),
-        pl.when(~pl.col("_currency_ok")).then(
-            pl.format("prices not summed: currencies {}", currencies.list.join(","))
+        pl.when(mixed).then(
+            pl.format("prices not summed: legs priced in {}", currencies.list.join(", "))
+        ),
+        pl.when(clash).then(
+            pl.format(
+                "prices not compared: legs priced in {}, usage in {}",
+                currencies.list.first(),
+                usage_currency,
+            )
         ),
         pl.when(pending_explains).then(
             pl.format(
@@ -320,28 +330,31 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
                 "_pending",
             )
         ),
-        pl.when(~has_usage & compare).then(pl.lit("no usage record")),
     ).list.drop_nulls()
     return frame.with_columns(
-        explained_by.alias("explained_by"),
+        pl.when(pl.col("status") != ReconStatus.NOT_COMPARED.value)
+        .then(explained_by)
+        .otherwise(pl.lit(""))
+        .alias("explained_by"),
         notes.list.join("; ").alias("notes"),
         pl.col("category")
         .replace_strict(rules.parents, default=None, return_dtype=pl.String)
         .alias("parent_category"),
-        # The finest level compared: not a parent of a row with usage (or, with no usage in the
-        # subtree, not a parent of any row), so one difference is counted once.
-        (
-            (pl.col("status") == "unexplained")
-            & pl.when(has_usage)
-            .then(~pl.col("_descendant_usage"))
-            .otherwise(~pl.col("_descendant_row"))
-        ).alias("headline"),
+        # The finest level of each finding, so one difference is counted once: an unexplained
+        # row that is not a parent of a row with usage; a not-compared row that is not a parent
+        # of any row (its sub-categories, where they exist, are not compared either).
+        pl.when(pl.col("status") == ReconStatus.UNEXPLAINED.value)
+        .then(~pl.col("_descendant_usage"))
+        .when(pl.col("status") == ReconStatus.NOT_COMPARED.value)
+        .then(~pl.col("_descendant_row"))
+        .otherwise(False)
+        .alias("headline"),
         _next_check(rules, rejected_rows).alias("next_check"),
     ).select(RECON_COLUMNS)
 
 
 def _next_check(rules: Rules, rejected_rows: int) -> pl.Expr:
-    """Hints for unexplained rows, from the rules file (never an explanation)."""
+    """Hints for unexplained and not-compared rows, from the rules file (never an explanation)."""
     h = rules.hints
     count, minutes, price = (
         pl.col("unexplained_count"),
@@ -354,7 +367,6 @@ def _next_check(rules: Rules, rejected_rows: int) -> pl.Expr:
 
     parts = [
         hint("logs-missing", pl.col("_has_usage") & (pl.col("logged_calls") == 0) & (count > 0)),
-        hint("usage-missing", ~pl.col("_has_usage") & (count < 0)),
         hint("usage-count-above-logs", (pl.col("logged_calls") > 0) & (count > 0)),
         hint("usage-count-below-logs", pl.col("_has_usage") & (count < 0)),
         hint("usage-minutes-above-logs", (count == 0) & (minutes > 0)),
@@ -366,4 +378,13 @@ def _next_check(rules: Rules, rejected_rows: int) -> pl.Expr:
     if rejected_rows:
         parts.append(hint("rows-rejected", pl.lit(True)))
     joined = pl.concat_list(parts).list.drop_nulls().list.join(" | ")
-    return pl.when(pl.col("status") == "unexplained").then(joined).otherwise(pl.lit(""))
+    logs_side = pl.col("_has_usage").not_()
+    return (
+        pl.when(pl.col("status") == ReconStatus.UNEXPLAINED.value)
+        .then(joined)
+        .when((pl.col("status") == ReconStatus.NOT_COMPARED.value) & logs_side)
+        .then(pl.lit(h.get("not-compared-usage", "not-compared-usage")))
+        .when(pl.col("status") == ReconStatus.NOT_COMPARED.value)
+        .then(pl.lit(h.get("not-compared-logs", "not-compared-logs")))
+        .otherwise(pl.lit(""))
+    )

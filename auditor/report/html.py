@@ -12,13 +12,15 @@ from typing import Any
 
 import polars as pl
 
+from auditor.statuses import ReconStatus
+
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0;width:100%}
 th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-.unexplained{color:#b00020;font-weight:600}.explained{color:#8a6d00}.match{color:#1b7a1b}
+.unexplained,.not-compared{color:#b00020;font-weight:600}.explained{color:#8a6d00}.match{color:#1b7a1b}
 .box{padding:.8em 1em;border-radius:6px;margin:1em 0}
 .bad{background:#fdecee;border:1px solid #f5c2c7}.good{background:#eaf6ea;border:1px solid #b7dfb7}
 small{color:#666}
@@ -43,19 +45,28 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
         f"<!doctype html><meta charset=utf-8><title>call-auditor report</title>"
         f"<style>{STYLE}</style><h1>Billing audit</h1>"
     ]
+    nc = summary["not_compared"]
     if summary["reconciliation"]:
         if un["rows"]:
+            price = " + ".join(f"{p} {c}" for c, p in un["price_by_currency"].items()) or "0"
             parts.append(
                 f'<div class="box bad"><b>Unexplained:</b> {un["rows"]} row(s), {un["calls"]} '
-                f"call(s), {escape(str(un['minutes']))} minute(s), {escape(str(un['price']))} in "
+                f"call(s), {escape(str(un['minutes']))} minute(s), {escape(price)} in "
                 "price (usage minus what the logs predict under the pricing rules).</div>"
             )
-        else:
+        if nc["count"]:
+            parts.append(
+                f'<div class="box bad"><b>Not compared:</b> {nc["count"]} row(s) that nothing '
+                f"on the other side covers ({nc['billable_calls']} billable logged call(s), "
+                f"{nc['usage_count']} usage call(s)). No rule can explain what was not "
+                "compared.</div>"
+            )
+        if not un["rows"] and not nc["count"]:
             parts.append(
                 '<div class="box good">Every difference between the logs and usage '
                 "is explained by the rules.</div>"
             )
-    heads = [r for r in summary["reconciliation"] if r["headline"]]
+    heads = [r for r in summary["reconciliation"] if r["headline"] and r["status"] == "unexplained"]
     if heads:
         parts.append("<h2>What no rule explains</h2>")
         parts.append(
@@ -68,7 +79,7 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
                         r["category"],
                         r["unexplained_count"],
                         r["unexplained_minutes"],
-                        r["unexplained_price"],
+                        f"{r['unexplained_price'] or ''} {r['currency'] or ''}".strip(),
                         r["next_check"],
                     ]
                     for r in heads
@@ -83,6 +94,26 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
                     [[s["rule"], s["count_delta"], s["minutes_delta"]] for s in r["bridge"]],
                 )
             )
+    nc_heads = [r for r in nc["rows"] if r["headline"]]
+    if nc_heads:
+        parts.append("<h2>What could not be compared</h2>")
+        parts.append(
+            _table(
+                ["account", "period", "category", "logged calls", "usage calls", "why", "next"],
+                [
+                    [
+                        r["account_sid"],
+                        r["period"],
+                        r["category"],
+                        r["logged_calls"],
+                        r["usage_count"],
+                        r["notes"],
+                        r["next_check"],
+                    ]
+                    for r in nc_heads
+                ],
+            )
+        )
     if recon.height:
         parts.append("<h2>Every category</h2>")
         rows = []
@@ -114,7 +145,7 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
             ],
             rows,
         )
-        for status in ("unexplained", "explained", "match"):
+        for status in ReconStatus:
             table = table.replace(f"<td>{status}</td>", f'<td class="{status}">{status}</td>')
         parts.append(table)
     if "cdr_matching" in summary:

@@ -8,6 +8,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from auditor.statuses import ReconStatus
+
 
 def _num(value: object) -> str:
     if isinstance(value, Decimal):
@@ -15,19 +17,35 @@ def _num(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _hints(rows: pl.DataFrame) -> list[str]:
+    hints: list[str] = []
+    for text in rows["next_check"].to_list():
+        for hint in (text or "").split(" | "):
+            if hint and hint not in hints:
+                hints.append(hint)
+    return hints
+
+
+def _price(total: dict) -> str:
+    """The unexplained price with its currency, per currency when there are several."""
+    parts = [f"{price} {cur}" for cur, price in total["price_by_currency"].items()]
+    return " + ".join(parts) if parts else "0"
+
+
 def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Console) -> None:
     un = summary["unexplained"]
+    nc = summary["not_compared"]
+    status = pl.col("status")
     if recon.is_empty():
         console.print("No usage records among the inputs: logs vs usage not reconciled.")
-    elif un["rows"]:
+    if un["rows"]:
         console.print(
             f"[bold red]UNEXPLAINED[/]: {un['rows']} row(s), {un['calls']} call(s), "
-            f"{un['minutes']} minute(s), {un['price']} in price (usage minus logs; "
+            f"{un['minutes']} minute(s), {_price(un)} in price (usage minus logs; "
             "details in usage_reconciliation.csv)"
         )
-        head = recon.filter(pl.col("headline"))
+        head = recon.filter(pl.col("headline") & (status == ReconStatus.UNEXPLAINED.value))
         table = Table("account", "period", "category", "calls", "minutes", "price")
-        hints: list[str] = []
         for r in head.iter_rows(named=True):
             table.add_row(
                 r["account_sid"] or "",
@@ -35,25 +53,40 @@ def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Conso
                 r["category"],
                 _num(r["unexplained_count"]),
                 _num(r["unexplained_minutes"]),
-                _num(r["unexplained_price"]),
+                f"{_num(r['unexplained_price'])} {r['currency'] or ''}".strip(),
             )
-            for hint in (r["next_check"] or "").split(" | "):
-                if hint and hint not in hints:
-                    hints.append(hint)
         console.print(table)
         console.print("Check next:")
-        for hint in hints:
+        for hint in _hints(head):
             console.print(f"  - {hint}")
-    else:
+    if nc["count"]:
+        console.print(
+            f"[bold red]NOT COMPARED[/]: {nc['count']} row(s) that nothing on the other side "
+            f"covers ({nc['billable_calls']} billable logged call(s), {nc['usage_count']} usage "
+            "call(s)): no rule can explain what was not compared"
+        )
+        rows = recon.filter(pl.col("headline") & (status == ReconStatus.NOT_COMPARED.value))
+        table = Table("account", "period", "category", "logged calls", "usage calls", "why")
+        for r in rows.iter_rows(named=True):
+            table.add_row(
+                r["account_sid"] or "",
+                r["period"],
+                r["category"],
+                str(r["logged_calls"]),
+                _num(r["usage_count"]),
+                r["notes"],
+            )
+        console.print(table)
+        console.print("Check next:")
+        for hint in _hints(rows):
+            console.print(f"  - {hint}")
+    if not recon.is_empty() and not un["rows"] and not nc["count"]:
         console.print("[bold green]Every difference is explained by the rules.[/]")
-    per = (
-        recon.group_by("period")
-        .agg((pl.col("status") == s).sum().alias(s) for s in ("match", "explained", "unexplained"))
-        .sort("period")
-    )
-    table = Table("period", "match", "explained", "unexplained")
+    names = [s.value for s in ReconStatus]
+    per = recon.group_by("period").agg((status == s).sum().alias(s) for s in names).sort("period")
+    table = Table("period", *names)
     for r in per.iter_rows(named=True):
-        table.add_row(r["period"], str(r["match"]), str(r["explained"]), str(r["unexplained"]))
+        table.add_row(r["period"], *(str(r[s]) for s in names))
     console.print(table)
     rej = summary["rejects"]["rows"]
     if rej:

@@ -1,0 +1,215 @@
+"""What the audit may not call "explained": rows nothing on the other side covers (`not-compared`)
+and prices in different currencies. Figures worked out by hand in each test."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from audit_inputs import ACCOUNT, call, calls_page, usage, usage_page
+from conftest import ROOT, run_cli
+
+from auditor.errors import EXIT_FINDINGS, EXIT_OK
+from auditor.pipeline_audit import run_audit
+from auditor.pipeline_ingest import IngestOptions
+from auditor.reconcile.periods import Period
+
+NOV = ("2025-11-01", "2025-11-30")
+OCT = ("2025-10-01", "2025-10-31")
+OTHER = "AC" + "2" * 32
+REAL = ROOT.parent / "shared" / "real"
+NO_PERIOD = "not compared: no usage record covers this period at all"
+NO_CATEGORY = "not compared: this category is absent from usage that covers the period"
+NO_LOGS = "not compared: no call logs cover this period at all"
+
+
+def audit(tmp_path: Path, calls: list[dict], records: list[dict], period=Period.MONTH):
+    calls_page(tmp_path / "calls.json", calls)
+    usage_page(tmp_path / "usage.json", records)
+    return run_audit([str(tmp_path)], tmp_path / "out", IngestOptions(), period=period)
+
+
+def row(result, category: str, period: str = "2025-11", account: str = ACCOUNT) -> dict:
+    rows = result.recon.filter(
+        pl.col("category") == category, pl.col("period") == period, pl.col("account_sid") == account
+    )
+    assert rows.height == 1, result.recon
+    return rows.row(0, named=True)
+
+
+OUTBOUND_61S = call(1, "2025-11-03 10:00:00", "2025-11-03 10:01:01", "61", price="-0.0280")
+NOV_OUTBOUND_USAGE = usage("calls-outbound", *NOV, 1, 2, "0.028")
+
+
+def test_a_period_no_usage_covers_is_not_compared(tmp_path: Path) -> None:
+    # December's 30 s call has no usage record of December at all: 1 call, 1 expected minute.
+    dec = call(2, "2025-12-02 10:00:00", "2025-12-02 10:00:30", "30", price="-0.0140")
+    res = audit(tmp_path, [OUTBOUND_61S, dec], [NOV_OUTBOUND_USAGE])
+    assert row(res, "calls-outbound")["status"] == "explained"  # 61 s -> 2 min: rounding
+    r = row(res, "calls-outbound", "2025-12")
+    assert r["status"] == "not-compared" and r["headline"]
+    assert (r["billable_calls"], r["expected_minutes"]) == (1, Decimal(1))
+    assert r["notes"] == NO_PERIOD and r["explained_by"] == ""
+    assert r["unexplained_count"] is None and "export usage records" in r["next_check"]
+    parent = row(res, "calls", "2025-12")
+    assert parent["status"] == "not-compared" and not parent["headline"]
+    nc = res.summary["not_compared"]
+    assert (nc["count"], nc["billable_calls"], nc["usage_count"]) == (2, 1, 0)
+    assert res.summary["unexplained"]["rows"] == 0
+    assert res.exit_code == EXIT_FINDINGS
+
+
+def test_a_category_absent_from_usage_is_not_compared(tmp_path: Path) -> None:
+    client = call(
+        2, "2025-11-04 09:00:00", "2025-11-04 09:00:45", "45", to="client:alice", price="-0.004"
+    )
+    res = audit(tmp_path, [OUTBOUND_61S, client], [NOV_OUTBOUND_USAGE])
+    r = row(res, "calls-client")
+    assert (r["status"], r["headline"], r["notes"]) == ("not-compared", True, NO_CATEGORY)
+    assert row(res, "calls-outbound")["status"] == "explained"
+    assert res.exit_code == EXIT_FINDINGS
+
+
+def test_usage_of_a_period_without_logs_is_not_compared(tmp_path: Path) -> None:
+    res = audit(
+        tmp_path, [OUTBOUND_61S], [usage("calls-outbound", *OCT, 2, 3, "0.042"), NOV_OUTBOUND_USAGE]
+    )
+    r = row(res, "calls-outbound", "2025-10")
+    assert (r["status"], r["headline"], r["notes"]) == ("not-compared", True, NO_LOGS)
+    assert "call logs of the whole period" in r["next_check"]
+    assert res.summary["not_compared"]["usage_count"] == 2
+    assert row(res, "calls-outbound")["status"] == "explained"
+
+
+def test_usage_of_a_category_the_covering_logs_lack_is_unexplained(tmp_path: Path) -> None:
+    # November has logs: 3 client calls billed and none logged is a finding, not a coverage gap.
+    res = audit(
+        tmp_path,
+        [OUTBOUND_61S],
+        [NOV_OUTBOUND_USAGE, usage("calls-client", *NOV, 3, 5, "0.02")],
+    )
+    r = row(res, "calls-client")
+    assert (r["status"], r["unexplained_count"], r["unexplained_minutes"]) == ("unexplained", 3, 5)
+    assert "deleted" in r["next_check"]
+
+
+def test_compared_at_the_parent_still_explains_and_exits_0(tmp_path: Path) -> None:
+    # `calls` only: outbound 61 s -> 2 min, inbound 30 s -> 1 min: 2 calls, 3 min, 0.042.
+    inbound = call(
+        2,
+        "2025-11-05 12:00:00",
+        "2025-11-05 12:00:30",
+        "30",
+        direction="inbound",
+        frm="+16175550123",
+        to="+12125550100",
+    )
+    res = audit(tmp_path, [OUTBOUND_61S, inbound], [usage("calls", *NOV, 2, 3, "0.042")])
+    assert row(res, "calls")["status"] == "explained"
+    for child in ("calls-outbound", "calls-inbound", "calls-inbound-local"):
+        r = row(res, child)
+        assert r["status"] == "explained" and r["notes"].endswith("compared at calls"), child
+    assert res.summary["not_compared"]["count"] == 0
+    assert res.exit_code == EXIT_OK
+
+
+def test_day_period_against_monthly_usage_is_not_compared(tmp_path: Path) -> None:
+    res = audit(tmp_path, [OUTBOUND_61S], [NOV_OUTBOUND_USAGE], period=Period.DAY)
+    used = pl.read_parquet(tmp_path / "out" / "usage_records.parquet")["used_as"]
+    assert used.to_list() == ["unaligned"]
+    r = row(res, "calls-outbound", "2025-11-03")
+    assert (r["status"], r["notes"]) == ("not-compared", NO_PERIOD)
+    assert set(res.recon["status"]) == {"not-compared"}
+    assert res.exit_code == EXIT_FINDINGS
+
+
+def test_mixed_currencies_are_never_summed(tmp_path: Path) -> None:
+    # 61 s USD (-0.0280) + 30 s JPY (-2): 2 calls, 3 minutes, as usage says; no price total.
+    jpy = call(2, "2025-11-05 10:00:00", "2025-11-05 10:00:30", "30", price="-2", currency="JPY")
+    res = audit(tmp_path, [OUTBOUND_61S, jpy], [usage("calls-outbound", *NOV, 2, 3, "0.028")])
+    for category in ("calls-outbound", "calls"):
+        r = row(res, category)
+        assert (r["logged_price"], r["currency"], r["unexplained_price"]) == (None, None, None)
+        assert "prices not summed: legs priced in JPY, USD" in r["notes"]
+    r = row(res, "calls-outbound")
+    assert (r["unexplained_count"], r["unexplained_minutes"]) == (0, 0)
+    assert r["status"] == "unexplained" and r["headline"]
+    assert "per currency by hand" in r["next_check"]
+    un = res.summary["unexplained"]
+    assert (un["price"], un["currency"], un["price_not_compared_rows"]) == (None, None, 1)
+
+
+def test_logs_and_usage_in_different_currencies_are_not_compared(tmp_path: Path) -> None:
+    eur = call(
+        1, "2025-11-03 10:00:00", "2025-11-03 10:01:00", "60", price="-0.0250", currency="EUR"
+    )
+    res = audit(tmp_path, [eur], [usage("calls-outbound", *NOV, 1, 1, "0.028")])
+    r = row(res, "calls-outbound")
+    assert r["logged_price"] == Decimal("0.025") and r["currency"] is None
+    assert r["unexplained_price"] is None and r["status"] == "unexplained"
+    assert "prices not compared: legs priced in EUR, usage in USD" in r["notes"]
+
+
+def test_unexplained_price_totals_per_currency(tmp_path: Path) -> None:
+    # USD account: usage +0.25 over 0.028; EUR account: usage +0.10 over 0.025.
+    eur = call(
+        2,
+        "2025-11-03 10:00:00",
+        "2025-11-03 10:01:00",
+        "60",
+        price="-0.025",
+        currency="EUR",
+        account=OTHER,
+    )
+    res = audit(
+        tmp_path,
+        [OUTBOUND_61S, eur],
+        [
+            usage("calls-outbound", *NOV, 1, 2, "0.278"),
+            usage("calls-outbound", *NOV, 1, 1, "0.125", account=OTHER, currency="eur"),
+        ],
+    )
+    assert row(res, "calls-outbound", account=OTHER)["currency"] == "EUR"
+    un = res.summary["unexplained"]
+    assert (un["rows"], un["price"], un["currency"]) == (2, None, None)
+    assert un["price_by_currency"] == {"EUR": "0.1", "USD": "0.25"}
+
+
+@pytest.fixture
+def real() -> Path:
+    if not REAL.is_dir():
+        pytest.skip(f"real exports not found at {REAL} (CI has ../shared beside the checkout)")
+    return REAL
+
+
+def test_real_calls_of_2019_against_usage_of_2011_are_not_compared(
+    real: Path, tmp_path: Path
+) -> None:
+    proc = run_cli(
+        "audit",
+        str(real / "twilio-calls" / "twilio-python_test_call_read_full_page1.json"),
+        str(real / "twilio-usage" / "twilio-python_test_usage_record_read_full.json"),
+        "--out",
+        str(tmp_path),
+    )
+    assert proc.returncode == EXIT_FINDINGS, proc.stderr
+    assert "NOT COMPARED" in proc.stdout and "Every difference is explained" not in proc.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    rows = {r["category"]: r for r in summary["reconciliation"]}
+    assert set(rows) == {"calls", "calls-inbound", "calls-inbound-local", "calls-outbound"}
+    assert {r["status"] for r in rows.values()} == {"not-compared"}
+    assert summary["not_compared"]["count"] == 4
+    assert summary["not_compared"]["billable_calls"] == 2  # one USD call, one JPY call
+    # the parent holds a USD and a JPY leg: no price, no currency; each child keeps its own
+    assert (rows["calls"]["logged_price"], rows["calls"]["currency"]) == (None, None)
+    assert "JPY, USD" in rows["calls"]["notes"]
+    assert (rows["calls-outbound"]["logged_price"], rows["calls-outbound"]["currency"]) == (
+        "0.2",
+        "USD",
+    )
+    assert rows["calls-inbound-local"]["currency"] == "JPY"
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "What could not be compared" in page and "is explained by the rules" not in page
