@@ -7,6 +7,7 @@ from auditor.ingest.pbx_asterisk import AsteriskCdrCsv
 from auditor.ingest.pbx_cucm import CucmCdr
 from auditor.ingest.pbx_custom import CustomCdrCsv
 from auditor.ingest.pbx_freeswitch import FreeSwitchCdrCsv
+from auditor.ingest.twilio_api_call import TwilioApiCall
 from auditor.ingest.twilio_api_calls import TwilioApiCalls
 from auditor.ingest.twilio_api_usage import TwilioApiUsage
 from auditor.ingest.twilio_bulk_export import TwilioBulkExport
@@ -18,6 +19,7 @@ READERS: list[Reader] = [
     TwilioCallsParquet(),
     TwilioUsageParquet(),
     TwilioApiCalls(),
+    TwilioApiCall(),
     TwilioApiUsage(),
     TwilioBulkExport(),
     TwilioConsoleCsv(),
