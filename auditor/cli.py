@@ -12,10 +12,11 @@ from rich.console import Console
 
 from auditor.errors import EXIT_UNUSABLE, AuditorError
 from auditor.ingest.base import ReadOptions
+from auditor.ingest.files import DEFAULT_FALLBACK
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline import run_validate
 from auditor.pipeline_audit import MatchOptions, run_audit
-from auditor.pipeline_ingest import FileReport, IngestOptions
+from auditor.pipeline_ingest import FileReport, Ingested, IngestOptions
 from auditor.reconcile.periods import Period
 from auditor.report.terminal import print_audit, print_cdr_matching
 
@@ -57,6 +58,13 @@ CdrFormat = Annotated[
 Region = Annotated[
     str, typer.Option("--region", help="Region of national numbers in PBX CDRs (phonenumbers).")
 ]
+EncodingFallback = Annotated[
+    str,
+    typer.Option(
+        "--encoding-fallback",
+        help="Encoding of PBX CDR lines that are not UTF-8 (raw caller-ID names); e.g. cp1251.",
+    ),
+]
 
 
 def _ingest_options(
@@ -67,6 +75,7 @@ def _ingest_options(
     pbx_tz: str | None,
     cdr_format: str | None,
     region: str,
+    encoding_fallback: str,
 ) -> IngestOptions:
     return IngestOptions(
         tz=tz,
@@ -75,7 +84,7 @@ def _ingest_options(
         account=account,
         pbx_tz=pbx_tz,
         region=region,
-        read=ReadOptions(cdr_format=cdr_format),
+        read=ReadOptions(cdr_format=cdr_format, encoding_fallback=encoding_fallback),
     )
 
 
@@ -93,6 +102,15 @@ def _print_files(files: list[FileReport]) -> None:
         )
 
 
+def _print_encoding(ing: Ingested) -> None:
+    """One line when PBX lines were not UTF-8 and were read with the fallback encoding."""
+    if ing.encoding_fallback_rows:
+        typer.echo(
+            f"{ing.encoding_fallback_rows} PBX line(s) not UTF-8: decoded as "
+            f"{ing.encoding_fallback} (marked encoding_note)"
+        )
+
+
 @app.command()
 def validate(
     paths: Paths,
@@ -104,11 +122,13 @@ def validate(
     pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
     region: Region = "US",
+    encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
 ) -> None:
     """Read and validate exports; write canonical calls/usage (and cdrs) Parquet and rejects.csv."""
-    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region)
+    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback)
     result = run_validate(paths, out, opts)
     _print_files(result.ingested.files)
+    _print_encoding(result.ingested)
     rejects = result.ingested.rejects
     if rejects.height:
         rows = rejects.select("source_file", "source_row").unique().height
@@ -146,12 +166,14 @@ def audit(
     duration_tolerance: Annotated[
         int, typer.Option("--duration-tolerance", help="Seconds billsec and duration may differ.")
     ] = 2,
+    encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
 ) -> None:
     """Reconcile call logs with usage records, and PBX CDRs with call logs, call by call."""
-    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region)
+    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback)
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
     result = run_audit(paths, out, opts, period=period, pricing=pricing, match=match)
     _print_files(result.ingested.files)
+    _print_encoding(result.ingested)
     console = Console(highlight=False, width=120)
     print_audit(result.recon, result.summary, str(out), console)
     if "cdr_matching" in result.summary:

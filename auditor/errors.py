@@ -28,5 +28,10 @@ class InputError(AuditorError):
         return f"{where}{col}: {self.message}"
 
 
+class NotUtf8Error(InputError):
+    """A text input that is not UTF-8 (detection may still try it as a PBX CDR file, which
+    decodes such lines with `--encoding-fallback`)."""
+
+
 class UsageError(AuditorError):
     """Options that do not fit together (e.g. naive times without --tz)."""

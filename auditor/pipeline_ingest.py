@@ -1,7 +1,8 @@
 """Read, normalise and validate every input: the shared first half of `validate` and `audit`.
 
 Conservation holds per file and is asserted: rows read = rows accepted + rows rejected, where a row
-is rejected once however many of its columns are bad.
+is rejected once however many of its columns are bad. PBX CDR lines that were not UTF-8 (read with
+`--encoding-fallback`) are counted, accepted or not, in `Ingested.encoding_fallback_rows`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from auditor.errors import UsageError
-from auditor.ingest.base import SOURCE_FILE, Kind, ReadOptions
+from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, ReadOptions
 from auditor.ingest.detect import detect
-from auditor.ingest.files import expand_paths
+from auditor.ingest.files import DEFAULT_FALLBACK, check_encoding_fallback, expand_paths
 from auditor.normalize.calls import normalize_calls, require_zone_for_naive
 from auditor.normalize.cdr import check_pbx_zone, normalize_cdr
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
@@ -56,6 +57,14 @@ class Ingested:
     files: list[FileReport]
     dst: dict[str, object]
     extra: dict[Kind, pl.DataFrame] = field(default_factory=dict)
+    # PBX CDR lines that were not UTF-8: the encoding they were read with, and how many input
+    # lines (accepted or rejected) needed it.
+    encoding_fallback: str = DEFAULT_FALLBACK
+    encoding_fallback_rows: int = 0
+
+    def encoding_summary(self) -> dict[str, object]:
+        """summary.json's `encoding`: the fallback and how many PBX lines needed it."""
+        return {"fallback": self.encoding_fallback, "rows": self.encoding_fallback_rows}
 
 
 def _calls(raw: pl.LazyFrame, opts: IngestOptions) -> tuple[pl.DataFrame, pl.LazyFrame, dict]:
@@ -99,13 +108,14 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     """
     check_zone(opts.tz)
     check_pbx_zone(opts.pbx_tz)
+    fallback = check_encoding_fallback(opts.read.encoding_fallback)
     files = expand_paths(paths)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
     raw: dict[str, list[pl.LazyFrame]] = {}
     reports: list[FileReport] = []
     for file in files:
-        reader = detect(file, opts.format, opts.read.cdr_format)
+        reader = detect(file, opts.format, opts.read.cdr_format, fallback)
         raw.setdefault(reader.kind, []).append(reader.read(file, opts.read))
         reports.append(FileReport(file.name, reader.kind, reader.name))
 
@@ -120,6 +130,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     raw_frames: list[pl.LazyFrame] = []
     extra: dict[Kind, pl.DataFrame] = {}
     accepted_keys: list[pl.DataFrame] = []
+    fallback_rows = 0
     for kind, frames in raw.items():
         # read each file once, whatever the later steps do
         lf = pl.concat(frames, how="vertical").collect().lazy()
@@ -129,6 +140,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
         elif kind == "usage":
             usage, rej = _usage(lf)
         elif kind == "cdr":
+            fallback_rows = lf.select(pl.col(ENCODING).is_not_null().sum()).collect().item()
             extra[kind], keys, rej = normalize_cdr(lf, opts)
             accepted_keys.append(keys.select(KEY))
         else:
@@ -151,7 +163,16 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
             "pbx_gap": int((notes == "dst-gap").sum()),
             "pbx_overlap": int((notes == "dst-overlap").sum()),
         }
-    return Ingested(calls, usage, all_rejects, reports, dst_summary, extra)
+    return Ingested(
+        calls,
+        usage,
+        all_rejects,
+        reports,
+        dst_summary,
+        extra,
+        encoding_fallback=fallback,
+        encoding_fallback_rows=int(fallback_rows),
+    )
 
 
 def _count(

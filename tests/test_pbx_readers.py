@@ -173,8 +173,10 @@ def test_asterisk_21_columns_grouped_by_linkedid(tmp_path: Path) -> None:
     cdr = ing.extra["cdr"]
     assert cdr["source_rows"].to_list() == ["1;2;3", "4"]
     call = cdr.row(0, named=True)
-    # First answer 10:00:20; the last answered line bills to 10:05:05 + 115 s = 10:07:00.
-    assert (call["billsec"], call["duration_s"]) == (400, 420)
+    # The call bills as its originating (trunk) leg, lines 1-2 (uniqueid = linkedid): answered
+    # 10:00:20 + 280 s. Line 3 (1002 -> 1003, its own uniqueid) is not the trunk's leg, so it no
+    # longer adds to billsec (issue 8: was 400, to 10:05:05 + 115 s); the call still lasts 420 s.
+    assert (call["billsec"], call["duration_s"]) == (280, 420)
     assert call["answer_utc"] == _utc("2026-03-02T10:00:20")
     assert call["end_utc"] == _utc("2026-03-02T10:07:00")
     assert (call["src"], call["dst"], call["call_key"]) == ("+17185550142", "2000", "1772445600.1")

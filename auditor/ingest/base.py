@@ -15,10 +15,11 @@ from typing import ClassVar, Literal, Protocol
 
 import polars as pl
 
-from auditor.ingest.files import InputFile
+from auditor.ingest.files import DEFAULT_FALLBACK, InputFile
 
 Kind = Literal["calls", "usage", "cdr"]
 
+ENCODING = "encoding"  # raw CDR column: the fallback encoding of a line that was not UTF-8
 ERROR = "_error"
 ERROR_COLUMN = "_error_column"
 SOURCE_FILE = "source_file"
@@ -58,7 +59,10 @@ USAGE_FIELDS: tuple[str, ...] = (
 # call (Asterisk linkedid, FreeSWITCH uuid, CUCM globalCallID); `link_key` names the row whose call
 # this row joins (FreeSWITCH bleg_uuid); `answered` is "true"/"false" by the format's own rule;
 # `time_format` is "epoch" (seconds UTC) or a strptime format (null: the usual shapes);
-# `time_zone` is the zone of naive times when the format says it (null: --pbx-tz).
+# `time_zone` is the zone of naive times when the format says it (null: --pbx-tz);
+# `origin` is "true" on the line the format itself names as the call's originating leg (Asterisk:
+# uniqueid = linkedid), "false" on the others, null when the format does not say;
+# `encoding` names the fallback encoding a line was decoded with (null: it was UTF-8).
 CDR_FIELDS: tuple[str, ...] = (
     "call_key",
     "link_key",
@@ -75,6 +79,8 @@ CDR_FIELDS: tuple[str, ...] = (
     "dstchannel",
     "time_format",
     "time_zone",
+    "origin",
+    "encoding",
 )
 FIELDS: dict[str, tuple[str, ...]] = {
     "calls": CALL_FIELDS,
@@ -88,6 +94,7 @@ class ReadOptions:
     """Options a reader may need; most use none of them."""
 
     cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
+    encoding_fallback: str = DEFAULT_FALLBACK  # PBX CDR lines that are not UTF-8 are read with it
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -2,23 +2,63 @@
 
 Each file is read once; gzip is recognised by its magic bytes, not its name; text must be UTF-8
 (a BOM is allowed). Problems that make a file unreadable raise InputError (exit 2).
+
+PBX CDR files are the exception: a PBX writes caller-ID names as the raw bytes it received, so a
+real Asterisk Master.csv may carry Latin-1 or CP1251 names among ASCII numbers and times. They are
+read with `read_text_by_line`: a line that is valid UTF-8 stays UTF-8, a line that is not is
+decoded with the fallback encoding (`--encoding-fallback`) and its number is returned so the row can
+be marked. Twilio exports are UTF-8 by contract and keep the strict `read_text`.
 """
 
 from __future__ import annotations
 
+import codecs
 import glob
 import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.errors import InputError
+from auditor.errors import InputError, NotUtf8Error, UsageError
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 # Files a folder may hold that are never exports: docs, generators, format descriptions.
 IGNORED_SUFFIXES = {".md", ".txt", ".py", ".toml", ".sh", ".rst"}
 SAMPLE_BYTES = 64 * 1024
+BOM = codecs.BOM_UTF8
+DEFAULT_FALLBACK = "latin-1"  # maps every byte to a character: decoding with it cannot fail
+
+
+def check_encoding_fallback(name: str) -> str:
+    """`--encoding-fallback` must name a text codec that reads ASCII as ASCII (lines are split on
+    the LF byte and numbers and times are ASCII); say so in one line, not a traceback later."""
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding-fallback {name!r} is not a known encoding (e.g. latin-1, cp1251)"
+        ) from None
+    ascii_bytes = bytes(range(128))
+    try:
+        compatible = ascii_bytes.decode(name) == ascii_bytes.decode("ascii")
+    except (LookupError, ValueError):  # not a text encoding (base64), or not ASCII-based
+        compatible = False
+    if not compatible:
+        raise UsageError(
+            f"--encoding-fallback {name!r} is not a text encoding that reads ASCII as ASCII "
+            "(use one such as latin-1 or cp1251)"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A file's text, and the 1-based physical lines that were not UTF-8 (decoded with the
+    fallback encoding instead)."""
+
+    text: str
+    fallback_lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,8 +92,16 @@ class InputFile:
         """The whole file as text; InputError when it is not UTF-8."""
         return decode_utf8(self.read_bytes(), self.name)
 
-    def head_text(self, size: int = SAMPLE_BYTES) -> str:
-        """The first bytes as text, for format detection (a cut multibyte char is tolerated)."""
+    def read_text_by_line(self, fallback: str | None) -> DecodedText:
+        """The whole file as text, a line that is not UTF-8 decoded with `fallback` (None: such a
+        line is an InputError, as in `read_text`)."""
+        return decode_by_line(self.read_bytes(), self.name, fallback)
+
+    def head_text(self, size: int = SAMPLE_BYTES, fallback: str | None = None) -> str:
+        """The first bytes as text, for format detection (a cut multibyte char is tolerated).
+
+        Not UTF-8: NotUtf8Error, or with `fallback` each line that is not UTF-8 decoded with it.
+        """
         try:
             if self.is_gzip:
                 with gzip.open(self.path, "rb") as fh:
@@ -68,14 +116,34 @@ class InputFile:
         except UnicodeDecodeError as exc:
             if exc.start >= len(data) - 3:  # a character cut by the sample size
                 return data[: exc.start].decode("utf-8-sig")
-            raise InputError(self.name, _utf8_message(data, exc)) from None
+            return decode_by_line(data, self.name, fallback).text
 
 
 def decode_utf8(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(name, _utf8_message(data, exc)) from None
+        raise NotUtf8Error(name, _utf8_message(data, exc)) from None
+
+
+def decode_by_line(data: bytes, name: str, fallback: str | None) -> DecodedText:
+    """`data` as text: the whole of it as UTF-8 when it is (the usual case: one C-level decode);
+    otherwise line by line (split on LF), each line that is not UTF-8 decoded with `fallback`
+    (undecodable bytes replaced, so nothing is lost). Without `fallback`, NotUtf8Error."""
+    try:
+        return DecodedText(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        if fallback is None:
+            raise NotUtf8Error(name, _utf8_message(data, exc)) from None
+    texts: list[str] = []
+    bad: list[int] = []
+    for number, line in enumerate(data.removeprefix(BOM).split(b"\n"), start=1):
+        try:
+            texts.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append(line.decode(fallback, errors="replace"))
+            bad.append(number)
+    return DecodedText("\n".join(texts), tuple(bad))
 
 
 def _utf8_message(data: bytes, exc: UnicodeDecodeError) -> str:

@@ -6,9 +6,13 @@ userfield, `newcdrcolumns` then appends peeraccount, linkedid and sequence, so t
 are there. Times are the server's local time unless `usegmtime=yes`; the file does not say which,
 so `--pbx-tz` decides (give `UTC` for usegmtime).
 
-One call may be several lines (transfers, queues, dialled legs). linkedid (21 columns) ties them;
-without it, lines sharing the A channel that follow on in time are one call (the normaliser chains
-them), which is what uniqueid would group. Answered means disposition `ANSWERED`.
+One call may be several lines (transfers, queues, dialled legs). linkedid (21 columns) ties them,
+and the line whose uniqueid equals the linkedid is the originating (trunk) leg (`origin`); without
+it, lines sharing the A channel that follow on in time are one call (the normaliser chains them),
+which is what uniqueid would group. Answered means disposition `ANSWERED` (the normaliser also
+counts a line with billsec > 0 as connected: Asterisk logs `NO ANSWER` on a dialled leg whose
+caller was answered, with AnswerTime = the record's start). Caller-ID names are raw bytes, so a
+line that is not UTF-8 is decoded with `--encoding-fallback` and marked.
 """
 
 from __future__ import annotations
@@ -82,7 +86,7 @@ class AsteriskCdrCsv:
         return bool(rows) and 2 * sum(looks_like_cdr(r) for r in rows) > len(rows)
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        lines = split_csv(physical_lines(file))
+        lines = split_csv(physical_lines(file, options.encoding_fallback))
         width = common_width(lines, tuple(LAYOUTS))
         if width is None:
             raise InputError(
@@ -90,8 +94,12 @@ class AsteriskCdrCsv:
             )
         raw = to_columns(lines, LAYOUTS[width], BROKEN)
         answered = pl.col("disposition").str.strip_chars().str.to_uppercase() == "ANSWERED"
+        origin = (
+            pl.col("uniqueid") == pl.col("linkedid") if width == 21 else pl.lit(None, pl.Boolean)
+        )
         raw = raw.with_columns(
             (pl.col("linkedid") if width == 21 else pl.lit(None, pl.String)).alias("call_key"),
             bool_text(answered).alias("answered"),
+            bool_text(origin).alias("origin"),
         )
         return conform(raw, self.kind, file)

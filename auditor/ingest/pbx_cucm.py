@@ -16,7 +16,15 @@ from typing import ClassVar
 import polars as pl
 
 from auditor.errors import InputError
-from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_ROW, Kind, ReadOptions, conform
+from auditor.ingest.base import (
+    ENCODING,
+    ERROR,
+    ERROR_COLUMN,
+    SOURCE_ROW,
+    Kind,
+    ReadOptions,
+    conform,
+)
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_lines import (
     LINE,
@@ -56,7 +64,7 @@ class CucmCdr:
         return {"globalcallid_callid", "datetimeorigination"} <= names
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        lines = physical_lines(file)
+        lines = physical_lines(file, options.encoding_fallback)
         names = _names(lines[LINE][0])
         if not names:
             raise InputError(
@@ -132,5 +140,6 @@ class CucmCdr:
             .otherwise(pl.col(ERROR))
             .alias(ERROR),
             pl.when(not_a_call).then(pl.lit("cdrRecordType")).alias(ERROR_COLUMN),
+            ENCODING,
         )
         return conform(raw, self.kind, file)

@@ -5,7 +5,8 @@ format and zone, and how to tell an answered call.
 A CSV says nothing of its meaning, so content alone cannot pick this reader: `sniff` is always
 False and the caller chooses it (`--format pbx-custom-csv`, or `sniff_with` once the format file is
 loaded). Records are split line by line like the other PBX readers, so a malformed line is a
-reject with its line number; in header mode the header is line 1 of the count, not a row.
+reject with its line number; in header mode the header is line 1 of the count, not a row. A line
+that is not UTF-8 is decoded with `--encoding-fallback` and marked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import ClassVar
 import polars as pl
 
 from auditor.errors import InputError, UsageError
-from auditor.ingest.base import SOURCE_ROW, Kind, ReadOptions, conform
+from auditor.ingest.base import ENCODING, SOURCE_ROW, Kind, ReadOptions, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_format_file import CdrFormat, Column, load_cdr_format
 from auditor.ingest.pbx_lines import (
@@ -49,7 +50,8 @@ def sniff_with(head: str, fmt: CdrFormat) -> bool:
 
 
 def _fields_by_key(file: InputFile, fmt: CdrFormat, lines: pl.DataFrame) -> pl.DataFrame:
-    """String columns named by `_key` of the format's columns, plus `source_row` and `_error`."""
+    """String columns named by `_key` of the format's columns, plus `source_row`, `_error` and
+    `encoding`."""
     if fmt.header:
         header = lines.head(1)
         names = [str(n or "").strip() for n in header[FIELDS][0]]
@@ -79,7 +81,7 @@ def _fields_by_key(file: InputFile, fmt: CdrFormat, lines: pl.DataFrame) -> pl.D
         pl.col(f"c{i}").str.strip_chars().pipe(_null_if, nulls).alias(key)
         for key, i in wanted.items()
     ]
-    return cols.select(SOURCE_ROW, *values, "_error")
+    return cols.select(SOURCE_ROW, *values, "_error", ENCODING)
 
 
 def _null_if(value: pl.Expr, nulls: list[str]) -> pl.Expr:
@@ -98,7 +100,7 @@ class CustomCdrCsv:
         if options.cdr_format is None:
             raise UsageError(f"{file.name}: reading a custom PBX CSV needs --cdr-format FILE")
         fmt = load_cdr_format(options.cdr_format)
-        lines = split_csv(physical_lines(file), fmt.delimiter)
+        lines = split_csv(physical_lines(file, options.encoding_fallback), fmt.delimiter)
         if not lines.filter(pl.col(OK)).height:
             raise InputError(file.name, f"no well-formed {fmt.delimiter!r}-separated line")
         raw = _fields_by_key(file, fmt, lines)
@@ -124,5 +126,6 @@ class CustomCdrCsv:
             pl.lit(fmt.time_format, pl.String).alias("time_format"),
             pl.lit(fmt.time_zone, pl.String).alias("time_zone"),
             "_error",
+            ENCODING,
         )
         return conform(canonical, self.kind, file)

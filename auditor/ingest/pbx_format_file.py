@@ -41,7 +41,9 @@ from auditor.errors import InputError
 from auditor.ingest.base import CDR_FIELDS
 
 # Every canonical CDR field a format file may map to a column (the rest are the reader's own).
-MAPPABLE = tuple(f for f in CDR_FIELDS if f not in ("answered", "time_format", "time_zone"))
+MAPPABLE = tuple(
+    f for f in CDR_FIELDS if f not in ("answered", "time_format", "time_zone", "origin", "encoding")
+)
 REQUIRED = ("start", "src", "dst", "billsec")
 AnsweredRule = Literal["values", "answer-time", "billsec"]
 Column = str | int

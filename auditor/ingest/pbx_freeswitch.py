@@ -11,7 +11,8 @@ makes the record impossible to split with certainty: such a line is kept with `_
 naming its line), never guessed at. Times are the server's local time (`--pbx-tz`). Answered means
 answer_stamp set or billsec > 0; hangup_cause is not a test of answered (NORMAL_CLEARING is logged
 for IVR-answered and never-connected legs alike). uuid is the call; with `legs=ab` the B-leg's
-record joins its A-leg through the A-leg's bleg_uuid.
+record joins its A-leg through the A-leg's bleg_uuid (so the A-leg is the call's originating leg).
+A line that is not UTF-8 (a caller_id_name in Latin-1) is decoded with `--encoding-fallback`.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class FreeSwitchCdrCsv:
         return bool(rows) and 2 * sum(looks_like_cdr(r) for r in rows) > len(rows)
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        lines = split_template(physical_lines(file))
+        lines = split_template(physical_lines(file, options.encoding_fallback))
         width = common_width(lines, tuple(TEMPLATES))
         if width is None:
             raise InputError(

@@ -4,6 +4,9 @@ PBXs write one CDR per line, so the physical line is both the record and the `so
 opens. Splitting here (rather than with a CSV parser) keeps every line a row: a line with broken
 quoting, or with more or fewer fields than the file's records, is kept with `_error` and ends in
 rejects with its line number, instead of being padded with nulls or failing the whole file.
+
+Text: a line that is not UTF-8 (caller-ID names written as raw Latin-1 / CP1251 bytes) is decoded
+with the fallback encoding and keeps its name in the `encoding` column; the others are null.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from auditor.errors import InputError
-from auditor.ingest.base import ERROR, SOURCE_ROW
+from auditor.ingest.base import ENCODING, ERROR, SOURCE_ROW
 from auditor.ingest.files import InputFile
 
 LINE = "__line"
@@ -26,16 +29,25 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 INTEGER = re.compile(r"^-?\d+$")
 
 
-def physical_lines(file: InputFile) -> pl.DataFrame:
-    """(`source_row`, `__line`) for every non-blank line, 1-based; a CR before the LF is dropped."""
-    text = file.read_text()
-    if not text.strip():
+def physical_lines(file: InputFile, fallback: str | None) -> pl.DataFrame:
+    """(`source_row`, `__line`, `encoding`) for every non-blank line, 1-based; a CR before the LF
+    is dropped. A line that is not UTF-8 is decoded with `fallback`, named in `encoding`."""
+    decoded = file.read_text_by_line(fallback)
+    if not decoded.text.strip():
         raise InputError(file.name, "file is empty")
+    encoding = (
+        pl.when(pl.col(SOURCE_ROW).is_in(list(decoded.fallback_lines)))
+        .then(pl.lit(fallback, pl.String))
+        .otherwise(pl.lit(None, pl.String))
+        if decoded.fallback_lines
+        else pl.lit(None, pl.String)
+    )
     return (
-        pl.DataFrame({LINE: [text]})
+        pl.DataFrame({LINE: [decoded.text]})
         .select(pl.col(LINE).str.split("\n").explode())
         .with_row_index(SOURCE_ROW, offset=1)
         .with_columns(pl.col(SOURCE_ROW).cast(pl.Int64), pl.col(LINE).str.strip_suffix("\r"))
+        .with_columns(encoding.alias(ENCODING))
         .filter(pl.col(LINE).str.strip_chars() != "")
     )
 
@@ -67,7 +79,7 @@ def split_csv(lines: pl.DataFrame, separator: str = ",") -> pl.DataFrame:
 
 def to_columns(lines: pl.DataFrame, names: Sequence[str], broken: str) -> pl.DataFrame:
     """Named string columns from `__fields`; a line not `__ok`, or not `len(names)` wide, has all
-    fields null and `_error` set (`broken` says why its quoting failed)."""
+    fields null and `_error` set (`broken` says why its quoting failed). `encoding` rides along."""
     width = len(names)
     n = pl.col(FIELDS).list.len()
     error = (
@@ -84,7 +96,7 @@ def to_columns(lines: pl.DataFrame, names: Sequence[str], broken: str) -> pl.Dat
         .alias(name)
         for i, name in enumerate(names)
     ]
-    return lines.select(SOURCE_ROW, *cols, error.cast(pl.String).alias(ERROR))
+    return lines.select(SOURCE_ROW, *cols, error.cast(pl.String).alias(ERROR), ENCODING)
 
 
 def common_width(lines: pl.DataFrame, allowed: Sequence[int] | None = None) -> int | None:

@@ -8,9 +8,26 @@ Grouping: a PBX may write several lines for one call (transfers, queues, dialled
 the same `call_key` in a file are one call; a line whose `link_key` names another's `call_key`
 brings that line into its call (FreeSWITCH A/B legs). Lines without a key are chained by channel:
 lines of one channel that start before the previous ones ended (within 2 s) are one call, which is
-what Asterisk's uniqueid means. The call starts at its first line's start, is answered when any
-line is, lasts until the last line ends, and bills from its first answer to the last answered
-line's answer + billsec (so a single line keeps the PBX's own duration and billsec).
+what Asterisk's uniqueid means.
+
+The originating leg: each line gets a rank, 0 when the reader names it the call's originating leg
+(Asterisk 21 columns: uniqueid = linkedid), 1 when it was not brought in through another line's
+link (not a FreeSWITCH B-leg) and is not the `;2` half of an Asterisk Local channel (the dialplan
+side, whose dst is a Local extension such as `ch1`, not the number dialled), 2 otherwise. The
+call's numbers (`src`, `dst`), `channel` and `dstchannel` are those of its best-ranked line (then
+the earliest, then the first in the file), so a trunk call keeps its DID whatever line sorts first.
+
+Connected and billed: a line is connected when the format says it was answered or its billsec is
+above 0, whatever its disposition (Asterisk logs `NO ANSWER`, with AnswerTime = the record's start,
+on a dialled leg whose caller was answered). The call starts at its first line's start, is answered
+when any line is connected, lasts until the last line ends, and bills from the first answer to the
+last answer + billsec over the connected lines of the best rank (the originating leg's own billsec;
+over all connected lines when none of those is connected). Lines of one call share a rank when the
+file has no keys, so a chained transfer (same channel, lines following on in time) bills across all
+its lines; a single line keeps the PBX's own duration and billsec.
+
+Encoding: `encoding_note` ("decoded as latin-1") marks a call one of whose lines was not UTF-8 and
+was read with `--encoding-fallback`.
 
 Rejects: a line that cannot be parsed or fails the line schema is rejected with its column. A call
 is compared whole or not at all, so when one of its lines is rejected the other lines are rejected
@@ -49,6 +66,8 @@ EPOCH = "epoch"
 CHAIN_SLACK_S = 2  # whole-second stamps: the next line of a channel may start a second "late"
 CALL = "__call"
 ZONE = "__zone"
+RANK = "__rank"
+LOCAL_HALF = r"^Local/.*;2$"  # the dialplan side of an Asterisk Local channel pair
 
 
 def check_pbx_zone(tz: str | None) -> str | None:
@@ -191,6 +210,10 @@ def _seconds(col: str) -> pl.Expr:
 def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
     """One typed row per input line, with the working columns grouping needs."""
     answered_flag = blank_to_null("answered").str.to_lowercase()
+    flag = pl.coalesce(
+        pl.when(answered_flag.is_in(["true", "false"])).then(answered_flag == "true"),
+        pl.col("answer__utc").is_not_null() | (pl.col("__billsec").fill_null(0) > 0),
+    )
     lines = parsed.select(
         SOURCE_FILE,
         SOURCE_ROW,
@@ -208,13 +231,15 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.coalesce(pl.col(f"{c}__dst") for c in TIME_COLUMNS).alias("__dst"),
         pl.col("__duration").alias("duration_s"),
         pl.col("__billsec").alias("billsec"),
-        pl.coalesce(
-            pl.when(answered_flag.is_in(["true", "false"])).then(answered_flag == "true"),
-            pl.col("answer__utc").is_not_null() | (pl.col("__billsec").fill_null(0) > 0),
-        ).alias("answered"),
+        flag.alias("__flag"),
+        (flag | (pl.col("__billsec").fill_null(0) > 0)).alias("answered"),
         blank_to_null("disposition").alias("disposition"),
         blank_to_null("channel").alias("channel"),
         blank_to_null("dstchannel").alias("dstchannel"),
+        (blank_to_null("origin").str.to_lowercase() == "true").fill_null(False).alias("__origin"),
+        pl.when(blank_to_null("encoding").is_not_null())
+        .then(pl.concat_str(pl.lit("decoded as "), pl.col("encoding")))
+        .alias("encoding_note"),
     )
     # The line's own duration wins; otherwise its stamps give it.
     span = (pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds()
@@ -242,7 +267,8 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _group(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Add `__call` (one value per call, file included) and `__key` (the call's key for output)."""
+    """Add `__call` (one value per call, file included), `__key` (the call's key for output) and
+    `__rank` (0-2, see the module docstring: the originating leg has the lowest)."""
     linked = (
         lines.filter(pl.col("link_key").is_not_null() & pl.col("call_key").is_not_null())
         .sort(SOURCE_FILE, SOURCE_ROW)
@@ -256,6 +282,16 @@ def _group(lines: pl.LazyFrame) -> pl.LazyFrame:
         how="left",
         maintain_order="left",
     ).with_columns(pl.coalesce("__parent", "call_key").alias("__key"))
+    local_half = pl.col("channel").str.contains(LOCAL_HALF).fill_null(False)
+    keyed = keyed.with_columns(
+        pl.when(pl.col("__origin"))
+        .then(0)
+        .when(pl.col("__parent").is_null() & ~local_half)
+        .then(1)
+        .otherwise(2)
+        .cast(pl.Int8)
+        .alias(RANK)
+    )
     chain = [SOURCE_FILE, "channel"]
     prev_end = pl.col("__end").cum_max().shift(1).over(chain)
     new = (
@@ -308,41 +344,53 @@ def _spread(lines: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.LazyFrame:
 def _calls(lines: pl.LazyFrame) -> pl.LazyFrame:
     """One row per call: the aggregation described in the module docstring."""
     order = [pl.col("start_utc"), pl.col(SOURCE_ROW)]
+    by_origin = [pl.col(RANK), *order]
 
     def first(col: str) -> pl.Expr:
         return pl.col(col).sort_by(order).first().alias(col)
 
+    def origin(col: str) -> pl.Expr:
+        return pl.col(col).sort_by(by_origin).first().alias(col)
+
     answered = pl.col("answered")
+    # The lines billed: the connected lines of the best rank, or every connected line if none.
+    best = pl.col("__best")
+    billed = pl.col("__billed")
     return (
-        lines.group_by(CALL)
+        lines.with_columns(
+            (answered & (pl.col(RANK) == pl.col(RANK).min().over(CALL))).alias("__best")
+        )
+        .with_columns(
+            pl.when(best.any().over(CALL)).then(best).otherwise(answered).alias("__billed")
+        )
+        .group_by(CALL)
         .agg(
             pl.col(SOURCE_FILE).first(),
             pl.col(SOURCE_ROW).min(),
             pl.col(SOURCE_ROW).sort().cast(pl.String).str.join(";").alias("source_rows"),
             pl.len().cast(pl.Int64).alias("row_count"),
             first("__key").alias("call_key"),
-            first("src"),
-            first("dst"),
+            origin("src"),
+            origin("dst"),
             pl.col("start_utc").min(),
-            pl.col("__answer").filter(answered).min().alias("answer_utc"),
+            pl.col("__answer").filter(billed).min().alias("answer_utc"),
             pl.col("__end").max().alias("end_utc"),
             first("start_local"),
             pl.col("time_naive").any(),
             pl.col("dst_note").drop_nulls().first(),
+            pl.col("encoding_note").drop_nulls().first(),
             (pl.col("__dur_end").max() - pl.col("start_utc").min())
             .dt.total_seconds()
             .alias("duration_s"),
-            (
-                pl.col("__bill_end").filter(answered).max()
-                - pl.col("__answer").filter(answered).min()
-            )
+            (pl.col("__bill_end").filter(billed).max() - pl.col("__answer").filter(billed).min())
             .dt.total_seconds()
             .fill_null(0)
             .alias("billsec"),
             answered.any().alias("answered"),
-            pl.col("disposition").sort_by([~answered, *order]).first(),
-            first("channel"),
-            first("dstchannel"),
+            # The disposition of a line the PBX itself calls answered, else a connected one.
+            pl.col("disposition").sort_by([~pl.col("__flag"), ~answered, *by_origin]).first(),
+            origin("channel"),
+            origin("dstchannel"),
         )
         .select(list(cdr_schema.CDR_SCHEMA.columns))
         .sort(SOURCE_FILE, SOURCE_ROW)

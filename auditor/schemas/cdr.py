@@ -79,6 +79,10 @@ CDR_SCHEMA = pa.DataFrameSchema(
         "start_local": pa.Column(pl.Datetime("us"), nullable=True),
         "time_naive": pa.Column(pl.Boolean),
         "dst_note": pa.Column(pl.String, pa.Check.isin(DST_NOTES), nullable=True),
+        # "decoded as NAME": a line of the call was not UTF-8 (read with --encoding-fallback)
+        "encoding_note": pa.Column(
+            pl.String, pa.Check.str_startswith("decoded as "), nullable=True
+        ),
         "duration_s": pa.Column(pl.Int64, pa.Check.ge(0, error="negative duration"), nullable=True),
         "billsec": pa.Column(pl.Int64, pa.Check.ge(0, error="negative billsec")),
         "answered": pa.Column(pl.Boolean),
