@@ -11,12 +11,11 @@ import typer
 from rich.console import Console
 
 from auditor.errors import EXIT_UNUSABLE, AuditorError
-from auditor.ingest.base import ReadOptions
-from auditor.ingest.files import DEFAULT_FALLBACK
 from auditor.normalize.times import DstPolicy
-from auditor.pipeline import run_validate
-from auditor.pipeline_audit import MatchOptions, run_audit
-from auditor.pipeline_ingest import FileReport, Ingested, IngestOptions
+from auditor.pipeline.audit import run_audit
+from auditor.pipeline.ingest import FileReport, Ingested
+from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions, MatchOptions, ReadOptions
+from auditor.pipeline.validate import run_validate
 from auditor.reconcile.periods import Period
 from auditor.report.terminal import print_audit, print_cdr_matching
 

@@ -11,8 +11,8 @@ from audit_inputs import ACCOUNT, call, calls_page, sid, usage, usage_page
 from conftest import run_cli
 
 from auditor.normalize.times import DstPolicy
-from auditor.pipeline_audit import run_audit
-from auditor.pipeline_ingest import IngestOptions
+from auditor.pipeline.audit import run_audit
+from auditor.pipeline.options import IngestOptions
 from auditor.reconcile.periods import Period
 
 NOV = ("2025-11-01", "2025-11-30")

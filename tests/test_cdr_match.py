@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 import auditor.reconcile.cdr as recon
-from auditor.pipeline_ingest import IngestOptions, ingest
+from auditor.pipeline.ingest import ingest
+from auditor.pipeline.options import IngestOptions
 from auditor.reconcile.cdr import (
     MATCH_COLUMNS,
     TrunkLegs,

@@ -20,11 +20,11 @@ from conftest import ROOT, run_cli
 from test_pbx_readers import ast_line
 
 from auditor.errors import NotUtf8Error
-from auditor.ingest.base import ReadOptions
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_lines import LINE, physical_lines
-from auditor.pipeline_ingest import IngestOptions, ingest
+from auditor.pipeline.ingest import ingest
+from auditor.pipeline.options import IngestOptions, ReadOptions
 
 REAL = ROOT.parent / "shared" / "real"
 DJ = "asterisk/dj-asterisk-cdr_Master.csv"

@@ -19,7 +19,8 @@ import pytest
 from conftest import ROOT, run_cli
 from test_pbx_readers import ast_line
 
-from auditor.pipeline_ingest import IngestOptions, ingest
+from auditor.pipeline.ingest import ingest
+from auditor.pipeline.options import IngestOptions
 
 REAL = ROOT.parent / "shared" / "real"
 DID = "+12125550150"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import InputError
-from auditor.ingest.base import ReadOptions
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_format_file import load_cdr_format, parse_cdr_format
 from auditor.normalize.times import DstPolicy
-from auditor.pipeline_ingest import IngestOptions, ingest
+from auditor.pipeline.ingest import ingest
+from auditor.pipeline.options import IngestOptions, ReadOptions
 
 NY = "America/New_York"
 

@@ -11,7 +11,8 @@ import polars as pl
 
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile
-from auditor.pipeline_ingest import IngestOptions, ingest
+from auditor.pipeline.ingest import ingest
+from auditor.pipeline.options import IngestOptions
 
 
 def _file(path: Path) -> InputFile:

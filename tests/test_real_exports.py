@@ -16,9 +16,8 @@ import pytest
 from conftest import ROOT
 
 from auditor.errors import AuditorError
-from auditor.ingest.base import ReadOptions
-from auditor.pipeline import run_validate
-from auditor.pipeline_ingest import IngestOptions
+from auditor.pipeline.options import IngestOptions, ReadOptions
+from auditor.pipeline.validate import run_validate
 
 REAL = ROOT.parent / "shared" / "real"
 FORMATS = REAL / "custom-csv" / "formats"

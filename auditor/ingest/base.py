@@ -10,12 +10,12 @@ rejects. Readers know nothing of validation or reconciliation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
 import polars as pl
 
-from auditor.ingest.files import DEFAULT_FALLBACK, InputFile
+from auditor.ingest.files import InputFile
+from auditor.pipeline.options import ReadOptions
 
 Kind = Literal["calls", "usage", "cdr"]
 
@@ -87,15 +87,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "usage": USAGE_FIELDS,
     "cdr": CDR_FIELDS,
 }
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """Options a reader may need; most use none of them."""
-
-    cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
-    encoding_fallback: str = DEFAULT_FALLBACK  # PBX CDR lines that are not UTF-8 are read with it
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Reader(Protocol):

@@ -27,7 +27,6 @@ PARQUET_MAGIC = b"PAR1"
 IGNORED_SUFFIXES = {".md", ".txt", ".py", ".toml", ".sh", ".rst"}
 SAMPLE_BYTES = 64 * 1024
 BOM = codecs.BOM_UTF8
-DEFAULT_FALLBACK = "latin-1"  # maps every byte to a character: decoding with it cannot fail
 
 
 def check_encoding_fallback(name: str) -> str:

@@ -22,7 +22,7 @@ from typing import ClassVar
 import polars as pl
 
 from auditor.errors import InputError
-from auditor.ingest.base import Kind, ReadOptions, conform
+from auditor.ingest.base import Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_lines import (
     bool_text,
@@ -34,6 +34,7 @@ from auditor.ingest.pbx_lines import (
     split_csv,
     to_columns,
 )
+from auditor.pipeline.options import ReadOptions
 
 BASE = (
     "accountcode",

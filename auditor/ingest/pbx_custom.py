@@ -16,7 +16,7 @@ from typing import ClassVar
 import polars as pl
 
 from auditor.errors import InputError, UsageError
-from auditor.ingest.base import ENCODING, SOURCE_ROW, Kind, ReadOptions, conform
+from auditor.ingest.base import ENCODING, SOURCE_ROW, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_format_file import CdrFormat, Column, load_cdr_format
 from auditor.ingest.pbx_lines import (
@@ -29,6 +29,7 @@ from auditor.ingest.pbx_lines import (
     split_csv,
     to_columns,
 )
+from auditor.pipeline.options import ReadOptions
 
 BROKEN = "broken CSV quoting"
 

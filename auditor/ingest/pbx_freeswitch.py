@@ -23,7 +23,7 @@ from typing import ClassVar
 import polars as pl
 
 from auditor.errors import InputError
-from auditor.ingest.base import Kind, ReadOptions, conform
+from auditor.ingest.base import Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_lines import (
     FIELDS,
@@ -36,6 +36,7 @@ from auditor.ingest.pbx_lines import (
     physical_lines,
     to_columns,
 )
+from auditor.pipeline.options import ReadOptions
 
 EXAMPLE = (
     "caller_id_name",

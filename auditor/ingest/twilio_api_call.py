@@ -11,9 +11,10 @@ from typing import ClassVar
 
 import polars as pl
 
-from auditor.ingest.base import CALL_FIELDS, Kind, ReadOptions, conform
+from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import load_document, records_frame
+from auditor.pipeline.options import ReadOptions
 
 
 def is_call_resource(doc: object) -> bool:

@@ -9,9 +9,10 @@ from typing import ClassVar
 
 import polars as pl
 
-from auditor.ingest.base import USAGE_FIELDS, Kind, ReadOptions, conform
+from auditor.ingest.base import USAGE_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import document_records
+from auditor.pipeline.options import ReadOptions
 
 
 class TwilioApiUsage:

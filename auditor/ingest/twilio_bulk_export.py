@@ -9,9 +9,10 @@ from typing import ClassVar
 
 import polars as pl
 
-from auditor.ingest.base import CALL_FIELDS, Kind, ReadOptions, conform
+from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import json_lines
+from auditor.pipeline.options import ReadOptions
 
 
 def first_json_line(head: str) -> dict | None:

@@ -37,7 +37,6 @@ input line ends either in the accepted lines or in rejects.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -55,11 +54,9 @@ from auditor.normalize.rejects import (
 )
 from auditor.normalize.times import DT_NAIVE, DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.values import blank_to_null, present, whole_number
+from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
 from auditor.validate.run import validate
-
-if TYPE_CHECKING:  # pipeline_ingest may import this module to plug it in
-    from auditor.pipeline_ingest import IngestOptions
 
 TIME_COLUMNS = ("start", "answer", "end")
 EPOCH = "epoch"

@@ -12,28 +12,18 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from auditor.errors import UsageError
-from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, ReadOptions
+from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind
 from auditor.ingest.detect import detect
-from auditor.ingest.files import DEFAULT_FALLBACK, check_encoding_fallback, expand_paths
+from auditor.ingest.files import check_encoding_fallback, expand_paths
 from auditor.normalize.calls import normalize_calls, require_zone_for_naive
 from auditor.normalize.cdr import check_pbx_zone, normalize_cdr
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
-from auditor.normalize.times import DstPolicy, check_zone
+from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
+from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions
 from auditor.schemas import calls as call_schema
 from auditor.schemas import usage as usage_schema
 from auditor.validate.run import drop_duplicates, validate
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    tz: str | None = None
-    dst: DstPolicy = DstPolicy.REJECT
-    format: str | None = None
-    account: str | None = None
-    pbx_tz: str | None = None  # zone of naive PBX CDR times (Asterisk, FreeSWITCH write local time)
-    region: str = "US"  # phonenumbers region for national numbers in PBX CDRs
-    read: ReadOptions = field(default_factory=ReadOptions)
 
 
 @dataclass

@@ -15,7 +15,8 @@ from typing import Any
 import polars as pl
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from auditor.pipeline_ingest import Ingested, IngestOptions, ingest
+from auditor.pipeline.ingest import Ingested, ingest
+from auditor.pipeline.options import IngestOptions, MatchOptions
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls
@@ -26,15 +27,6 @@ from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import write_csv, write_table
 from auditor.rules.model import Rules, load_rules
 from auditor.statuses import FINDINGS
-
-
-@dataclass(frozen=True)
-class MatchOptions:
-    """How PBX calls are matched to Twilio legs (`--did`, `--match-window`, ...)."""
-
-    dids: tuple[str, ...] = ()
-    window_s: int = 60
-    duration_tolerance_s: int = 2
 
 
 @dataclass

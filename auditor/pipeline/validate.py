@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
-from auditor.pipeline_ingest import Ingested, IngestOptions, ingest
+from auditor.pipeline.ingest import Ingested, ingest
+from auditor.pipeline.options import IngestOptions
 from auditor.report.tables import write_csv
 
 

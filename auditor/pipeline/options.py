@@ -1,0 +1,54 @@
+"""Every options type of the auditor, in one place: the CLI builds them, the pipeline passes them
+down. A leaf module (it imports no other part of the pipeline), so readers and normalisers may
+take options without an import circle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.normalize.times import DstPolicy
+from auditor.reconcile.periods import Period
+
+DEFAULT_FALLBACK = "latin-1"  # maps every byte to a character: decoding with it cannot fail
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options a reader may need; most use none of them."""
+
+    cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
+    encoding_fallback: str = DEFAULT_FALLBACK  # PBX CDR lines that are not UTF-8 are read with it
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How inputs are read and their times placed (`--tz`, `--dst`, `--format`, ...)."""
+
+    tz: str | None = None
+    dst: DstPolicy = DstPolicy.REJECT
+    format: str | None = None
+    account: str | None = None
+    pbx_tz: str | None = None  # zone of naive PBX CDR times (Asterisk, FreeSWITCH write local time)
+    region: str = "US"  # phonenumbers region for national numbers in PBX CDRs
+    read: ReadOptions = field(default_factory=ReadOptions)
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """How PBX calls are matched to Twilio legs (`--did`, `--match-window`, ...)."""
+
+    dids: tuple[str, ...] = ()
+    window_s: int = 60
+    duration_tolerance_s: int = 2
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What `auditor audit` adds to ingest: the period, the rules file, matching, outputs."""
+
+    period: Period = Period.MONTH
+    pricing: Path | None = None
+    match: MatchOptions = field(default_factory=MatchOptions)
+    calls_csv: bool = False  # calls.csv is hundreds of MB at scale: opt-in (calls.parquet always)
