@@ -49,6 +49,8 @@ from dataclasses import dataclass
 import phonenumbers
 import polars as pl
 
+from auditor.rules.billing import billed_seconds
+
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     "pbx_source_file": pl.String(),
     "pbx_source_rows": pl.String(),
@@ -184,24 +186,6 @@ def account_dids(calls: pl.DataFrame, *, region: str = "US") -> list[str]:
     )
     table = number_table(own, region=region)
     return sorted(table.filter(pl.col("kind") == "number")["e164"].unique().to_list())
-
-
-def billed_seconds(
-    seconds: pl.Expr,
-    billable: pl.Expr,
-    *,
-    minimum_s: int,
-    increment_s: int,
-    bill_zero_duration: bool = True,
-) -> pl.Expr:
-    """max(minimum, ceil(s / increment) * increment) where `billable`, else 0."""
-    s = seconds.fill_null(0).clip(lower_bound=0)
-    billed = pl.max_horizontal(
-        pl.lit(minimum_s), ((s + increment_s - 1) // increment_s) * increment_s
-    )
-    if not bill_zero_duration:
-        billed = pl.when(s == 0).then(0).otherwise(billed)
-    return pl.when(billable.fill_null(False)).then(billed).otherwise(0).cast(pl.Int64)
 
 
 def _keys(frame: pl.DataFrame, id_col: str, columns: Sequence[str]) -> pl.DataFrame:

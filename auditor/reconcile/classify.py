@@ -7,6 +7,7 @@ import polars as pl
 
 from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
+from auditor.rules.billing import billed_seconds
 from auditor.rules.model import LegRule, Rules
 
 MINUTES = pl.Decimal(38, 6)
@@ -76,23 +77,22 @@ def _first_match(rules: Rules, value: str) -> pl.Expr:
 
 
 def _billed_seconds(rules: Rules) -> pl.Expr:
-    """max(minimum, ceil(s / increment) * increment) for billable legs, by the category's model."""
-    minimum = pl.col("category").replace_strict(
-        {c: p.minimum_s for c, p in rules.pricing.items()},
-        default=rules.default_pricing.minimum_s,
-        return_dtype=pl.Int64,
+    """Billed seconds of each leg under its category's pricing model."""
+    by_category = {
+        name: pl.col("category").replace_strict(
+            {c: getattr(p, name) for c, p in rules.pricing.items()},
+            default=getattr(rules.default_pricing, name),
+            return_dtype=pl.Int64,
+        )
+        for name in ("minimum_s", "increment_s")
+    }
+    return billed_seconds(
+        pl.col("duration_s"),
+        pl.col("billable"),
+        minimum_s=by_category["minimum_s"],
+        increment_s=by_category["increment_s"],
+        bill_zero_duration=rules.bill_zero_duration,
     )
-    increment = pl.col("category").replace_strict(
-        {c: p.increment_s for c, p in rules.pricing.items()},
-        default=rules.default_pricing.increment_s,
-        return_dtype=pl.Int64,
-    )
-    seconds = pl.col("duration_s").fill_null(0).clip(lower_bound=0)
-    rounded = ((seconds + increment - 1) // increment) * increment
-    billed = pl.max_horizontal(minimum, rounded)
-    if not rules.bill_zero_duration:
-        billed = pl.when(seconds == 0).then(0).otherwise(billed)
-    return pl.when(pl.col("billable")).then(billed).otherwise(0).cast(pl.Int64)
 
 
 def classify_calls(
