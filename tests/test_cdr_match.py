@@ -423,7 +423,7 @@ def test_end_to_end_from_the_asterisk_fixture(fixtures: Path) -> None:
     )
     # Line 1: 09:14:05 EST = 14:14:05 UTC, 1001 -> +14155550123, billsec 275.
     calls = calls_frame(leg(1, "CA01", DID, "+14155550123", "14:14:07", 277))
-    frame, summary = match_cdrs(ing.extra["cdr"], calls, dids=[DID])
+    frame, summary = match_cdrs(ing.cdrs, calls, dids=[DID])
     first = frame.row(0, named=True)
     assert (first["pbx_source_rows"], first["call_sid"], first["start_delta_s"]) == ("1", "CA01", 2)
     assert (first["duration_delta_s"], first["mismatch"]) == (2, None)  # 2 s: within tolerance

@@ -141,7 +141,7 @@ def test_asterisk_latin1_byte_in_clid(tmp_path: Path) -> None:
     # Line 1 UTF-8 (é as C3 A9), line 2 latin-1 (é as E9), line 3 latin-1 and a bad billsec.
     path.write_bytes(_asterisk_bytes([b"Jos\xc3\xa9", b"Jos\xe9", b"Ren\xe9e"], ["30", "30", "3x"]))
     ing = ingest([str(path)], IngestOptions(pbx_tz="UTC"))
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["1", "2"]
     assert cdr["encoding_note"].to_list() == [None, "decoded as latin-1"]
     assert cdr["billsec"].to_list() == [30, 30]
@@ -192,7 +192,7 @@ def test_freeswitch_latin1_caller_name(tmp_path: Path) -> None:
     path = tmp_path / "Master.csv"
     path.write_bytes((",".join(f'"{v}"' for v in values) + "\n").encode("latin-1"))
     ing = ingest([str(path)], IngestOptions(pbx_tz="UTC"))
-    row = ing.extra["cdr"].row(0, named=True)
+    row = ing.cdrs.row(0, named=True)
     assert (row["src"], row["dst"], row["billsec"]) == ("1001", "+14155550123", 275)
     assert row["encoding_note"] == "decoded as latin-1"
     assert ing.encoding_fallback_rows == 1
@@ -211,7 +211,7 @@ def test_custom_csv_latin1_name(tmp_path: Path) -> None:
         format="pbx-custom-csv", pbx_tz="UTC", read=ReadOptions(cdr_format=str(fmt))
     )
     ing = ingest([str(path)], opts)
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["2", "3"]
     assert cdr["encoding_note"].to_list() == [None, "decoded as latin-1"]
     assert cdr["answered"].to_list() == [True, False]

@@ -50,7 +50,7 @@ def _calls(lines: list[str], tmp_path: Path) -> dict[str, dict]:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     ing = ingest([str(path)], IngestOptions(pbx_tz="UTC"))
     assert ing.rejects.height == 0, ing.rejects
-    return {r["call_key"]: r for r in ing.extra["cdr"].iter_rows(named=True)}
+    return {r["call_key"]: r for r in ing.cdrs.iter_rows(named=True)}
 
 
 # --- the real files -----------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_twilio_files_are_not_taken_for_cdrs(fixtures: Path) -> None:
 def test_asterisk_fixture_18_columns(fixtures: Path) -> None:
     path = fixtures / "pbx" / "asterisk_Master.csv"
     ing = _ingest([path], pbx_tz=NY)
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     # 11 lines; lines 6 and 7 are one inbound call (IVR, then the queue) on one trunk channel.
     assert cdr.height == 10
     assert cdr["source_rows"].to_list() == ["1", "2", "3", "4", "5", "6;7", "8", "9", "10", "11"]
@@ -170,7 +170,7 @@ def test_asterisk_21_columns_grouped_by_linkedid(tmp_path: Path) -> None:
     ]  # fmt: skip
     path = _write(tmp_path / "Master.csv", lines)
     ing = _ingest([path], pbx_tz="UTC")
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["1;2;3", "4"]
     call = cdr.row(0, named=True)
     # The call bills as its originating (trunk) leg, lines 1-2 (uniqueid = linkedid): answered
@@ -200,7 +200,7 @@ def test_asterisk_one_bad_line_rejects_its_whole_call(tmp_path: Path) -> None:
     ]  # fmt: skip
     path = _write(tmp_path / "Master.csv", lines)
     ing = _ingest([path], pbx_tz="UTC")
-    assert ing.extra["cdr"].height == 0
+    assert ing.cdrs.height == 0
     assert ing.rejects.select("source_row", "column", "value", "reason").rows() == [
         (1, "(call)", "1772445600.1", "line 2 of the same call was rejected"),
         (2, "billsec", "2x0", "not a whole number of seconds"),
@@ -223,7 +223,7 @@ def test_asterisk_16_columns_chained_by_channel(tmp_path: Path) -> None:
     ]  # fmt: skip
     path = _write(tmp_path / "Master.csv", lines)
     assert detect(InputFile(path, str(path))).name == "asterisk-cdr-csv"
-    cdr = _ingest([path], pbx_tz="UTC").extra["cdr"]
+    cdr = _ingest([path], pbx_tz="UTC").cdrs
     assert cdr["source_rows"].to_list() == ["1;2", "3"]
     # Answered at 09:00:00; last answered line bills to 09:00:20 + 100 s = 09:02:00.
     assert cdr["billsec"].to_list() == [120, 0]
@@ -246,7 +246,7 @@ def test_asterisk_dst_gap_follows_the_policy(tmp_path: Path) -> None:
     assert set(rejected.rejects["reason"]) == {
         "local time falls in a DST gap in America/New_York (--dst reject)"
     }
-    kept = _ingest([a], pbx_tz=NY, dst=DstPolicy.EARLIEST).extra["cdr"]
+    kept = _ingest([a], pbx_tz=NY, dst=DstPolicy.EARLIEST).cdrs
     assert kept["dst_note"].to_list() == [None, "dst-gap"]
     # Earliest reading of 02:30 in the gap: with the offset after the jump (EDT, -4) = 06:30 UTC.
     assert kept["start_utc"][1] == _utc("2026-03-08T06:30:00")
@@ -257,7 +257,7 @@ def test_asterisk_dst_gap_follows_the_policy(tmp_path: Path) -> None:
 
 def test_freeswitch_fixture_example_template(fixtures: Path) -> None:
     ing = _ingest([fixtures / "pbx" / "freeswitch_cdr.csv"], pbx_tz=NY)
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr.height == 12 and ing.rejects.height == 0
     by_line = {r["source_row"]: r for r in cdr.iter_rows(named=True)}
     # Line 2: answer_stamp "" and billsec "0": not answered.
@@ -282,7 +282,7 @@ def test_freeswitch_stray_quote_is_a_reject_with_its_line(tmp_path: Path, fixtur
     ing = _ingest([path], pbx_tz=NY)
     assert ing.rejects.select("source_row", "column").rows() == [(2, "(record)")]
     assert "quote inside a value" in ing.rejects["reason"][0]
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["1", "3", "4"]
     assert cdr["answered"].to_list() == [True, False, False]
     report = ing.files[0]
@@ -301,7 +301,7 @@ def test_freeswitch_default_and_sql_templates(tmp_path: Path) -> None:
     for name, line in (("default.csv", default), ("sql.csv", sql)):
         path = _write(tmp_path / name, [line])
         assert detect(InputFile(path, str(path))).name == "freeswitch-cdr-csv"
-        row = _ingest([path], pbx_tz=NY).extra["cdr"].row(0, named=True)
+        row = _ingest([path], pbx_tz=NY).cdrs.row(0, named=True)
         assert (row["src"], row["dst"], row["billsec"], row["answered"]) == (
             "1001",
             "+14155550123",
@@ -315,7 +315,7 @@ def test_freeswitch_default_and_sql_templates(tmp_path: Path) -> None:
 
 def test_cucm_fixture(fixtures: Path) -> None:
     ing = _ingest([fixtures / "pbx" / "cucm_cdr.csv"])  # epoch seconds: no zone needed
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["3", "4", "5", "6", "7", "8"]
     by_key = {r["call_key"]: r for r in cdr.iter_rows(named=True)}
     # callId 23002: origCause 16 (normal clearing) but dateTimeConnect 0: never answered.
@@ -357,7 +357,7 @@ def test_cucm_names_any_case_rows_grouped_by_call_id(tmp_path: Path, fixtures: P
     path.write_text(out.getvalue())
     assert detect(InputFile(path, str(path))).name == "cucm-cdr"
     ing = _ingest([path])
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["3;4"]
     call = cdr.row(0, named=True)
     assert (call["answered"], call["billsec"]) == (True, 30)
@@ -398,7 +398,7 @@ def test_custom_reader_with_shipped_freepbx_format(tmp_path: Path) -> None:
         "pbx_tz": NY,
     }
     ing = _ingest([path], **opts)
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["2", "3;4", "5"]
     out, inbound, missed = cdr.iter_rows(named=True)
     assert (out["src"], out["dst"], out["billsec"]) == ("+18005550100", "+14155550123", 275)
@@ -430,7 +430,7 @@ def test_custom_reader_positions_time_format_and_zone(tmp_path: Path) -> None:
     )
     opts = {"format": "pbx-custom-csv", "read": ReadOptions(cdr_format=str(fmt))}
     ing = _ingest([path], **opts)  # the zone comes from the format file: no --pbx-tz
-    cdr = ing.extra["cdr"]
+    cdr = ing.cdrs
     assert cdr["source_rows"].to_list() == ["1", "3"]
     assert cdr["start_utc"].to_list() == [_utc("2026-03-02T09:00:00"), _utc("2026-03-02T10:00:00")]
     assert cdr["answered"].to_list() == [True, False]

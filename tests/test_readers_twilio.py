@@ -34,7 +34,7 @@ def test_calls_page_canonical_values(fixtures: Path) -> None:
     ing = ingest(
         [str(fixtures / "twilio" / "twilio-python_call_read_full_page1.json")], IngestOptions()
     )
-    row = ing.calls.row(0, named=True)
+    row = ing.calls.collect().row(0, named=True)
     assert row["start_time_utc"].isoformat() == "2019-10-18T17:02:00+00:00"
     assert row["duration_s"] == 4
     assert row["price"] == Decimal("-0.2")
@@ -78,9 +78,9 @@ def test_bulk_export_gz_jsonl(tmp_path: Path, fixtures: Path) -> None:
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     assert detect(_file(path)).name == "twilio-bulk-export"
     ing = ingest([str(path)], IngestOptions())
-    assert ing.calls["source_row"].to_list() == [1, 2, 3]
-    assert ing.calls["duration_s"].to_list() == [130, 118, 47]
-    assert ing.calls["start_time_utc"].dt.hour().to_list() == [14, 14, 14]
+    assert ing.calls.collect()["source_row"].to_list() == [1, 2, 3]
+    assert ing.calls.collect()["duration_s"].to_list() == [130, 118, 47]
+    assert ing.calls.collect()["start_time_utc"].dt.hour().to_list() == [14, 14, 14]
 
 
 def test_parquet_calls(tmp_path: Path, fixtures: Path) -> None:
@@ -110,5 +110,5 @@ def test_parquet_calls(tmp_path: Path, fixtures: Path) -> None:
     frame.write_parquet(path)
     assert detect(_file(path)).name == "twilio-calls-parquet"
     ing = ingest([str(path)], IngestOptions())
-    assert ing.calls.height == 13
+    assert ing.calls.collect().height == 13
     assert ing.files[0].rows_read == 13

@@ -135,7 +135,7 @@ def test_a_single_call_resource_is_a_one_row_call_log(real: Path, tmp_path: Path
     doc["account_sid"] = "AC" + "e" * 32
     fixed = tmp_path / "call_instance.json"
     fixed.write_text(json.dumps(doc, indent="\t"), encoding="utf-8")
-    calls = _validate(fixed, SUPPORTED[name], tmp_path / "fixed").ingested.calls
+    calls = _validate(fixed, SUPPORTED[name], tmp_path / "fixed").ingested.calls.collect()
     (row,) = calls.to_dicts()
     assert (row["call_sid"], row["status"], row["duration_s"], row["source_row"]) == (
         "CAe1644a7eed5088b159577c5802d8be38",
@@ -148,7 +148,7 @@ def test_a_single_call_resource_is_a_one_row_call_log(real: Path, tmp_path: Path
 
 def test_asterisk_cdr_custom_format_file(real: Path, tmp_path: Path) -> None:
     name = "asterisk/KelySaina-cdr_Master.csv"
-    cdrs = _validate(real / name, SUPPORTED[name], tmp_path).ingested.extra["cdr"]
+    cdrs = _validate(real / name, SUPPORTED[name], tmp_path).ingested.cdrs
     assert cdrs.height == 14  # 14 lines, each its own uniqueid
     first = cdrs.filter(pl.col("call_key") == "1690325492.2").row(0, named=True)
     # line 1: "client1" -> 6789, start 01:51:32, answered 01:51:50, billsec 13, ANSWERED

@@ -100,7 +100,11 @@ class Reader(Protocol):
         ...
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        """The raw frame (see module docstring). Raise InputError only when nothing can be read."""
+        """The raw frame (see module docstring). Raise InputError only when nothing can be read.
+
+        A reader whose frame is a lazy scan that can fail when collected (a malformed line) also
+        has `read_fallback(file, options)`, the slower read that keeps every line; the pipeline
+        uses it when collecting the scan fails."""
         ...
 
 

@@ -57,6 +57,32 @@ def document_records(file: InputFile, key: str, fields: tuple[str, ...]) -> pl.D
     return records_frame(records, fields, first_row=1)
 
 
+def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
+    """JSON lines as a lazy scan (streamed, gzip decoded natively): one record per physical line,
+    `source_row` the line number (blank lines keep their number and are dropped), every field as
+    text. A file with a line that is not a JSON object, or not UTF-8, fails when collected: then
+    read it with `json_lines`, which keeps each bad line as an error row."""
+    line = "__line"
+    record = pl.Struct({f: pl.String for f in fields})
+    return (
+        pl.scan_csv(
+            file.path,
+            has_header=False,
+            separator="\x00",
+            quote_char=None,
+            schema={line: pl.String},
+            row_index_name=SOURCE_ROW,
+            row_index_offset=1,
+        )
+        .filter(pl.col(line).str.strip_chars() != "")
+        .select(
+            pl.col(SOURCE_ROW).cast(pl.Int64),
+            pl.col(line).str.json_decode(record).struct.unnest(),
+            pl.lit(None, pl.String).alias(ERROR),
+        )
+    )
+
+
 def json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.DataFrame:
     """One record per physical line; a line that is not a JSON object is an error row."""
     data = file.read_bytes()

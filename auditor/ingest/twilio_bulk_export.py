@@ -11,7 +11,7 @@ import polars as pl
 
 from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
-from auditor.ingest.json_source import json_lines
+from auditor.ingest.json_source import json_lines, scan_json_lines
 from auditor.pipeline.options import ReadOptions
 
 
@@ -36,4 +36,10 @@ class TwilioBulkExport:
         return rec is not None and "sid" in rec and "status" in rec and "calls" not in rec
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
+        """A lazy scan: day files are read once, streamed, when the calls are staged."""
+        return conform(scan_json_lines(file, CALL_FIELDS), self.kind, file)
+
+    def read_fallback(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
+        """For a file the scan cannot read (a line that is not JSON): every line kept, a bad one
+        as an error row, or the one-line error for a file that is not UTF-8."""
         return conform(json_lines(file, CALL_FIELDS), self.kind, file)

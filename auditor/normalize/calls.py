@@ -10,10 +10,11 @@ from __future__ import annotations
 import polars as pl
 
 from auditor.errors import InputError
-from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
+from auditor.ingest.base import ERROR, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import Problem, find_problems, reader_errors, unparsed
-from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time
+from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time, parse_time_fast
 from auditor.normalize.values import blank_to_null, money, present, whole_number
+from auditor.schemas.calls import CALLS
 
 TIME_COLUMNS = ("start_time", "end_time")
 
@@ -61,7 +62,7 @@ def _time_problems(col: str, tz: str | None, dst: DstPolicy) -> list[Problem]:
 
 
 def normalize_calls(
-    raw: pl.LazyFrame, tz: str | None, dst: DstPolicy
+    raw: pl.LazyFrame, tz: str | None, dst: DstPolicy, account: str | None = None
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(canonical calls, parse rejects). Rows with a parse problem are in both, for the caller to
     drop once all rejects are known."""
@@ -79,11 +80,16 @@ def normalize_calls(
         unparsed("price", "not a decimal amount"),
     ]
     rejects = find_problems(parsed, problems)
+    canonical = parsed.select(SOURCE_FILE, SOURCE_ROW, *_canonical(account))
+    return canonical, rejects
+
+
+def _canonical(account: str | None) -> list[pl.Expr]:
+    """The canonical call columns from a frame carrying the parsed `__` columns; `account`
+    (`--account`) stands in for a missing account SID."""
     dst_note = pl.coalesce(pl.col("start_time__dst"), pl.col("end_time__dst"))
-    canonical = parsed.select(
-        SOURCE_FILE,
-        SOURCE_ROW,
-        blank_to_null("account_sid").alias("account_sid"),
+    return [
+        pl.coalesce(blank_to_null("account_sid"), pl.lit(account, pl.String)).alias("account_sid"),
         blank_to_null("sid").alias("call_sid"),
         blank_to_null("parent_call_sid").alias("parent_call_sid"),
         blank_to_null("direction").str.to_lowercase().alias("direction"),
@@ -95,7 +101,7 @@ def normalize_calls(
         pl.col("start_time__wall").alias("start_time_local"),
         (pl.col("start_time__naive") | pl.col("end_time__naive")).alias("time_naive"),
         pl.when(dst_note.is_not_null())
-        .then(pl.format("dst-{}", dst_note))
+        .then(pl.concat_str(pl.lit("dst-"), dst_note))
         .otherwise(None)
         .alias("dst"),
         pl.col("__duration").alias("duration_s"),
@@ -103,5 +109,41 @@ def normalize_calls(
         blank_to_null("price_unit").str.to_uppercase().alias("price_unit"),
         blank_to_null("answered_by").alias("answered_by"),
         blank_to_null("trunk_sid").alias("trunk_sid"),
+    ]
+
+
+BAD = "__bad"
+RAW = "__raw"
+
+
+def stage_calls(
+    raw: pl.LazyFrame, tz: str | None, shapes: dict[str, str | None], account: str | None = None
+) -> pl.LazyFrame:
+    """The fast pass over raw rows: source columns, the canonical columns (times parsed in the
+    file's one shape, `shapes`), `__raw` (the raw text, as a struct) and `__bad`: the row needs a
+    second look (a reader error, a time not in the file's shape or in a DST gap or overlap, a
+    value that does not parse, a failed row check). Good rows are final; bad rows (few) go through
+    `normalize_calls`, the full parse, which says what is wrong with them or accepts them."""
+    raw_columns = [c for c in raw.collect_schema().names() if c not in (SOURCE_FILE, SOURCE_ROW)]
+    parsed = raw.with_columns(
+        *parse_time_fast("start_time", shapes.get("start_time"), tz),
+        *parse_time_fast("end_time", shapes.get("end_time"), tz),
+        whole_number("duration").alias("__duration"),
+        money("price").alias("__price"),
     )
-    return canonical, rejects
+    slow_time = pl.any_horizontal(present(c) & pl.col(f"{c}__utc").is_null() for c in TIME_COLUMNS)
+    parse_bad = (
+        pl.col(ERROR).is_not_null()
+        | slow_time
+        | (present("duration") & pl.col("__duration").is_null())
+        | (present("price") & pl.col("__price").is_null())
+    )
+    canonical = parsed.select(
+        SOURCE_FILE,
+        SOURCE_ROW,
+        *_canonical(account),
+        pl.struct(raw_columns).alias(RAW),
+        parse_bad.alias(BAD),
+    )
+    check_bad = pl.any_horizontal(c.fails() for c in CALLS.row_checks())
+    return canonical.with_columns((pl.col(BAD) | check_bad).alias(BAD))

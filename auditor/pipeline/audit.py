@@ -41,7 +41,7 @@ class AuditResult:
 
 
 def _require_accounts(ing: Ingested) -> None:
-    missing = ing.calls.filter(pl.col("account_sid").is_null())
+    missing = ing.calls.filter(pl.col("account_sid").is_null()).head(1).collect()
     if missing.height:
         first = missing.row(0, named=True)
         accounts = ing.usage["account_sid"].n_unique()
@@ -52,15 +52,15 @@ def _require_accounts(ing: Ingested) -> None:
 
 
 def _match_pbx(
-    ing: Ingested, rules: Rules, opts: IngestOptions, match: MatchOptions
+    ing: Ingested, calls: pl.DataFrame, rules: Rules, opts: IngestOptions, match: MatchOptions
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """PBX calls vs Twilio legs. DID legs are `twilio-only` candidates only when the user names
     the PBX's DIDs (`--did`); trunking legs always are."""
     pricing = rules.pricing_for("trunking-termination")
     return match_cdrs(
-        ing.extra["cdr"],
-        ing.calls,
-        dids=list(match.dids) or account_dids(ing.calls, region=opts.region),
+        ing.cdrs,
+        calls,
+        dids=list(match.dids) or account_dids(calls, region=opts.region),
         region=opts.region,
         window_s=match.window_s,
         duration_tolerance_s=match.duration_tolerance_s,
@@ -82,10 +82,11 @@ def run_audit(
 ) -> AuditResult:
     rules = load_rules(pricing)
     ing = ingest(paths, opts)
-    has_cdr = "cdr" in ing.extra
+    has_cdr = ing.cdrs is not None
     if ing.usage.height or not has_cdr:
         _require_accounts(ing)
-    legs = classify_calls(ing.calls, rules, period, opts.region)
+    calls = ing.calls.collect()
+    legs = classify_calls(calls, rules, period, opts.region)
     call_rejects = ing.rejects.join(
         pl.DataFrame(
             [f.file for f in ing.files if f.kind == "calls"], schema={"source_file": pl.String}
@@ -101,7 +102,7 @@ def run_audit(
     extra: dict[str, Any] = {"period": str(period)}
     matches = None
     if has_cdr:
-        matches, cdr_summary = _match_pbx(ing, rules, opts, match or MatchOptions())
+        matches, cdr_summary = _match_pbx(ing, calls, rules, opts, match or MatchOptions())
         extra["cdr_matching"] = cdr_summary
         extra["encoding"] = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += (

@@ -7,22 +7,24 @@ is rejected once however many of its columns are bad. PBX CDR lines that were no
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import polars as pl
 
 from auditor.errors import UsageError
-from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind
+from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, Reader
 from auditor.ingest.detect import detect
-from auditor.ingest.files import check_encoding_fallback, expand_paths
-from auditor.normalize.calls import normalize_calls, require_zone_for_naive
+from auditor.ingest.files import InputFile, check_encoding_fallback, expand_paths
 from auditor.normalize.cdr import check_pbx_zone, normalize_cdr
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
+from auditor.pipeline.calls import stage_calls_files
 from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions
-from auditor.schemas import calls as call_schema
 from auditor.schemas import usage as usage_schema
+from auditor.schemas.calls import CALLS
 from auditor.validate.run import drop_duplicates, validate
 
 
@@ -41,42 +43,28 @@ class FileReport:
 
 @dataclass
 class Ingested:
-    calls: pl.DataFrame
+    """Everything read. `calls` is lazy, over Parquet in `work` (it can be far larger than memory):
+    keep this object alive while it is used, and `close()` it (or let it go) to remove `work`."""
+
+    calls: pl.LazyFrame
     usage: pl.DataFrame
     rejects: pl.DataFrame
     files: list[FileReport]
     dst: dict[str, object]
-    extra: dict[Kind, pl.DataFrame] = field(default_factory=dict)
+    cdrs: pl.DataFrame | None = None  # PBX calls, when PBX CDRs are among the inputs
     # PBX CDR lines that were not UTF-8: the encoding they were read with, and how many input
     # lines (accepted or rejected) needed it.
     encoding_fallback: str = DEFAULT_FALLBACK
     encoding_fallback_rows: int = 0
+    work: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def encoding_summary(self) -> dict[str, object]:
         """summary.json's `encoding`: the fallback and how many PBX lines needed it."""
         return {"fallback": self.encoding_fallback, "rows": self.encoding_fallback_rows}
 
-
-def _calls(raw: pl.LazyFrame, opts: IngestOptions) -> tuple[pl.DataFrame, pl.LazyFrame, dict]:
-    require_zone_for_naive(raw, opts.tz)
-    canonical, parse_rejects = normalize_calls(raw, opts.tz, opts.dst)
-    parse_rejects = parse_rejects.collect().lazy()
-    frame = canonical.collect()
-    dst_counts = {
-        "gap": frame.filter(pl.col("dst") == "dst-gap").height,
-        "overlap": frame.filter(pl.col("dst") == "dst-overlap").height,
-    }
-    frame = drop_rejected(frame.lazy(), parse_rejects).collect()
-    frame = _fill_account(frame, opts.account)
-    accepted, schema_rejects = validate(frame, call_schema.CALL_SCHEMA, call_schema.SOURCE_NAMES)
-    accepted, dup_rejects = drop_duplicates(accepted, ["call_sid"], "sid")
-    return accepted, pl.concat([parse_rejects, schema_rejects, dup_rejects]), dst_counts
-
-
-def _fill_account(frame: pl.DataFrame, account: str | None) -> pl.DataFrame:
-    if account is None:
-        return frame
-    return frame.with_columns(pl.col("account_sid").fill_null(account))
+    def close(self) -> None:
+        if self.work is not None:
+            self.work.cleanup()
 
 
 def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
@@ -102,52 +90,59 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     files = expand_paths(paths)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
-    raw: dict[str, list[pl.LazyFrame]] = {}
+    work = tempfile.TemporaryDirectory(prefix="auditor-work-")
+    by_kind: dict[Kind, list[tuple[Reader, InputFile]]] = {}
     reports: list[FileReport] = []
     for file in files:
         reader = detect(file, opts.format, opts.read.cdr_format, fallback)
-        raw.setdefault(reader.kind, []).append(reader.read(file, opts.read))
+        by_kind.setdefault(reader.kind, []).append((reader, file))
         reports.append(FileReport(file.name, reader.kind, reader.name))
+    unsupported = set(by_kind) - {"calls", "usage", "cdr"}
+    if unsupported:
+        raise UsageError(f"inputs of kind {unsupported.pop()!r} are not supported by this command")
 
-    empty_calls = pl.DataFrame(
-        schema={k: v.type for k, v in call_schema.CALL_SCHEMA.dtypes.items()}
-    )
     empty_usage = pl.DataFrame(
         schema={k: v.type for k, v in usage_schema.USAGE_SCHEMA.dtypes.items()}
     )
-    rejects: list[pl.LazyFrame] = []
-    calls, usage, dst = empty_calls, empty_usage, {"gap": 0, "overlap": 0}
-    raw_frames: list[pl.LazyFrame] = []
-    extra: dict[Kind, pl.DataFrame] = {}
-    accepted_keys: list[pl.DataFrame] = []
+    calls = pl.LazyFrame(schema=CALLS.dtypes())
+    dst: dict[str, int] = {"gap": 0, "overlap": 0}
+    read: dict[str, int] = {}
+    accepted: dict[str, int] = {}
+    rejects: list[pl.DataFrame] = []
+    if "calls" in by_kind:
+        staged = stage_calls_files(by_kind["calls"], opts, Path(work.name))
+        calls, dst = staged.calls, staged.dst
+        read |= staged.read
+        accepted |= staged.accepted
+        rejects.append(staged.rejects)
+    usage = empty_usage
+    if "usage" in by_kind:
+        raw = pl.concat([r.read(f, opts.read) for r, f in by_kind["usage"]]).collect()
+        usage, rej = _usage(raw.lazy())
+        rejects.append(rej.collect())
+        _tally(read, raw)
+        _tally(accepted, usage)
+    cdrs = None
     fallback_rows = 0
-    for kind, frames in raw.items():
-        # read each file once, whatever the later steps do
-        lf = pl.concat(frames, how="vertical").collect().lazy()
-        raw_frames.append(lf.select(KEY))
-        if kind == "calls":
-            calls, rej, dst = _calls(lf, opts)
-        elif kind == "usage":
-            usage, rej = _usage(lf)
-        elif kind == "cdr":
-            fallback_rows = lf.select(pl.col(ENCODING).is_not_null().sum()).collect().item()
-            extra[kind], keys, rej = normalize_cdr(lf, opts)
-            accepted_keys.append(keys.select(KEY))
-        else:
-            raise UsageError(f"inputs of kind {kind!r} are not supported by this command")
-        rejects.append(rej)
+    if "cdr" in by_kind:
+        raw = pl.concat([r.read(f, opts.read) for r, f in by_kind["cdr"]]).collect()
+        fallback_rows = int(raw[ENCODING].is_not_null().sum())
+        cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)
+        rejects.append(rej.collect())
+        _tally(read, raw)
+        _tally(accepted, keys)
 
-    if calls["account_sid"].null_count() and not opts.account:
+    if not opts.account and usage.height:
         accounts = usage["account_sid"].unique().drop_nulls()
         if accounts.len() == 1:
-            calls = _fill_account(calls, accounts[0])
+            calls = calls.with_columns(pl.col("account_sid").fill_null(accounts[0]))
     all_rejects = sort_rejects(
-        pl.concat(rejects) if rejects else pl.LazyFrame(schema=REJECT_SCHEMA)
+        pl.concat(rejects).lazy() if rejects else pl.LazyFrame(schema=REJECT_SCHEMA)
     ).collect()
-    _count(reports, pl.concat(raw_frames).collect(), [calls, usage, *accepted_keys], all_rejects)
-    dst_summary = {"policy": str(opts.dst), "tz": opts.tz, **dst}
-    if "cdr" in extra:  # accepted PBX calls converted with a note (rejected ones: rejects.csv)
-        notes = extra["cdr"]["dst_note"]
+    _count(reports, read, accepted, all_rejects)
+    dst_summary: dict[str, object] = {"policy": str(opts.dst), "tz": opts.tz, **dst}
+    if cdrs is not None:  # accepted PBX calls converted with a note (rejected ones: rejects.csv)
+        notes = cdrs["dst_note"]
         dst_summary |= {
             "pbx_tz": opts.pbx_tz,
             "pbx_gap": int((notes == "dst-gap").sum()),
@@ -159,33 +154,32 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
         all_rejects,
         reports,
         dst_summary,
-        extra,
+        cdrs,
         encoding_fallback=fallback,
-        encoding_fallback_rows=int(fallback_rows),
+        encoding_fallback_rows=fallback_rows,
+        work=work,
     )
+
+
+def _tally(counts: dict[str, int], frame: pl.DataFrame) -> None:
+    """Add `frame`'s rows per source_file to `counts`."""
+    for name, n in frame.group_by(SOURCE_FILE).len().iter_rows():
+        counts[name] = counts.get(name, 0) + n
 
 
 def _count(
     reports: list[FileReport],
-    raw: pl.DataFrame,
-    accepted: list[pl.DataFrame],
+    read: dict[str, int],
+    accepted: dict[str, int],
     rejects: pl.DataFrame,
 ) -> None:
-    def per_file(frame: pl.DataFrame) -> dict[str, int]:
-        counts = frame.group_by(SOURCE_FILE).len()
-        return dict(zip(counts[SOURCE_FILE].to_list(), counts["len"].to_list(), strict=True))
-
-    read = per_file(raw)
-    acc: dict[str, int] = {}
-    for frame in accepted:
-        for k, v in per_file(frame.select(KEY)).items():
-            acc[k] = acc.get(k, 0) + v
-    rej = per_file(rejects.select(KEY).unique())
+    """Fill each file's counts and assert conservation: read = accepted + rejected."""
+    rejected = dict(rejects.select(KEY).unique().group_by(SOURCE_FILE).len().iter_rows())
     for r in reports:
         r.rows_read, r.rows_accepted, r.rows_rejected = (
             read.get(r.file, 0),
-            acc.get(r.file, 0),
-            rej.get(r.file, 0),
+            accepted.get(r.file, 0),
+            rejected.get(r.file, 0),
         )
         if r.rows_read != r.rows_accepted + r.rows_rejected:
             raise RuntimeError(

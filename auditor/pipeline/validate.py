@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
 from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import IngestOptions
@@ -20,10 +22,14 @@ class ValidateResult:
 def run_validate(paths: list[str], out: Path, opts: IngestOptions) -> ValidateResult:
     """`auditor validate`: canonical calls/usage Parquet and rejects.csv in `out`."""
     ing = ingest(paths, opts)
-    out.mkdir(parents=True, exist_ok=True)
-    ing.calls.write_parquet(out / "calls.parquet", statistics=False)
-    ing.usage.write_parquet(out / "usage.parquet", statistics=False)
-    if "cdr" in ing.extra:
-        ing.extra["cdr"].write_parquet(out / "cdrs.parquet", statistics=False)
-    write_csv(ing.rejects, out / "rejects.csv")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        ing.calls.sink_parquet(out / "calls.parquet", statistics=False)
+        ing.calls = pl.scan_parquet(out / "calls.parquet")  # the work folder goes next
+        ing.usage.write_parquet(out / "usage.parquet", statistics=False)
+        if ing.cdrs is not None:
+            ing.cdrs.write_parquet(out / "cdrs.parquet", statistics=False)
+        write_csv(ing.rejects, out / "rejects.csv")
+    finally:
+        ing.close()
     return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK)

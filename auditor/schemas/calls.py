@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
 
 from auditor.normalize.values import MONEY
-from auditor.schemas.checks import ACCOUNT_SID, CURRENCY, non_blank, not_before, required_when, sid
+from auditor.schemas.checks import (
+    ACCOUNT_SID,
+    CURRENCY,
+    FrameContract,
+    RowCheck,
+    at_least,
+    at_most_value,
+    matches,
+    not_before_row,
+    one_of,
+    required_when_row,
+    sid,
+)
 
 # The 8 values of call_enum_status in Twilio's OpenAPI spec (note `canceled`, `no-answer`).
 CALL_STATUSES = (
@@ -22,55 +33,49 @@ CALL_STATUSES = (
 DST_NOTES = ("dst-gap", "dst-overlap")
 DT_UTC = pl.Datetime("us", "UTC")
 
-CALL_SCHEMA = pa.DataFrameSchema(
-    {
-        "source_file": pa.Column(pl.String),
-        "source_row": pa.Column(pl.Int64, pa.Check.ge(1)),
-        "account_sid": pa.Column(
-            pl.String,
-            pa.Check.str_matches(ACCOUNT_SID, error="not an account SID (AC + 32 hex)"),
-            nullable=True,
-        ),
-        "call_sid": pa.Column(
-            pl.String, pa.Check.str_matches(sid("CA"), error="not a call SID (CA + 32 hex)")
-        ),
-        "parent_call_sid": pa.Column(
-            pl.String,
-            pa.Check.str_matches(sid("CA"), error="not a call SID (CA + 32 hex)"),
-            nullable=True,
-        ),
-        "direction": pa.Column(pl.String, non_blank()),
-        "from": pa.Column(pl.String, nullable=True),
-        "to": pa.Column(pl.String, nullable=True),
-        "status": pa.Column(
-            pl.String,
-            pa.Check.isin(CALL_STATUSES, error=f"not a call status ({', '.join(CALL_STATUSES)})"),
-        ),
-        "start_time_utc": pa.Column(
-            DT_UTC,
-            required_when(pl.col("status") == "completed", "completed call without a start time"),
-            nullable=True,
-        ),
-        "end_time_utc": pa.Column(
-            DT_UTC, not_before("start_time_utc", "ends before it starts"), nullable=True
-        ),
-        "start_time_local": pa.Column(pl.Datetime("us"), nullable=True),
-        "time_naive": pa.Column(pl.Boolean, nullable=True),
-        "dst": pa.Column(pl.String, pa.Check.isin(DST_NOTES), nullable=True),
-        "duration_s": pa.Column(pl.Int64, pa.Check.ge(0, error="negative duration"), nullable=True),
-        "price": pa.Column(
-            MONEY, pa.Check.le(0, error="call price must be negative or zero"), nullable=True
-        ),
-        "price_unit": pa.Column(
-            pl.String, pa.Check.str_matches(CURRENCY, error="not a currency code"), nullable=True
-        ),
-        "answered_by": pa.Column(pl.String, nullable=True),
-        "trunk_sid": pa.Column(pl.String, nullable=True),
-    },
-    strict=True,
-    ordered=True,
+SID_MESSAGE = "not a call SID (CA + 32 hex)"
+
+CALLS = FrameContract(
     name="call_log",
+    columns={
+        "source_file": (pl.String(), False),
+        "source_row": (pl.Int64(), False),
+        "account_sid": (pl.String(), True),
+        "call_sid": (pl.String(), False),
+        "parent_call_sid": (pl.String(), True),
+        "direction": (pl.String(), False),
+        "from": (pl.String(), True),
+        "to": (pl.String(), True),
+        "status": (pl.String(), False),
+        "start_time_utc": (DT_UTC, True),
+        "end_time_utc": (DT_UTC, True),
+        "start_time_local": (pl.Datetime("us"), True),
+        "time_naive": (pl.Boolean(), True),
+        "dst": (pl.String(), True),
+        "duration_s": (pl.Int64(), True),
+        "price": (MONEY, True),
+        "price_unit": (pl.String(), True),
+        "answered_by": (pl.String(), True),
+        "trunk_sid": (pl.String(), True),
+    },
+    checks=(
+        at_least("source_row", 1, "not a row number"),
+        matches("account_sid", ACCOUNT_SID, "not an account SID (AC + 32 hex)"),
+        matches("call_sid", sid("CA"), SID_MESSAGE),
+        matches("parent_call_sid", sid("CA"), SID_MESSAGE),
+        RowCheck("direction", pl.col("direction").str.len_chars() >= 1, "empty"),
+        one_of("status", CALL_STATUSES, f"not a call status ({', '.join(CALL_STATUSES)})"),
+        required_when_row(
+            "start_time_utc", pl.col("status") == "completed", "completed call without a start time"
+        ),
+        not_before_row("end_time_utc", "start_time_utc", "ends before it starts"),
+        one_of("dst", DST_NOTES, "not a DST note"),
+        at_least("duration_s", 0, "negative duration"),
+        at_most_value("price", 0, "call price must be negative or zero"),
+        matches("price_unit", CURRENCY, "not a currency code"),
+    ),
 )
+CALL_SCHEMA = CALLS.schema()
 
 # Canonical column -> the API field name an auditor sees in the export (for rejects.csv).
 SOURCE_NAMES = {

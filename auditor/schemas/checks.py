@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pandera.polars as pa
 import polars as pl
@@ -39,3 +40,88 @@ def required_when(condition: pl.Expr, message: str) -> pa.Check:
 
 def non_blank() -> pa.Check:
     return pa.Check.str_length(min_value=1, error="empty")
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One row-level rule of a canonical frame, as a polars expression: the single source of the
+    rule for both the streaming pass (`fails`, evaluated with the other row checks in one pass)
+    and the pandera schema (`as_pandera`, the contract applied to small frames and in tests).
+
+    `ok` is true where the row passes; null counts as passing (nullability is its own check)."""
+
+    column: str
+    ok: pl.Expr
+    message: str
+
+    def fails(self) -> pl.Expr:
+        return ~self.ok.fill_null(True)
+
+    def as_pandera(self) -> pa.Check:
+        ok = self.ok.fill_null(True)
+        return pa.Check(lambda data: data.lazyframe.select(ok), ignore_na=False, error=self.message)
+
+
+NOT_NULLABLE = "not_nullable"  # pandera's own word for a null in a non-nullable column
+
+
+@dataclass(frozen=True)
+class FrameContract:
+    """A canonical frame: its columns (dtype, nullable) in order and its row checks."""
+
+    name: str
+    columns: dict[str, tuple[pl.DataType, bool]]
+    checks: tuple[RowCheck, ...]
+
+    def row_checks(self) -> list[RowCheck]:
+        """Every row check, non-nullable columns' not-null checks first."""
+        not_null = [
+            RowCheck(c, pl.col(c).is_not_null(), NOT_NULLABLE)
+            for c, (_, nullable) in self.columns.items()
+            if not nullable
+        ]
+        return [*not_null, *self.checks]
+
+    def schema(self) -> pa.DataFrameSchema:
+        return pa.DataFrameSchema(
+            {
+                c: pa.Column(
+                    dtype,
+                    [k.as_pandera() for k in self.checks if k.column == c],
+                    nullable=nullable,
+                )
+                for c, (dtype, nullable) in self.columns.items()
+            },
+            strict=True,
+            ordered=True,
+            name=self.name,
+        )
+
+    def dtypes(self) -> dict[str, pl.DataType]:
+        return {c: dtype for c, (dtype, _) in self.columns.items()}
+
+
+def matches(column: str, pattern: str, message: str) -> RowCheck:
+    return RowCheck(column, pl.col(column).str.contains(pattern), message)
+
+
+def one_of(column: str, values: tuple[str, ...], message: str) -> RowCheck:
+    return RowCheck(column, pl.col(column).is_in(list(values)), message)
+
+
+def at_least(column: str, bound: object, message: str) -> RowCheck:
+    return RowCheck(column, pl.col(column) >= bound, message)
+
+
+def at_most_value(column: str, bound: object, message: str) -> RowCheck:
+    return RowCheck(column, pl.col(column) <= bound, message)
+
+
+def not_before_row(column: str, other: str, message: str) -> RowCheck:
+    """`column` >= `other` where both are present."""
+    return RowCheck(column, pl.col(column) >= pl.col(other), message)
+
+
+def required_when_row(column: str, condition: pl.Expr, message: str) -> RowCheck:
+    """`column` is not null on rows where `condition` holds."""
+    return RowCheck(column, ~condition.fill_null(False) | pl.col(column).is_not_null(), message)

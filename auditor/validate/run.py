@@ -69,3 +69,37 @@ def drop_duplicates(
     )
     accepted = marked.filter(~dup).sort("__pos").drop("__pos", "__first", "__file", "__row")
     return accepted.collect(), rejects
+
+
+def duplicate_rejects(
+    lf: pl.LazyFrame, key: str, column: str, ranks: dict[str, int]
+) -> pl.DataFrame:
+    """Rows whose `key` an earlier row already has, as rejects `duplicate of FILE:ROW` (earlier:
+    by the file's input rank in `ranks`, then row). Within the memory bound at any size: the
+    repeats are found on a 64-bit hash of the key, then confirmed exactly on those candidates."""
+    hashed = pl.col(key).hash(seed=0).alias("__h")
+    present = lf.filter(pl.col(key).is_not_null())
+    repeated = present.group_by(hashed).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
+    candidates = (
+        present.with_columns(hashed)
+        .join(repeated.select("__h"), on="__h", how="semi")
+        .select(key, SOURCE_FILE, SOURCE_ROW)
+        .collect()
+    )
+    rank = pl.col(SOURCE_FILE).replace_strict(ranks, return_dtype=pl.Int64)
+    ordered = candidates.sort(rank, SOURCE_ROW)
+    first = ordered.group_by(key, maintain_order=True).agg(
+        pl.col(SOURCE_FILE).first().alias("__file"), pl.col(SOURCE_ROW).first().alias("__row")
+    )
+    return (
+        ordered.join(first, on=key, how="left")
+        .filter((pl.col(SOURCE_FILE) != pl.col("__file")) | (pl.col(SOURCE_ROW) != pl.col("__row")))
+        .select(
+            pl.col(SOURCE_FILE),
+            pl.col(SOURCE_ROW),
+            pl.lit(column).alias("column"),
+            pl.col(key).cast(pl.String).alias("value"),
+            pl.format("duplicate of {}:{}", pl.col("__file"), pl.col("__row")).alias("reason"),
+        )
+        .cast(REJECT_SCHEMA)
+    )
