@@ -14,7 +14,13 @@ from auditor.errors import EXIT_UNUSABLE, AuditorError
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.ingest import FileReport, Ingested
-from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions, MatchOptions, ReadOptions
+from auditor.pipeline.options import (
+    DEFAULT_FALLBACK,
+    AuditOptions,
+    IngestOptions,
+    MatchOptions,
+    ReadOptions,
+)
 from auditor.pipeline.validate import run_validate
 from auditor.reconcile.periods import Period
 from auditor.report.terminal import print_audit, print_cdr_matching
@@ -166,11 +172,17 @@ def audit(
         int, typer.Option("--duration-tolerance", help="Seconds billsec and duration may differ.")
     ] = 2,
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
+    calls_csv: Annotated[
+        bool,
+        typer.Option(
+            "--calls-csv", help="Also write calls.csv (hundreds of MB at scale; Parquet always)."
+        ),
+    ] = False,
 ) -> None:
     """Reconcile call logs with usage records, and PBX CDRs with call logs, call by call."""
     opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback)
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
-    result = run_audit(paths, out, opts, period=period, pricing=pricing, match=match)
+    result = run_audit(paths, out, opts, AuditOptions(period, pricing, match, calls_csv))
     _print_files(result.ingested.files)
     _print_encoding(result.ingested)
     console = Console(highlight=False, width=120)

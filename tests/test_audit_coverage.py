@@ -14,7 +14,7 @@ from conftest import ROOT, run_cli
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
 from auditor.pipeline.audit import run_audit
-from auditor.pipeline.options import IngestOptions
+from auditor.pipeline.options import AuditOptions, IngestOptions
 from auditor.reconcile.periods import Period
 
 NOV = ("2025-11-01", "2025-11-30")
@@ -29,7 +29,9 @@ NO_LOGS = "not compared: no call logs cover this period at all"
 def audit(tmp_path: Path, calls: list[dict], records: list[dict], period=Period.MONTH):
     calls_page(tmp_path / "calls.json", calls)
     usage_page(tmp_path / "usage.json", records)
-    return run_audit([str(tmp_path)], tmp_path / "out", IngestOptions(), period=period)
+    return run_audit(
+        [str(tmp_path)], tmp_path / "out", IngestOptions(), AuditOptions(period=period)
+    )
 
 
 def row(result, category: str, period: str = "2025-11", account: str = ACCOUNT) -> dict:

@@ -12,7 +12,7 @@ from conftest import run_cli
 
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
-from auditor.pipeline.options import IngestOptions
+from auditor.pipeline.options import AuditOptions, IngestOptions
 from auditor.reconcile.periods import Period
 
 NOV = ("2025-11-01", "2025-11-30")
@@ -260,7 +260,7 @@ def test_pricing_override_contract(tmp_path: Path) -> None:
         [str(tmp_path / "in")],
         tmp_path / "out",
         IngestOptions(),
-        pricing=tmp_path / "contract.toml",
+        AuditOptions(pricing=tmp_path / "contract.toml"),
     )
     assert leg(res, 1)["billed_seconds"] == 66
     assert leg(res, 1)["billed_minutes"] == Decimal("1.1")
@@ -331,7 +331,7 @@ def test_day_period(tmp_path: Path) -> None:
         ],
         tmp_path / "out",
         IngestOptions(),
-        period=Period.DAY,
+        AuditOptions(period=Period.DAY),
     )
     assert leg(res, 1)["period"] == "2025-11-03"
     assert leg(res, 1)["rules"] == "rounding;start-date-attribution"
@@ -393,9 +393,31 @@ def test_outputs_are_deterministic(tmp_path: Path, fmt: str) -> None:
             str(tmp_path / "u.json"),
             "--out",
             str(tmp_path / f"o{n}"),
+            "--calls-csv",
         )
         assert proc.returncode == 0, proc.stderr
         outs.append(tmp_path / f"o{n}")
     for name in ("calls", "usage_reconciliation", "bridge", "usage_records"):
         assert (outs[0] / f"{name}.{fmt}").read_bytes() == (outs[1] / f"{name}.{fmt}").read_bytes()
     assert (outs[0] / "summary.json").read_bytes() == (outs[1] / "summary.json").read_bytes()
+
+
+def test_calls_csv_is_opt_in(tmp_path: Path) -> None:
+    res = audit(
+        tmp_path,
+        [call(1, "2025-11-03 10:00:00", "2025-11-03 10:01:01", "61", price="-0.0280")],
+        [usage("calls-outbound", *NOV, 1, 2, "0.028")],
+    )
+    assert (tmp_path / "out" / "calls.parquet").exists()
+    assert not (tmp_path / "out" / "calls.csv").exists()
+    again = run_audit(
+        [str(tmp_path / "calls.json"), str(tmp_path / "usage.json")],
+        tmp_path / "with_csv",
+        IngestOptions(),
+        AuditOptions(calls_csv=True),
+    )
+    text = pl.read_csv(tmp_path / "with_csv" / "calls.csv", infer_schema=False)
+    assert text["call_sid"].to_list() == res.legs["call_sid"].to_list()
+    assert text.row(0, named=True)["start_time_utc"] == "2025-11-03T10:00:00Z"
+    assert text.row(0, named=True)["rules"] == "rounding"
+    assert again.exit_code == res.exit_code == 0

@@ -16,15 +16,14 @@ import polars as pl
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from auditor.pipeline.ingest import Ingested, ingest
-from auditor.pipeline.options import IngestOptions, MatchOptions
+from auditor.pipeline.options import AuditOptions, IngestOptions, MatchOptions
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
-from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls
-from auditor.reconcile.periods import Period
+from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.usage import reconcile_usage
 from auditor.report.html import write_report
 from auditor.report.summary import build_summary, write_summary
-from auditor.report.tables import write_csv, write_table
+from auditor.report.tables import sink_csv, sink_parquet, write_csv, write_table
 from auditor.rules.model import Rules, load_rules
 from auditor.statuses import FINDINGS
 
@@ -32,12 +31,17 @@ from auditor.statuses import FINDINGS
 @dataclass
 class AuditResult:
     ingested: Ingested
-    legs: pl.DataFrame
+    out: Path
     recon: pl.DataFrame
     bridge: pl.DataFrame
     summary: dict[str, Any]
     exit_code: int
     cdr_matches: pl.DataFrame | None = field(default=None)
+
+    @property
+    def legs(self) -> pl.DataFrame:
+        """The itemized audit as written (calls.parquet): read on demand, it can be large."""
+        return pl.read_parquet(self.out / "calls.parquet")
 
 
 def _require_accounts(ing: Ingested) -> None:
@@ -73,36 +77,47 @@ def _match_pbx(
 
 
 def run_audit(
-    paths: list[str],
-    out: Path,
-    opts: IngestOptions,
-    period: Period = Period.MONTH,
-    pricing: Path | None = None,
-    match: MatchOptions | None = None,
+    paths: list[str], out: Path, opts: IngestOptions, audit: AuditOptions | None = None
 ) -> AuditResult:
-    rules = load_rules(pricing)
+    audit = audit or AuditOptions()
+    rules = load_rules(audit.pricing)
     ing = ingest(paths, opts)
+    try:
+        return _audit(ing, out, opts, audit, rules)
+    finally:
+        ing.close()
+
+
+def _audit(
+    ing: Ingested, out: Path, opts: IngestOptions, audit: AuditOptions, rules: Rules
+) -> AuditResult:
     has_cdr = ing.cdrs is not None
     if ing.usage.height or not has_cdr:
         _require_accounts(ing)
-    calls = ing.calls.collect()
-    legs = classify_calls(calls, rules, period, opts.region)
-    call_rejects = ing.rejects.join(
-        pl.DataFrame(
-            [f.file for f in ing.files if f.kind == "calls"], schema={"source_file": pl.String}
-        ),
-        on="source_file",
+    legs = classify_calls(ing.calls, rules, audit.period, opts.region)
+    out.mkdir(parents=True, exist_ok=True)
+    # One pass over the legs: the itemized audit streams to calls.parquet while they are summed.
+    _, groups = pl.collect_all(
+        [sink_parquet(legs.select(CALL_AUDIT_COLUMNS), out, "calls"), leg_groups(legs)]
     )
-    rejected_call_rows = call_rejects.select("source_file", "source_row").unique().height
-    rec = reconcile_usage(legs, ing.usage, rules, period, rejected_call_rows)
+    if audit.calls_csv:
+        sink_csv(pl.scan_parquet(out / "calls.parquet"), out, "calls")
+    call_files = [f.file for f in ing.files if f.kind == "calls"]
+    rejected_call_rows = (
+        ing.rejects.filter(pl.col("source_file").is_in(call_files))
+        .select("source_file", "source_row")
+        .unique()
+        .height
+    )
+    rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
     if has_cdr and not ing.usage.height:  # a PBX-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
-    bridge = build_bridge(legs, rec.rows, rules)
+    bridge = build_bridge(groups, rec.rows, rules)
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
-    extra: dict[str, Any] = {"period": str(period)}
+    extra: dict[str, Any] = {"period": str(audit.period)}
     matches = None
-    if has_cdr:
-        matches, cdr_summary = _match_pbx(ing, calls, rules, opts, match or MatchOptions())
+    if ing.cdrs is not None:
+        matches, cdr_summary = _match_pbx(ing, ing.calls.collect(), rules, opts, audit.match)
         extra["cdr_matching"] = cdr_summary
         extra["encoding"] = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += (
@@ -122,8 +137,6 @@ def run_audit(
         exit_code,
         extra=extra,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(legs.select(CALL_AUDIT_COLUMNS).sort("source_file", "source_row"), out, "calls")
     write_table(rec.rows, out, "usage_reconciliation")
     write_table(bridge, out, "bridge")
     write_table(rec.usage_records, out, "usage_records")
@@ -132,4 +145,4 @@ def run_audit(
         write_table(matches, out, "cdr_matches")
     write_summary(summary, out / "summary.json")
     write_report(summary, rec.rows, out / "report.html")
-    return AuditResult(ing, legs, rec.rows, bridge, summary, exit_code, matches)
+    return AuditResult(ing, out, rec.rows, bridge, summary, exit_code, matches)

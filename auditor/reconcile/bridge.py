@@ -81,25 +81,9 @@ def _stages(rules: Rules) -> list[tuple[pl.Expr, str]]:
 
 def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """One row per (account, period, category, step), `naive` first, then STEPS, `expected`,
-    `unexplained` and `usage`. `recon` is the reconciliation rows (for targets and usage)."""
-    groups = (
-        legs.lazy()
-        .group_by(
-            "account_sid",
-            pl.col("period").alias("_leg_period"),
-            "_local_period",
-            "_local_after_last_midnight",
-            "status",
-            "billable",
-            pl.col("category").alias("_leaf"),
-            "_category_rule",
-        )
-        .agg(
-            pl.len().cast(pl.Int64).alias("_n"),
-            pl.col("duration_s").fill_null(0).sum().cast(pl.Int64).alias("_raw"),
-            pl.col("billed_seconds").sum().cast(pl.Int64).alias("_billed"),
-        )
-    )
+    `unexplained` and `usage`. `legs` is `leg_groups` output (legs summed per group of alike
+    legs); `recon` is the reconciliation rows (for targets and usage)."""
+    groups = legs.lazy().rename({"period": "_leg_period", "category": "_leaf"})
     targets = recon.lazy().select(KEY)
     subtree = (
         ancestor_map(rules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from auditor.normalize.values import MONEY
 from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
 from auditor.rules.billing import billed_seconds
@@ -95,17 +96,35 @@ def _billed_seconds(rules: Rules) -> pl.Expr:
     )
 
 
+def _number_types(calls: pl.LazyFrame, rules: Rules, region: str) -> dict[str, str]:
+    """`to` -> 'tollfree' | 'mobile' for the legs a `to_number_type` rule could apply to (e.g. an
+    inbound leg's own number: an account has few), never for every callee: phonenumbers is
+    called once per such distinct number."""
+    typed = [r for r in rules.leg_rules if r.to_number_type]
+    if not typed:
+        return {}
+    reach = pl.any_horizontal(
+        pl.col("direction").is_in(list(r.directions)) if r.directions else pl.lit(True)
+        for r in typed
+    )
+    numbers = calls.filter(reach).select(pl.col("to").drop_nulls().unique()).collect()["to"]
+    types = number_types(numbers, region).drop_nulls("number_type")
+    return dict(zip(types["number"].to_list(), types["number_type"].to_list(), strict=True))
+
+
 def classify_calls(
-    calls: pl.DataFrame, rules: Rules, period: Period, region: str = "US"
-) -> pl.DataFrame:
-    """The itemized call audit, plus helper columns the reconciliation needs (prefixed `_`)."""
-    types = number_types(calls["to"], region).rename({"number": "to", "number_type": "__to_type"})
-    lf = calls.lazy().join(types.lazy(), on="to", how="left", maintain_order="left")
+    calls: pl.LazyFrame, rules: Rules, period: Period, region: str = "US"
+) -> pl.LazyFrame:
+    """The itemized call audit, plus helper columns the reconciliation needs (prefixed `_`),
+    among them one boolean `_rule:NAME` per rule of RULE_ORDER. Lazy: nothing is read here but
+    the distinct numbers a number-type rule needs."""
+    types = _number_types(calls, rules, region)
+    to_type = pl.col("to").replace_strict(types, default=None, return_dtype=pl.String)
     start = pl.col("start_time_utc")
     moment = pl.coalesce(start, pl.col("end_time_utc"))  # a failed call may have no start
     local = pl.coalesce(pl.col("start_time_local"), moment.dt.replace_time_zone(None))
     status = pl.col("status")
-    lf = lf.with_columns(
+    lf = calls.with_columns(to_type.alias("__to_type")).with_columns(
         _first_match(rules, "category").alias("category"),
         _first_match(rules, "rule").alias("_category_rule"),
         status.is_in(list(rules.billable)).alias("billable"),
@@ -115,25 +134,32 @@ def classify_calls(
             "_local_after_last_midnight"
         ),
     ).with_columns(_billed_seconds(rules).alias("billed_seconds"))
+    flags = _rule_flags(rules, period)
     lf = lf.with_columns(
         (pl.col("billed_seconds").cast(MINUTES) / 60).alias("billed_minutes"),
-        _rules_list(rules, period).alias("_rules"),
+        *(flag.fill_null(False).alias(rule_flag(name)) for name, flag in flags.items()),
     )
-    return (
-        lf.with_columns(pl.col("_rules").list.join(";").alias("rules"))
-        .select(
-            *CALL_AUDIT_COLUMNS,
-            pl.col("price_unit").alias("_price_unit"),
-            "_category_rule",
-            "_local_period",
-            "_local_after_last_midnight",
-            "_rules",
-        )
-        .collect()
+    rules_text = pl.concat_str(
+        [pl.when(pl.col(rule_flag(n))).then(pl.lit(n)) for n in RULE_ORDER],
+        separator=";",
+        ignore_nulls=True,
+    )
+    return lf.with_columns(rules_text.fill_null("").alias("rules")).select(
+        *CALL_AUDIT_COLUMNS,
+        pl.col("price_unit").alias("_price_unit"),
+        "_category_rule",
+        "_local_period",
+        "_local_after_last_midnight",
+        *(rule_flag(n) for n in RULE_ORDER),
     )
 
 
-def _rules_list(rules: Rules, period: Period) -> pl.Expr:
+def rule_flag(name: str) -> str:
+    """The column saying whether rule `name` touched a leg."""
+    return f"_rule:{name}"
+
+
+def _rule_flags(rules: Rules, period: Period) -> dict[str, pl.Expr]:
     status = pl.col("status")
     start = pl.col("start_time_utc")
     end_period = period_of(pl.col("end_time_utc"), period)
@@ -155,7 +181,40 @@ def _rules_list(rules: Rules, period: Period) -> pl.Expr:
         "price-pending": pl.col("billable") & pl.col("price").is_null(),
     }
     assert tuple(flags) == RULE_ORDER
-    return pl.concat_list(
-        pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(None)
-        for name, cond in flags.items()
-    ).list.drop_nulls()
+    return flags
+
+
+# What the reconciliation and the bridge need of the legs, summed per group of alike legs: a
+# few hundred rows however many legs there are.
+GROUP_KEY = (
+    "account_sid",
+    "period",
+    "_local_period",
+    "_local_after_last_midnight",
+    "status",
+    "billable",
+    "category",
+    "_category_rule",
+    "_price_unit",
+)
+
+
+def leg_groups(legs: pl.LazyFrame) -> pl.LazyFrame:
+    """`classify_calls` output summed per GROUP_KEY (see there for the columns)."""
+    priced = pl.col("price").is_not_null()
+    pending = pl.col("billable") & ~priced
+    rate = pl.col("price").abs().cast(pl.Float64) * 60 / pl.col("billed_seconds")
+    return legs.group_by(GROUP_KEY).agg(
+        pl.len().cast(pl.Int64).alias("_n"),
+        pl.col("duration_s").fill_null(0).sum().cast(pl.Int64).alias("_raw"),
+        pl.col("duration_s").sum().cast(pl.Int64).alias("_seconds"),
+        pl.col("billed_seconds").sum().cast(pl.Int64).alias("_billed"),
+        pl.col("price").abs().sum().cast(MONEY).alias("_price"),
+        priced.sum().cast(pl.Int64).alias("_priced"),
+        pending.sum().cast(pl.Int64).alias("_pending"),
+        pl.col("billed_seconds").filter(pending).sum().cast(pl.Int64).alias("_pending_billed"),
+        rate.filter(pl.col("billable") & priced & (pl.col("billed_seconds") > 0))
+        .max()
+        .alias("_rate"),
+        *(pl.col(rule_flag(n)).any() for n in RULE_ORDER),
+    )

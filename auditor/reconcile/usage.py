@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 
 from auditor.normalize.values import MONEY
-from auditor.reconcile.classify import MINUTES, RULE_ORDER
+from auditor.reconcile.classify import MINUTES, RULE_ORDER, rule_flag
 from auditor.reconcile.periods import Period, usage_period
 from auditor.rules.model import Rules
 from auditor.statuses import ReconStatus
@@ -62,62 +62,46 @@ def ancestor_map(rules: Rules) -> pl.DataFrame:
     return pl.DataFrame(pairs, schema={"leaf": pl.String, "category": pl.String}, orient="row")
 
 
-def _pending_bounds(legs: pl.LazyFrame) -> pl.LazyFrame:
-    """What each pending-price leg can cost at most: its billed minutes at the dearest per-minute
-    price its category shows on the account's priced legs (rates belong to categories)."""
-    priced = pl.col("billable") & pl.col("price").is_not_null() & (pl.col("billed_seconds") > 0)
-    rates = (
-        legs.filter(priced)
-        .group_by("account_sid", "category")
-        .agg(
-            (pl.col("price").abs().cast(pl.Float64) * 60 / pl.col("billed_seconds"))
-            .max()
-            .alias("_rate")
-        )
-    )
-    pending = pl.col("billable") & pl.col("price").is_null()
-    return (
-        legs.join(rates, on=["account_sid", "category"], how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pending)
-            .then(pl.col("billed_seconds") / 60 * pl.col("_rate"))
-            .otherwise(0.0)
-            .fill_null(0.0)
-            .alias("_pending_bound"),
-            (pending & pl.col("_rate").is_null()).alias("_pending_unbounded"),
-        )
-        .drop("_rate")
-    )
+def _log_side(groups: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
+    """The logs per account x period x category: each leaf's groups, rolled up to every ancestor.
 
-
-def _log_side(legs: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
+    A pending-price leg can cost at most its billed minutes at the dearest per-minute price its
+    category shows on the account's priced legs (rates belong to categories, any period)."""
     billable = pl.col("billable")
-    return (
-        _pending_bounds(legs.lazy())
+    rates = groups.group_by("account_sid", "category").agg(pl.col("_rate").max().alias("_max"))
+    leaves = (
+        groups.lazy()
         .filter(pl.col("period").is_not_null())
+        .join(rates.lazy(), on=["account_sid", "category"], how="left")
+        .with_columns(
+            (pl.col("_pending_billed") / 60 * pl.col("_max")).fill_null(0.0).alias("_bound"),
+            ((pl.col("_pending") > 0) & pl.col("_max").is_null()).alias("_unbounded"),
+        )
         .rename({"category": "leaf"})
         .join(ancestor_map(rules).lazy(), on="leaf", how="inner")
-        .group_by(KEY)
-        .agg(
-            pl.len().cast(pl.Int64).alias("logged_calls"),
-            billable.sum().cast(pl.Int64).alias("billable_calls"),
-            pl.col("duration_s").filter(billable).sum().cast(pl.Int64).alias("log_seconds"),
-            pl.col("billed_seconds").sum().cast(pl.Int64).alias("_expected_seconds"),
-            pl.col("price").filter(billable).abs().sum().cast(MONEY).alias("logged_price"),
-            (billable & pl.col("price").is_null()).sum().cast(pl.Int64).alias("_pending"),
-            pl.col("_pending_bound").sum().alias("_pending_bound"),
-            pl.col("_pending_unbounded").any().alias("_pending_unbounded"),
-            pl.col("_price_unit")
-            .filter(billable & pl.col("price").is_not_null())
-            .unique()
-            .sort()
-            .alias("_currencies"),
-            pl.col("_rules")
-            .list.explode(keep_nulls=False, empty_as_null=False)
-            .unique()
-            .alias("_touched"),
-        )
     )
+    return leaves.group_by(KEY).agg(
+        pl.col("_n").sum().cast(pl.Int64).alias("logged_calls"),
+        pl.col("_n").filter(billable).sum().cast(pl.Int64).alias("billable_calls"),
+        pl.col("_seconds").filter(billable).sum().cast(pl.Int64).alias("log_seconds"),
+        pl.col("_billed").sum().cast(pl.Int64).alias("_expected_seconds"),
+        pl.col("_price").filter(billable).sum().cast(MONEY).alias("logged_price"),
+        pl.col("_pending").sum().cast(pl.Int64).alias("_pending"),
+        pl.col("_bound").sum().alias("_pending_bound"),
+        pl.col("_unbounded").any().alias("_pending_unbounded"),
+        pl.col("_price_unit")
+        .filter(billable & (pl.col("_priced") > 0))
+        .unique()
+        .sort()
+        .alias("_currencies"),
+        *(pl.col(rule_flag(n)).any() for n in RULE_ORDER),
+    ).with_columns(
+        pl.concat_list(
+            pl.when(pl.col(rule_flag(n))).then(pl.lit(n)) for n in RULE_ORDER
+        )
+        .list.drop_nulls()
+        .alias("_touched")
+    ).drop(rule_flag(n) for n in RULE_ORDER)
 
 
 def _usage_side(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.LazyFrame:
@@ -146,13 +130,13 @@ def usage_records_used(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.
 
 
 def reconcile_usage(
-    legs: pl.DataFrame,
+    groups: pl.DataFrame,
     usage: pl.DataFrame,
     rules: Rules,
     period: Period,
     rejected_rows: int = 0,
 ) -> UsageReconciliation:
-    """The reconciliation rows. `legs` is `classify_calls` output; `rejected_rows` is how many
+    """The reconciliation rows. `groups` is `leg_groups` output; `rejected_rows` is how many
     call-log rows were rejected on input (they may be billed calls: a hint on unexplained rows)."""
     used = usage_records_used(usage, rules, period)
     usage_rows = (
@@ -168,7 +152,7 @@ def reconcile_usage(
             pl.col("source_row").alias("usage_source_row"),
         )
     )
-    joined = _log_side(legs, rules).join(usage_rows, on=KEY, how="full", coalesce=True)
+    joined = _log_side(groups, rules).join(usage_rows, on=KEY, how="full", coalesce=True)
     frame = joined.with_columns(
         pl.col(
             "logged_calls", "billable_calls", "log_seconds", "_expected_seconds", "_pending"

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 
 
-def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+def csv_ready(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     cols = []
-    for name, dtype in frame.schema.items():
+    for name, dtype in frame.collect_schema().items():
         col = pl.col(name)
         if isinstance(dtype, pl.Datetime):
             fmt = "%Y-%m-%dT%H:%M:%S%.fZ" if dtype.time_zone else "%Y-%m-%d %H:%M:%S%.f"
@@ -35,3 +35,13 @@ def write_table(frame: pl.DataFrame, out_dir: Path, stem: str, parquet: bool = T
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     csv_ready(frame).write_csv(path)
+
+
+def sink_parquet(frame: pl.LazyFrame, out_dir: Path, stem: str) -> pl.LazyFrame:
+    """`stem.parquet` streamed from a lazy plan: the sink to run with `pl.collect_all`."""
+    return frame.sink_parquet(out_dir / f"{stem}.parquet", statistics=False, lazy=True)
+
+
+def sink_csv(frame: pl.LazyFrame, out_dir: Path, stem: str) -> None:
+    """`stem.csv` streamed from a lazy plan, in the text form `write_csv` gives."""
+    csv_ready(frame).sink_csv(out_dir / f"{stem}.csv")
