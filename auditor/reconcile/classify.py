@@ -124,16 +124,20 @@ def classify_calls(
     moment = pl.coalesce(start, pl.col("end_time_utc"))  # a failed call may have no start
     local = pl.coalesce(pl.col("start_time_local"), moment.dt.replace_time_zone(None))
     status = pl.col("status")
-    lf = calls.with_columns(to_type.alias("__to_type")).with_columns(
-        _first_match(rules, "category").alias("category"),
-        _first_match(rules, "rule").alias("_category_rule"),
-        status.is_in(list(rules.billable)).alias("billable"),
-        period_of(moment, period).alias("period"),
-        period_of(local, period).alias("_local_period"),
-        (after_midnight_on_last_day(local) if period is Period.MONTH else pl.lit(False)).alias(
-            "_local_after_last_midnight"
-        ),
-    ).with_columns(_billed_seconds(rules).alias("billed_seconds"))
+    lf = (
+        calls.with_columns(to_type.alias("__to_type"))
+        .with_columns(
+            _first_match(rules, "category").alias("category"),
+            _first_match(rules, "rule").alias("_category_rule"),
+            status.is_in(list(rules.billable)).alias("billable"),
+            period_of(moment, period).alias("period"),
+            period_of(local, period).alias("_local_period"),
+            (after_midnight_on_last_day(local) if period is Period.MONTH else pl.lit(False)).alias(
+                "_local_after_last_midnight"
+            ),
+        )
+        .with_columns(_billed_seconds(rules).alias("billed_seconds"))
+    )
     flags = _rule_flags(rules, period)
     lf = lf.with_columns(
         (pl.col("billed_seconds").cast(MINUTES) / 60).alias("billed_minutes"),

@@ -80,28 +80,31 @@ def _log_side(groups: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
         .rename({"category": "leaf"})
         .join(ancestor_map(rules).lazy(), on="leaf", how="inner")
     )
-    return leaves.group_by(KEY).agg(
-        pl.col("_n").sum().cast(pl.Int64).alias("logged_calls"),
-        pl.col("_n").filter(billable).sum().cast(pl.Int64).alias("billable_calls"),
-        pl.col("_seconds").filter(billable).sum().cast(pl.Int64).alias("log_seconds"),
-        pl.col("_billed").sum().cast(pl.Int64).alias("_expected_seconds"),
-        pl.col("_price").filter(billable).sum().cast(MONEY).alias("logged_price"),
-        pl.col("_pending").sum().cast(pl.Int64).alias("_pending"),
-        pl.col("_bound").sum().alias("_pending_bound"),
-        pl.col("_unbounded").any().alias("_pending_unbounded"),
-        pl.col("_price_unit")
-        .filter(billable & (pl.col("_priced") > 0))
-        .unique()
-        .sort()
-        .alias("_currencies"),
-        *(pl.col(rule_flag(n)).any() for n in RULE_ORDER),
-    ).with_columns(
-        pl.concat_list(
-            pl.when(pl.col(rule_flag(n))).then(pl.lit(n)) for n in RULE_ORDER
+    return (
+        leaves.group_by(KEY)
+        .agg(
+            pl.col("_n").sum().cast(pl.Int64).alias("logged_calls"),
+            pl.col("_n").filter(billable).sum().cast(pl.Int64).alias("billable_calls"),
+            pl.col("_seconds").filter(billable).sum().cast(pl.Int64).alias("log_seconds"),
+            pl.col("_billed").sum().cast(pl.Int64).alias("_expected_seconds"),
+            pl.col("_price").filter(billable).sum().cast(MONEY).alias("logged_price"),
+            pl.col("_pending").sum().cast(pl.Int64).alias("_pending"),
+            pl.col("_bound").sum().alias("_pending_bound"),
+            pl.col("_unbounded").any().alias("_pending_unbounded"),
+            pl.col("_price_unit")
+            .filter(billable & (pl.col("_priced") > 0))
+            .unique()
+            .sort()
+            .alias("_currencies"),
+            *(pl.col(rule_flag(n)).any() for n in RULE_ORDER),
         )
-        .list.drop_nulls()
-        .alias("_touched")
-    ).drop(rule_flag(n) for n in RULE_ORDER)
+        .with_columns(
+            pl.concat_list(pl.when(pl.col(rule_flag(n))).then(pl.lit(n)) for n in RULE_ORDER)
+            .list.drop_nulls()
+            .alias("_touched")
+        )
+        .drop(rule_flag(n) for n in RULE_ORDER)
+    )
 
 
 def _usage_side(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.LazyFrame:
