@@ -159,19 +159,26 @@ def first_naive_cell(
 
 
 # Fast paths: one parse per value, for a file whose times all share one shape (the usual case).
-# Values the fast path leaves null go to `parse_time`, which tries every shape.
-FAST_AWARE = {"rfc2822": RFC2822, "iso8601": "%+"}
+# Values the fast path leaves null go to `parse_time`, which tries every shape. A fixed format is
+# several times faster than chrono's general `%+`; with a literal Z the wall time is the UTC one.
+FAST_AWARE = {
+    "%Y-%m-%dT%H:%M:%SZ": True,
+    "%Y-%m-%dT%H:%M:%S%.fZ": True,
+    "%Y-%m-%dT%H:%M:%S%:z": False,
+    "%Y-%m-%dT%H:%M:%S%.f%:z": False,
+    RFC2822: False,
+}
 
 
 def sniff_time_format(sample: list[str], tz: str | None) -> str | None:
-    """The one shape every value of `sample` is written in: a FAST_AWARE key or, with a zone, a
-    naive strptime format; None when they differ (then every row takes the slow path)."""
+    """The one shape every value of `sample` is written in: a FAST_AWARE format or, with a zone,
+    a naive one; None when they differ (then every row takes the slow path)."""
     values = pl.Series([v.strip() for v in sample if v and v.strip()], dtype=pl.String)
     if values.is_empty():
         return None
     candidates: list[tuple[str, pl.Expr]] = [
-        (name, pl.col("v").str.to_datetime(fmt, strict=False, time_unit="us", time_zone=UTC))
-        for name, fmt in FAST_AWARE.items()
+        (fmt, pl.col("v").str.to_datetime(fmt, strict=False, time_unit="us", time_zone=UTC))
+        for fmt in FAST_AWARE
     ]
     if tz is not None:
         candidates += [
@@ -188,16 +195,18 @@ def parse_time_fast(col: str, shape: str | None, tz: str | None) -> list[pl.Expr
     """The outputs of `parse_time` for values in `shape` (see `sniff_time_format`); `__utc` is
     null for a value of another shape, and for a naive time in a DST gap or overlap, so that such
     rows take the slow path, which says which. `__dst` is always null here."""
-    s = pl.col(col).str.strip_chars()
+    s = pl.col(col)  # as written: a padded value takes the slow path
     if shape is None:
         utc, wall = pl.lit(None, DT_UTC), pl.lit(None, DT_NAIVE)
         naive = pl.lit(False)
     elif shape in FAST_AWARE:
-        wall = _rfc2822_wall(s) if shape == "rfc2822" else _iso_wall(s)
-        # both or neither: a value the wall parse misses takes the slow path whole
-        utc = pl.when(wall.is_not_null()).then(
-            s.str.to_datetime(FAST_AWARE[shape], strict=False, time_unit="us", time_zone=UTC)
-        )
+        utc = s.str.to_datetime(shape, strict=False, time_unit="us", time_zone=UTC)
+        if FAST_AWARE[shape]:  # written in UTC: the wall time is the UTC time, to the second
+            wall = utc.dt.replace_time_zone(None)
+            wall = wall.dt.truncate("1s") if "%.f" in shape else wall
+        else:
+            wall = _rfc2822_wall(s) if shape == RFC2822 else _iso_wall(s)
+            utc = pl.when(wall.is_not_null()).then(utc)  # both or neither: else the slow path
         naive = pl.lit(False)
     else:
         assert tz is not None, "a naive fast path needs a zone"
