@@ -171,8 +171,8 @@ FAST_AWARE = {
 
 
 def sniff_time_format(sample: list[str], tz: str | None) -> str | None:
-    """The one shape every value of `sample` is written in: a FAST_AWARE format or, with a zone,
-    a naive one; None when they differ (then every row takes the slow path)."""
+    """The shape most values of `sample` are written in: a FAST_AWARE format or, with a zone, a
+    naive one; None when no shape holds half of them (then every row takes the slow path)."""
     values = pl.Series([v.strip() for v in sample if v and v.strip()], dtype=pl.String)
     if values.is_empty():
         return None
@@ -185,10 +185,10 @@ def sniff_time_format(sample: list[str], tz: str | None) -> str | None:
             (fmt, pl.col("v").str.strptime(DT_NAIVE, fmt, strict=False)) for fmt in NAIVE_FORMATS
         ]
     frame = pl.DataFrame({"v": values})
-    for name, parsed in candidates:
-        if frame.select(parsed.is_not_null().all()).item():
-            return name
-    return None
+    parsed_share = frame.select(p.is_not_null().mean().alias(n) for n, p in candidates).row(0)
+    best = max(range(len(candidates)), key=lambda i: parsed_share[i])
+    # Most values in one shape: that is the fast path; the odd ones take the slow path anyway.
+    return candidates[best][0] if parsed_share[best] >= 0.5 else None
 
 
 def parse_time_fast(col: str, shape: str | None, tz: str | None) -> list[pl.Expr]:
