@@ -53,8 +53,9 @@ BRIDGE_COLUMNS = (
 )
 
 
-def _stages(rules: Rules) -> list[tuple[pl.Expr, str]]:
-    """Membership of an aggregated leg group at each stage, and whether seconds are billed."""
+def _stages(rules: Rules) -> dict[str, tuple[pl.Expr, str]]:
+    """Per bridge stage, by name: which aggregated leg groups it holds, and whether its seconds
+    are raw or billed. `naive` is where the bridge starts; each later stage is after its rule."""
     local_in = pl.col("_local_period") == pl.col("period")
     utc_in = pl.col("_leg_period") == pl.col("period")
     settled = utc_in & ~pl.col("status").is_in(list(rules.unsettled))
@@ -65,18 +66,20 @@ def _stages(rules: Rules) -> list[tuple[pl.Expr, str]]:
     sip = client & ~((rule == "sip-category") & ~inside)
     trunk = sip & ~((rule == "trunking-category") & ~inside)
     final = trunk & inside
-    return [
-        (local_in & ~pl.col("_local_after_last_midnight"), "raw"),
-        (local_in, "raw"),
-        (utc_in, "raw"),
-        (settled, "raw"),
-        (billable, "raw"),
-        (client, "raw"),
-        (sip, "raw"),
-        (trunk, "raw"),
-        (final, "raw"),
-        (final, "billed"),
-    ]
+    stages = {
+        "naive": (local_in & ~pl.col("_local_after_last_midnight"), "raw"),
+        "period-end-exclusive": (local_in, "raw"),
+        "timezone": (utc_in, "raw"),
+        "unsettled": (settled, "raw"),
+        "unbilled-status": (billable, "raw"),
+        "client-category": (client, "raw"),
+        "sip-category": (sip, "raw"),
+        "trunking-category": (trunk, "raw"),
+        "category-split": (final, "raw"),
+        "rounding": (final, "billed"),
+    }
+    assert tuple(stages) == ("naive", *STEPS)
+    return stages
 
 
 def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.DataFrame:
@@ -97,11 +100,11 @@ def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.Da
         .with_columns(pl.col("_in_subtree").fill_null(False))
     )
     aggs = []
-    for i, (member, unit) in enumerate(_stages(rules)):
+    for name, (member, unit) in _stages(rules).items():
         seconds = pl.col("_billed") if unit == "billed" else pl.col("_raw")
         aggs += [
-            pl.col("_n").filter(member).sum().cast(pl.Int64).alias(f"n{i}"),
-            seconds.filter(member).sum().cast(pl.Int64).alias(f"s{i}"),
+            pl.col("_n").filter(member).sum().cast(pl.Int64).alias(f"n:{name}"),
+            seconds.filter(member).sum().cast(pl.Int64).alias(f"s:{name}"),
         ]
     stages = targets.join(crossed.group_by(KEY).agg(aggs), on=KEY, how="left").collect()
     stages = stages.with_columns(pl.exclude(KEY).fill_null(0))
@@ -109,28 +112,34 @@ def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.Da
 
 
 def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
+    """Each stage's figures, from `n:NAME` / `s:NAME` (count and seconds held at that stage),
+    as deltas from the stage before; `expected` is the last stage."""
     names = ["naive", *STEPS]
-    last = len(names) - 1
-    minutes = [(pl.col(f"s{i}").cast(MINUTES) / 60) for i in range(last + 1)]
+
+    def minutes(name: str) -> pl.Expr:
+        return pl.col(f"s:{name}").cast(MINUTES) / 60
+
     rows = []
     for i, name in enumerate(names):
-        prev_n = pl.col(f"n{i - 1}") if i else pl.lit(0, pl.Int64)
-        prev_s = pl.col(f"s{i - 1}") if i else pl.lit(0, pl.Int64)
-        prev_m = minutes[i - 1] if i else pl.lit(0).cast(MINUTES)
+        before = names[i - 1] if i else None
+        prev_n = pl.col(f"n:{before}") if before else pl.lit(0, pl.Int64)
+        prev_s = pl.col(f"s:{before}") if before else pl.lit(0, pl.Int64)
+        prev_m = minutes(before) if before else pl.lit(0).cast(MINUTES)
         rows.append(
             stages.select(
                 *KEY,
                 pl.lit(i, pl.Int64).alias("step"),
                 pl.lit(name).alias("rule"),
-                (pl.col(f"n{i}") - prev_n).alias("count_delta"),
-                (pl.col(f"s{i}") - prev_s).alias("seconds_delta"),
-                (minutes[i] - prev_m).cast(MINUTES).alias("minutes_delta"),
-                pl.col(f"n{i}").alias("count_after"),
-                minutes[i].cast(MINUTES).alias("minutes_after"),
+                (pl.col(f"n:{name}") - prev_n).alias("count_delta"),
+                (pl.col(f"s:{name}") - prev_s).alias("seconds_delta"),
+                (minutes(name) - prev_m).cast(MINUTES).alias("minutes_delta"),
+                pl.col(f"n:{name}").alias("count_after"),
+                minutes(name).cast(MINUTES).alias("minutes_after"),
             )
         )
+    last = len(names) - 1
     usage = stages.join(recon.select(*KEY, "usage_count", "usage_minutes"), on=KEY, how="left")
-    expected_n, expected_m = pl.col(f"n{last}"), minutes[last]
+    expected_n, expected_m = pl.col(f"n:{names[-1]}"), minutes(names[-1])
     for j, (name, n, m) in enumerate(
         [
             ("expected", pl.lit(0, pl.Int64), pl.lit(0).cast(MINUTES)),

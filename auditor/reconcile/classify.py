@@ -28,7 +28,6 @@ RULE_ORDER = (
     "unsettled",
     "price-pending",
 )
-CATEGORY_RULES = ("client-category", "sip-category", "trunking-category")
 
 CALL_AUDIT_COLUMNS = (
     "source_file",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import UsageError
+from auditor.statuses import CATEGORY_RULES, HINTS, NUMBER_TYPES
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,49 @@ def _pricing(table: dict[str, Any], where: str) -> Pricing:
     return Pricing(minimum, increment)
 
 
+TABLES = {
+    "billing": {
+        "billable_statuses",
+        "unbilled_statuses",
+        "unsettled_statuses",
+        "bill_zero_duration",
+    },
+    "pricing": {"default", "categories"},
+    "categories": None,  # any category name
+    "leg_rules": None,
+    "hints": set(HINTS),
+}
+WHEN = {"direction", "endpoint_prefix", "to_number_type"}
+
+
+def _check_names(data: dict[str, Any]) -> None:
+    """A misspelled table, key, rule or hint is an error, never silently ignored."""
+    for table, value in data.items():
+        if table not in TABLES:
+            raise UsageError(f"rules: unknown table [{table}] (known: {', '.join(TABLES)})")
+        known = TABLES[table]
+        if known is not None and isinstance(value, dict):
+            for key in value:
+                if key not in known:
+                    names = ", ".join(sorted(known))
+                    raise UsageError(f"rules: [{table}] has unknown key {key!r} (known: {names})")
+    for i, raw in enumerate(data.get("leg_rules", []), start=1):
+        unknown = set(raw.get("when", {})) - WHEN
+        if unknown:
+            raise UsageError(f"rules: leg_rules[{i}].when has unknown condition {unknown.pop()!r}")
+        if raw.get("rule") not in (None, *CATEGORY_RULES):
+            raise UsageError(
+                f"rules: leg_rules[{i}] names unknown rule {raw['rule']!r} "
+                f"(known: {', '.join(CATEGORY_RULES)})"
+            )
+        number_type = raw.get("when", {}).get("to_number_type")
+        if number_type not in (None, *NUMBER_TYPES):
+            raise UsageError(
+                f"rules: leg_rules[{i}] tests unknown number type {number_type!r} "
+                f"(known: {', '.join(NUMBER_TYPES)})"
+            )
+
+
 def load_rules(override: Path | None = None) -> Rules:
     """The shipped rules, with `override` (a user's TOML file) merged over them."""
     data = tomllib.loads(files("auditor.rules").joinpath("pricing.toml").read_text("utf-8"))
@@ -85,6 +129,7 @@ def load_rules(override: Path | None = None) -> Rules:
             raise UsageError(f"--pricing {override}: no such file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"--pricing {override}: not valid TOML ({exc})") from None
+    _check_names(data)
     billing = data["billing"]
     parents = {c: (p or None) for c, p in data["categories"].items()}
     for cat, parent in parents.items():
@@ -105,6 +150,9 @@ def load_rules(override: Path | None = None) -> Rules:
             )
         )
     pricing = data.get("pricing", {})
+    for cat in pricing.get("categories", {}):
+        if cat not in parents:
+            raise UsageError(f"rules: pricing.categories.{cat}: unknown category")
     return Rules(
         billable=tuple(billing["billable_statuses"]),
         unbilled=tuple(billing["unbilled_statuses"]),
