@@ -30,7 +30,6 @@ from auditor.schemas.calls import CALL_SCHEMA, CALLS, SOURCE_NAMES
 from auditor.validate.run import duplicate_rejects, validate
 
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
-ORDER = "__order"  # (file rank by name) << 40 | source_row: the output order as one sortable key
 
 
 @dataclass
@@ -83,11 +82,6 @@ def _count(path: Path) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
-def _order(ranks: dict[str, int]) -> pl.Expr:
-    rank = pl.col(SOURCE_FILE).replace_strict(ranks, return_dtype=pl.Int64)
-    return (rank * (1 << 40) + pl.col(SOURCE_ROW)).alias(ORDER)
-
-
 def stage_calls_files(
     items: list[tuple[Reader, InputFile]], opts: IngestOptions, work: Path
 ) -> StagedCalls:
@@ -111,30 +105,34 @@ def stage_calls_files(
     parse_rejects = parse_rejects.collect()
     second = drop_rejected(canonical.lazy(), parse_rejects.lazy()).collect()
     recovered, schema_rejects = validate(second, CALL_SCHEMA, SOURCE_NAMES)
-    recovered_path = work / "calls-recovered.parquet"
-    recovered.write_parquet(recovered_path, statistics=False)
 
-    # Output order: files by name, rows by number (each good part is already in row order).
+    # Recovered rows go back into their file's part, in row order (a merge of two sorted runs,
+    # one file at a time; most files have none). Then every part holds its file's accepted rows
+    # in row order, and the parts in name order are the output order: no sort of the whole.
+    for part in parts:
+        mine = recovered.filter(pl.col(SOURCE_FILE) == part.file.name)
+        if mine.height:
+            merged_path = part.good.with_suffix(".merged.parquet")
+            pl.scan_parquet(part.good).merge_sorted(mine.lazy(), key=SOURCE_ROW).sink_parquet(
+                merged_path, statistics=False
+            )
+            merged_path.replace(part.good)
     by_name = sorted(parts, key=lambda p: p.file.name)
-    ranks = {p.file.name: i for i, p in enumerate(by_name)}
-    goods = pl.concat([pl.scan_parquet(p.good) for p in by_name], how="vertical")
-    merged = goods.with_columns(_order(ranks)).merge_sorted(
-        pl.scan_parquet(recovered_path).with_columns(_order(ranks)).sort(ORDER), key=ORDER
-    )
+    merged = pl.concat([pl.scan_parquet(p.good) for p in by_name], how="vertical")
     input_ranks = {p.file.name: i for i, p in enumerate(parts)}
     dup_rejects = duplicate_rejects(merged, "call_sid", "sid", input_ranks)
-    calls = merged.drop(ORDER)
+    calls = merged
     if dup_rejects.height:
         calls = calls.join(
             dup_rejects.lazy().select(KEY), on=KEY, how="anti", maintain_order="left"
         )
     rejects = pl.concat([parse_rejects, schema_rejects.collect(), dup_rejects]).cast(REJECT_SCHEMA)
 
-    good_n = {p.file.name: _count(p.good) for p in parts}
-    read = {p.file.name: good_n[p.file.name] + _count(p.bad) for p in parts}
-    accepted = dict(good_n)
-    for frame, sign in ((recovered, 1), (dup_rejects, -1)):
-        for name, n in frame.group_by(SOURCE_FILE).len().iter_rows():
-            accepted[name] += sign * n
+    accepted = {p.file.name: _count(p.good) for p in parts}  # recovered rows included
+    read = {p.file.name: _count(p.good) + _count(p.bad) for p in parts}
+    for name, n in recovered.group_by(SOURCE_FILE).len().iter_rows():
+        read[name] -= n  # counted in good and in bad
+    for name, n in dup_rejects.group_by(SOURCE_FILE).len().iter_rows():
+        accepted[name] -= n
     missing = calls.select(pl.col("account_sid").is_null().any()).collect().item()
     return StagedCalls(calls, rejects, read, accepted, dst, bool(missing))
