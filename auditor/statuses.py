@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import polars as pl
+
 
 class ReconStatus(StrEnum):
     """`usage_reconciliation.status`: how an account x period x category came out."""
@@ -13,6 +15,27 @@ class ReconStatus(StrEnum):
     EXPLAINED = "explained"  # they differ, and the rules named in `explained_by` account for it
     UNEXPLAINED = "unexplained"  # a difference no rule explains: a finding
     NOT_COMPARED = "not-compared"  # nothing on the other side covers it: a finding too
+
+
+class UsedAs(StrEnum):
+    """`usage_records.used_as`: what the audit did with a usage record."""
+
+    RECONCILED = "reconciled"  # compared with the logs of its period
+    NOT_VOICE = "not-voice"  # not a voice category: out of scope
+    UNALIGNED = "unaligned"  # its span is not exactly one period: reported, never split
+
+
+class DstNote(StrEnum):
+    """`dst` (calls) / `dst_note` (PBX calls): a naive local time in a DST gap or overlap, placed
+    by `--dst earliest|latest`."""
+
+    GAP = "dst-gap"
+    OVERLAP = "dst-overlap"
+
+
+def enum_dtype(values: type[StrEnum]) -> pl.Enum:
+    """The polars column type of an output column holding `values`."""
+    return pl.Enum([v.value for v in values])
 
 
 # Statuses that make the exit code non-zero and are listed as findings, in report order.

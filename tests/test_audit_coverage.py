@@ -215,3 +215,14 @@ def test_real_calls_of_2019_against_usage_of_2011_are_not_compared(
     assert rows["calls-inbound-local"]["currency"] == "JPY"
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "What could not be compared" in page and "is explained by the rules" not in page
+
+
+def test_statuses_are_enum_columns(tmp_path: Path) -> None:
+    audit(tmp_path, [OUTBOUND_61S], [NOV_OUTBOUND_USAGE, usage("calls-outbound", *OCT, 2, 3, "1")])
+    out = tmp_path / "out"
+    status = pl.read_parquet(out / "usage_reconciliation.parquet").schema["status"]
+    assert status == pl.Enum(["match", "explained", "unexplained", "not-compared"])
+    used_as = pl.read_parquet(out / "usage_records.parquet").schema["used_as"]
+    assert used_as == pl.Enum(["reconciled", "not-voice", "unaligned"])
+    text = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
+    assert set(text["status"]) == {"explained", "not-compared"}

@@ -15,6 +15,7 @@ from auditor.normalize.rejects import Problem, find_problems, reader_errors, unp
 from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time, parse_time_fast
 from auditor.normalize.values import blank_to_null, money, present, whole_number
 from auditor.schemas.calls import CALLS
+from auditor.statuses import DstNote, enum_dtype
 
 TIME_COLUMNS = ("start_time", "end_time")
 
@@ -103,6 +104,7 @@ def _canonical(account: str | None) -> list[pl.Expr]:
         pl.when(dst_note.is_not_null())
         .then(pl.concat_str(pl.lit("dst-"), dst_note))
         .otherwise(None)
+        .cast(enum_dtype(DstNote))
         .alias("dst"),
         pl.col("__duration").alias("duration_s"),
         pl.col("__price").alias("price"),

@@ -25,7 +25,7 @@ from auditor.report.html import write_report
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import sink_csv, sink_parquet, write_csv, write_table
 from auditor.rules.model import Rules, load_rules
-from auditor.statuses import FINDINGS
+from auditor.statuses import FINDINGS, UsedAs
 
 
 @dataclass
@@ -133,7 +133,7 @@ def _audit(
         bridge,
         ing.dst,
         ing.rejects,
-        rec.usage_records.filter(pl.col("used_as") == "unaligned"),
+        rec.usage_records.filter(pl.col("used_as") == UsedAs.UNALIGNED.value),
         exit_code,
         extra=extra,
     )

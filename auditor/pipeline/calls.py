@@ -27,6 +27,7 @@ from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas.calls import CALL_SCHEMA, CALLS, SOURCE_NAMES
+from auditor.statuses import DstNote
 from auditor.validate.run import duplicate_rejects, validate
 
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
@@ -99,8 +100,8 @@ def stage_calls_files(
     canonical, parse_rejects = normalize_calls(bad, opts.tz, opts.dst, opts.account)
     canonical = canonical.collect()
     dst = {
-        "gap": int((canonical["dst"] == "dst-gap").sum()),
-        "overlap": int((canonical["dst"] == "dst-overlap").sum()),
+        "gap": int((canonical["dst"] == DstNote.GAP.value).sum()),
+        "overlap": int((canonical["dst"] == DstNote.OVERLAP.value).sum()),
     }
     parse_rejects = parse_rejects.collect()
     second = drop_rejected(canonical.lazy(), parse_rejects.lazy()).collect()

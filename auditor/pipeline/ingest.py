@@ -25,6 +25,7 @@ from auditor.pipeline.calls import stage_calls_files
 from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
+from auditor.statuses import DstNote
 from auditor.validate.run import drop_duplicates, validate
 
 
@@ -145,8 +146,8 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
         notes = cdrs["dst_note"]
         dst_summary |= {
             "pbx_tz": opts.pbx_tz,
-            "pbx_gap": int((notes == "dst-gap").sum()),
-            "pbx_overlap": int((notes == "dst-overlap").sum()),
+            "pbx_gap": int((notes == DstNote.GAP.value).sum()),
+            "pbx_overlap": int((notes == DstNote.OVERLAP.value).sum()),
         }
     return Ingested(
         calls,

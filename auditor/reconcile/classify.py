@@ -10,6 +10,7 @@ from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
 from auditor.rules.billing import billed_seconds
 from auditor.rules.model import LegRule, Rules
+from auditor.statuses import DstNote
 
 MINUTES = pl.Decimal(38, 6)
 
@@ -178,8 +179,8 @@ def _rule_flags(rules: Rules, period: Period) -> dict[str, pl.Expr]:
         "period-end-exclusive": (
             after_midnight_on_last_day(start) if period is Period.MONTH else pl.lit(False)
         ),
-        "dst-gap": pl.col("dst") == "dst-gap",
-        "dst-overlap": pl.col("dst") == "dst-overlap",
+        "dst-gap": pl.col("dst") == DstNote.GAP.value,
+        "dst-overlap": pl.col("dst") == DstNote.OVERLAP.value,
         "unsettled": status.is_in(list(rules.unsettled)),
         "price-pending": pl.col("billable") & pl.col("price").is_null(),
     }

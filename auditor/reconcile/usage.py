@@ -17,7 +17,7 @@ from auditor.normalize.values import MONEY
 from auditor.reconcile.classify import MINUTES, RULE_ORDER, rule_flag
 from auditor.reconcile.periods import Period, usage_period
 from auditor.rules.model import Rules
-from auditor.statuses import ReconStatus
+from auditor.statuses import ReconStatus, UsedAs, enum_dtype
 
 CENT_HALF = Decimal("0.005")
 KEY = ["account_sid", "period", "category"]
@@ -120,10 +120,11 @@ def usage_records_used(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.
         _usage_side(usage, rules, period)
         .with_columns(
             pl.when(~pl.col("_voice"))
-            .then(pl.lit("not-voice"))
+            .then(pl.lit(UsedAs.NOT_VOICE.value))
             .when(pl.col("period").is_null())
-            .then(pl.lit("unaligned"))
-            .otherwise(pl.lit("reconciled"))
+            .then(pl.lit(UsedAs.UNALIGNED.value))
+            .otherwise(pl.lit(UsedAs.RECONCILED.value))
+            .cast(enum_dtype(UsedAs))
             .alias("used_as")
         )
         .drop("_voice")
@@ -144,7 +145,7 @@ def reconcile_usage(
     used = usage_records_used(usage, rules, period)
     usage_rows = (
         used.lazy()
-        .filter(pl.col("used_as") == "reconciled")
+        .filter(pl.col("used_as") == UsedAs.RECONCILED.value)
         .select(
             *KEY,
             pl.col("count").alias("usage_count"),
@@ -278,6 +279,7 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
         .when(touched | compared_at_parent | compared_below | pending_explains)
         .then(pl.lit(ReconStatus.EXPLAINED.value))
         .otherwise(pl.lit(ReconStatus.MATCH.value))
+        .cast(enum_dtype(ReconStatus))
         .alias("status"),
         pending_explains.alias("_pending_explains"),
     )

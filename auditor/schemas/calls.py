@@ -18,6 +18,7 @@ from auditor.schemas.checks import (
     required_when_row,
     sid,
 )
+from auditor.statuses import DstNote, enum_dtype
 
 # The 8 values of call_enum_status in Twilio's OpenAPI spec (note `canceled`, `no-answer`).
 CALL_STATUSES = (
@@ -30,7 +31,7 @@ CALL_STATUSES = (
     "no-answer",
     "canceled",
 )
-DST_NOTES = ("dst-gap", "dst-overlap")
+DST_NOTES = tuple(n.value for n in DstNote)
 DT_UTC = pl.Datetime("us", "UTC")
 
 SID_MESSAGE = "not a call SID (CA + 32 hex)"
@@ -51,7 +52,7 @@ CALLS = FrameContract(
         "end_time_utc": (DT_UTC, True),
         "start_time_local": (pl.Datetime("us"), True),
         "time_naive": (pl.Boolean(), True),
-        "dst": (pl.String(), True),
+        "dst": (enum_dtype(DstNote), True),
         "duration_s": (pl.Int64(), True),
         "price": (MONEY, True),
         "price_unit": (pl.String(), True),
