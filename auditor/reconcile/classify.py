@@ -77,21 +77,26 @@ def _first_match(rules: Rules, value: str) -> pl.Expr:
     return chain.otherwise(None) if chain is not None else pl.lit(None, pl.String)
 
 
+def _by_category(values: dict[str, int], default: int) -> pl.Expr:
+    """A per-category figure as an elementwise when/then chain (streams; a lookup would not)."""
+    expr: pl.Expr | pl.When | pl.Then = pl
+    for category, value in values.items():
+        expr = expr.when(pl.col("category") == category).then(pl.lit(value, pl.Int64))
+    return pl.lit(default, pl.Int64) if expr is pl else expr.otherwise(pl.lit(default, pl.Int64))
+
+
 def _billed_seconds(rules: Rules) -> pl.Expr:
     """Billed seconds of each leg under its category's pricing model."""
-    by_category = {
-        name: pl.col("category").replace_strict(
-            {c: getattr(p, name) for c, p in rules.pricing.items()},
-            default=getattr(rules.default_pricing, name),
-            return_dtype=pl.Int64,
-        )
-        for name in ("minimum_s", "increment_s")
-    }
     return billed_seconds(
         pl.col("duration_s"),
         pl.col("billable"),
-        minimum_s=by_category["minimum_s"],
-        increment_s=by_category["increment_s"],
+        minimum_s=_by_category(
+            {c: p.minimum_s for c, p in rules.pricing.items()}, rules.default_pricing.minimum_s
+        ),
+        increment_s=_by_category(
+            {c: p.increment_s for c, p in rules.pricing.items()},
+            rules.default_pricing.increment_s,
+        ),
         bill_zero_duration=rules.bill_zero_duration,
     )
 
@@ -119,7 +124,10 @@ def classify_calls(
     among them one boolean `_rule:NAME` per rule of RULE_ORDER. Lazy: nothing is read here but
     the distinct numbers a number-type rule needs."""
     types = _number_types(calls, rules, region)
-    to_type = pl.col("to").replace_strict(types, default=None, return_dtype=pl.String)
+    to_type = pl.lit(None, pl.String)
+    for kind in sorted(set(types.values()), reverse=True):
+        numbers = [n for n, t in types.items() if t == kind]
+        to_type = pl.when(pl.col("to").is_in(numbers)).then(pl.lit(kind)).otherwise(to_type)
     start = pl.col("start_time_utc")
     moment = pl.coalesce(start, pl.col("end_time_utc"))  # a failed call may have no start
     local = pl.coalesce(pl.col("start_time_local"), moment.dt.replace_time_zone(None))
