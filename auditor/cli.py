@@ -187,8 +187,8 @@ def audit(
     _print_encoding(result.ingested)
     console = Console(highlight=False, width=120)
     print_audit(result.recon, result.summary, str(out), console)
-    if "cdr_matching" in result.summary:
-        print_cdr_matching(result.summary["cdr_matching"], str(out), console)
+    if result.summary.cdr_matching is not None:
+        print_cdr_matching(result.summary.cdr_matching, str(out), console)
     raise typer.Exit(result.exit_code)
 
 

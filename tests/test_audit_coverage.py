@@ -58,9 +58,9 @@ def test_a_period_no_usage_covers_is_not_compared(tmp_path: Path) -> None:
     assert r["unexplained_count"] is None and "export usage records" in r["next_check"]
     parent = row(res, "calls", "2025-12")
     assert parent["status"] == "not-compared" and not parent["headline"]
-    nc = res.summary["not_compared"]
-    assert (nc["count"], nc["billable_calls"], nc["usage_count"]) == (2, 1, 0)
-    assert res.summary["unexplained"]["rows"] == 0
+    nc = res.summary.not_compared
+    assert (nc.count, nc.billable_calls, nc.usage_count) == (2, 1, 0)
+    assert res.summary.unexplained.rows == 0
     assert res.exit_code == EXIT_FINDINGS
 
 
@@ -82,7 +82,7 @@ def test_usage_of_a_period_without_logs_is_not_compared(tmp_path: Path) -> None:
     r = row(res, "calls-outbound", "2025-10")
     assert (r["status"], r["headline"], r["notes"]) == ("not-compared", True, NO_LOGS)
     assert "call logs of the whole period" in r["next_check"]
-    assert res.summary["not_compared"]["usage_count"] == 2
+    assert res.summary.not_compared.usage_count == 2
     assert row(res, "calls-outbound")["status"] == "explained"
 
 
@@ -114,7 +114,7 @@ def test_compared_at_the_parent_still_explains_and_exits_0(tmp_path: Path) -> No
     for child in ("calls-outbound", "calls-inbound", "calls-inbound-local"):
         r = row(res, child)
         assert r["status"] == "explained" and r["notes"].endswith("compared at calls"), child
-    assert res.summary["not_compared"]["count"] == 0
+    assert res.summary.not_compared.count == 0
     assert res.exit_code == EXIT_OK
 
 
@@ -140,8 +140,8 @@ def test_mixed_currencies_are_never_summed(tmp_path: Path) -> None:
     assert (r["unexplained_count"], r["unexplained_minutes"]) == (0, 0)
     assert r["status"] == "unexplained" and r["headline"]
     assert "per currency by hand" in r["next_check"]
-    un = res.summary["unexplained"]
-    assert (un["price"], un["currency"], un["price_not_compared_rows"]) == (None, None, 1)
+    un = res.summary.unexplained
+    assert (un.price, un.currency, un.price_not_compared_rows) == (None, None, 1)
 
 
 def test_logs_and_usage_in_different_currencies_are_not_compared(tmp_path: Path) -> None:
@@ -175,9 +175,9 @@ def test_unexplained_price_totals_per_currency(tmp_path: Path) -> None:
         ],
     )
     assert row(res, "calls-outbound", account=OTHER)["currency"] == "EUR"
-    un = res.summary["unexplained"]
-    assert (un["rows"], un["price"], un["currency"]) == (2, None, None)
-    assert un["price_by_currency"] == {"EUR": "0.1", "USD": "0.25"}
+    un = res.summary.unexplained
+    assert (un.rows, un.price, un.currency) == (2, None, None)
+    assert un.price_by_currency == {"EUR": "0.1", "USD": "0.25"}
 
 
 @pytest.fixture

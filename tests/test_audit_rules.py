@@ -14,6 +14,7 @@ from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.options import AuditOptions, IngestOptions
 from auditor.reconcile.periods import Period
+from auditor.result import UnexplainedTotals
 
 NOV = ("2025-11-01", "2025-11-30")
 OCT = ("2025-10-01", "2025-10-31")
@@ -166,15 +167,15 @@ def test_planted_over_billing_is_unexplained_with_a_hint(tmp_path: Path) -> None
     assert r["unexplained_price"] == Decimal("0.042")
     assert r["status"] == "unexplained" and r["headline"]
     assert "deleted" in r["next_check"]
-    assert res.summary["unexplained"] == {
-        "rows": 1,
-        "calls": 1,
-        "minutes": "3",
-        "price": "0.042",
-        "currency": "USD",
-        "price_by_currency": {"USD": "0.042"},
-        "price_not_compared_rows": 0,
-    }
+    assert res.summary.unexplained == UnexplainedTotals(
+        rows=1,
+        calls=1,
+        minutes="3",
+        price="0.042",
+        currency="USD",
+        price_by_currency={"USD": "0.042"},
+        price_not_compared_rows=0,
+    )
     assert res.exit_code == 1
 
 
@@ -200,7 +201,7 @@ def test_parent_and_child_are_never_added(tmp_path: Path) -> None:
         ],
     )
     # one missing call shows at three levels, but is counted once, at the finest level
-    assert res.summary["unexplained"]["calls"] == 1
+    assert res.summary.unexplained.calls == 1
     heads = res.recon.filter(pl.col("headline"))["category"].to_list()
     assert heads == ["calls-inbound-local"]
 
@@ -214,7 +215,7 @@ def test_unaligned_usage_is_reported_not_split(tmp_path: Path) -> None:
             usage("calls-outbound", "2025-11-01", "2025-11-15", 1, 1, "0.014"),
         ],
     )
-    assert [u["end_date"] for u in res.summary["unaligned_usage"]] == ["2025-11-15"]
+    assert [u["end_date"] for u in res.summary.unaligned_usage] == ["2025-11-15"]
     assert row(res, "calls-outbound")["unexplained_count"] == 0
 
 
@@ -289,7 +290,7 @@ def test_ny_local_export_around_both_dst_changes(tmp_path: Path) -> None:
     assert times[sid(3)] == "2025-11-01T01:15:00+00:00"
     assert "dst-gap" in leg(res, 1)["rules"] and "dst-overlap" in leg(res, 2)["rules"]
     assert leg(res, 3)["period"] == "2025-11" and "timezone" in leg(res, 3)["rules"]
-    assert res.summary["dst"] == {
+    assert res.summary.dst == {
         "policy": "earliest",
         "tz": "America/New_York",
         "gap": 1,

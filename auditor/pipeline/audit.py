@@ -24,6 +24,7 @@ from auditor.reconcile.usage import reconcile_usage
 from auditor.report.html import write_report
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import sink_csv, sink_parquet, write_csv, write_table
+from auditor.result import Summary
 from auditor.rules.model import Rules, load_rules
 from auditor.statuses import FINDINGS, UsedAs
 
@@ -34,7 +35,7 @@ class AuditResult:
     out: Path
     recon: pl.DataFrame
     bridge: pl.DataFrame
-    summary: dict[str, Any]
+    summary: Summary
     exit_code: int
     cdr_matches: pl.DataFrame | None = field(default=None)
 
@@ -114,12 +115,10 @@ def _audit(
         rec.rows = rec.rows.clear()
     bridge = build_bridge(groups, rec.rows, rules)
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
-    extra: dict[str, Any] = {"period": str(audit.period)}
-    matches = None
+    matches, cdr_summary, encoding = None, None, None
     if ing.cdrs is not None:
         matches, cdr_summary = _match_pbx(ing, ing.calls.collect(), rules, opts, audit.match)
-        extra["cdr_matching"] = cdr_summary
-        extra["encoding"] = ing.encoding_summary()  # PBX lines read with --encoding-fallback
+        encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += (
             cdr_summary["pbx_only"]
             + cdr_summary["twilio_only"]
@@ -135,7 +134,9 @@ def _audit(
         ing.rejects,
         rec.usage_records.filter(pl.col("used_as") == UsedAs.UNALIGNED.value),
         exit_code,
-        extra=extra,
+        period=str(audit.period),
+        cdr_matching=cdr_summary,
+        encoding=encoding,
     )
     write_table(rec.rows, out, "usage_reconciliation")
     write_table(bridge, out, "bridge")

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from auditor.result import Summary
 from auditor.statuses import ReconStatus
 
 STYLE = """
@@ -39,34 +40,33 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
-    un = summary["unexplained"]
+def render_report(summary: Summary, recon: pl.DataFrame) -> str:
+    un = summary.unexplained
     parts = [
         f"<!doctype html><meta charset=utf-8><title>call-auditor report</title>"
         f"<style>{STYLE}</style><h1>Billing audit</h1>"
     ]
-    nc = summary["not_compared"]
-    if summary["reconciliation"]:
-        if un["rows"]:
-            price = " + ".join(f"{p} {c}" for c, p in un["price_by_currency"].items()) or "0"
+    nc = summary.not_compared
+    if summary.reconciliation:
+        if un.rows:
             parts.append(
-                f'<div class="box bad"><b>Unexplained:</b> {un["rows"]} row(s), {un["calls"]} '
-                f"call(s), {escape(str(un['minutes']))} minute(s), {escape(price)} in "
+                f'<div class="box bad"><b>Unexplained:</b> {un.rows} row(s), {un.calls} '
+                f"call(s), {escape(un.minutes)} minute(s), {escape(un.price_text())} in "
                 "price (usage minus what the logs predict under the pricing rules).</div>"
             )
-        if nc["count"]:
+        if nc.count:
             parts.append(
-                f'<div class="box bad"><b>Not compared:</b> {nc["count"]} row(s) that nothing '
-                f"on the other side covers ({nc['billable_calls']} billable logged call(s), "
-                f"{nc['usage_count']} usage call(s)). No rule can explain what was not "
+                f'<div class="box bad"><b>Not compared:</b> {nc.count} row(s) that nothing '
+                f"on the other side covers ({nc.billable_calls} billable logged call(s), "
+                f"{nc.usage_count} usage call(s)). No rule can explain what was not "
                 "compared.</div>"
             )
-        if not un["rows"] and not nc["count"]:
+        if not un.rows and not nc.count:
             parts.append(
                 '<div class="box good">Every difference between the logs and usage '
                 "is explained by the rules.</div>"
             )
-    heads = [r for r in summary["reconciliation"] if r["headline"] and r["status"] == "unexplained"]
+    heads = [r for r in summary.reconciliation if r["headline"] and r["status"] == "unexplained"]
     if heads:
         parts.append("<h2>What no rule explains</h2>")
         parts.append(
@@ -94,7 +94,7 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
                     [[s["rule"], s["count_delta"], s["minutes_delta"]] for s in r["bridge"]],
                 )
             )
-    nc_heads = [r for r in nc["rows"] if r["headline"]]
+    nc_heads = [r for r in nc.rows if r["headline"]]
     if nc_heads:
         parts.append("<h2>What could not be compared</h2>")
         parts.append(
@@ -117,7 +117,7 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
     if recon.height:
         parts.append("<h2>Every category</h2>")
         rows = []
-        for r in summary["reconciliation"]:
+        for r in summary.reconciliation:
             rows.append(
                 [
                     r["period"],
@@ -148,8 +148,8 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
         for status in ReconStatus:
             table = table.replace(f"<td>{status}</td>", f'<td class="{status}">{status}</td>')
         parts.append(table)
-    if "cdr_matching" in summary:
-        c = summary["cdr_matching"]
+    if summary.cdr_matching is not None:
+        c = summary.cdr_matching
         parts.append("<h2>PBX vs Twilio</h2>")
         parts.append(_table(["", "calls"], [[k.replace("_", " "), v] for k, v in c.items()]))
         parts.append("<p><small>Call by call in cdr_matches.csv.</small></p>")
@@ -166,18 +166,18 @@ def render_report(summary: dict[str, Any], recon: pl.DataFrame) -> str:
                     f["rows_accepted"],
                     f["rows_rejected"],
                 ]
-                for f in summary["inputs"]
+                for f in summary.inputs
             ],
         )
     )
-    dst = summary["dst"]
+    dst = summary.dst
     parts.append(
         f"<p><small>DST: {dst['gap']} row(s) in a gap, {dst['overlap']} in an overlap "
         f"(--dst {escape(str(dst['policy']))}). Rejected rows: "
-        f"{summary['rejects']['rows']} (rejects.csv).</small></p>"
+        f"{summary.rejects.rows} (rejects.csv).</small></p>"
     )
     return "\n".join(parts) + "\n"
 
 
-def write_report(summary: dict[str, Any], recon: pl.DataFrame, path: Path) -> None:
+def write_report(summary: Summary, recon: pl.DataFrame, path: Path) -> None:
     path.write_text(render_report(summary, recon), encoding="utf-8")

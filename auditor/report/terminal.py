@@ -8,6 +8,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from auditor.result import Summary
 from auditor.statuses import ReconStatus
 
 
@@ -26,22 +27,16 @@ def _hints(rows: pl.DataFrame) -> list[str]:
     return hints
 
 
-def _price(total: dict) -> str:
-    """The unexplained price with its currency, per currency when there are several."""
-    parts = [f"{price} {cur}" for cur, price in total["price_by_currency"].items()]
-    return " + ".join(parts) if parts else "0"
-
-
-def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Console) -> None:
-    un = summary["unexplained"]
-    nc = summary["not_compared"]
+def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Console) -> None:
+    un = summary.unexplained
+    nc = summary.not_compared
     status = pl.col("status")
     if recon.is_empty():
         console.print("No usage records among the inputs: logs vs usage not reconciled.")
-    if un["rows"]:
+    if un.rows:
         console.print(
-            f"[bold red]UNEXPLAINED[/]: {un['rows']} row(s), {un['calls']} call(s), "
-            f"{un['minutes']} minute(s), {_price(un)} in price (usage minus logs; "
+            f"[bold red]UNEXPLAINED[/]: {un.rows} row(s), {un.calls} call(s), "
+            f"{un.minutes} minute(s), {un.price_text()} in price (usage minus logs; "
             "details in usage_reconciliation.csv)"
         )
         head = recon.filter(pl.col("headline") & (status == ReconStatus.UNEXPLAINED.value))
@@ -59,10 +54,10 @@ def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Conso
         console.print("Check next:")
         for hint in _hints(head):
             console.print(f"  - {hint}")
-    if nc["count"]:
+    if nc.count:
         console.print(
-            f"[bold red]NOT COMPARED[/]: {nc['count']} row(s) that nothing on the other side "
-            f"covers ({nc['billable_calls']} billable logged call(s), {nc['usage_count']} usage "
+            f"[bold red]NOT COMPARED[/]: {nc.count} row(s) that nothing on the other side "
+            f"covers ({nc.billable_calls} billable logged call(s), {nc.usage_count} usage "
             "call(s)): no rule can explain what was not compared"
         )
         rows = recon.filter(pl.col("headline") & (status == ReconStatus.NOT_COMPARED.value))
@@ -80,7 +75,7 @@ def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Conso
         console.print("Check next:")
         for hint in _hints(rows):
             console.print(f"  - {hint}")
-    if not recon.is_empty() and not un["rows"] and not nc["count"]:
+    if not recon.is_empty() and not un.rows and not nc.count:
         console.print("[bold green]Every difference is explained by the rules.[/]")
     names = [s.value for s in ReconStatus]
     per = recon.group_by("period").agg((status == s).sum().alias(s) for s in names).sort("period")
@@ -88,10 +83,10 @@ def print_audit(recon: pl.DataFrame, summary: dict, out_dir: str, console: Conso
     for r in per.iter_rows(named=True):
         table.add_row(r["period"], *(str(r[s]) for s in names))
     console.print(table)
-    rej = summary["rejects"]["rows"]
+    rej = summary.rejects.rows
     if rej:
         console.print(f"{rej} input row(s) rejected: see {out_dir}/rejects.csv")
-    dst = summary["dst"]
+    dst = summary.dst
     if dst["gap"] or dst["overlap"] or dst.get("pbx_gap") or dst.get("pbx_overlap"):
         pbx = (
             f"; PBX calls: {dst['pbx_gap']} in a gap, {dst['pbx_overlap']} in an overlap"

@@ -1,0 +1,77 @@
+"""The typed result of an audit: what every writer (summary.json, the terminal, report.html)
+reads, so that no figure is re-derived or a key re-spelled in several places."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class UnexplainedTotals:
+    """The headline unexplained rows, summed (absolute values); prices per currency only."""
+
+    rows: int
+    calls: int
+    minutes: str
+    price: str | None  # the total when there is one currency, else null
+    currency: str | None
+    price_by_currency: dict[str, str]
+    price_not_compared_rows: int  # rows whose prices are in different currencies
+
+    def price_text(self) -> str:
+        """The price with its currency, per currency when there are several ("0" when none)."""
+        parts = [f"{price} {cur}" for cur, price in self.price_by_currency.items()]
+        return " + ".join(parts) if parts else "0"
+
+
+@dataclass(frozen=True)
+class NotComparedTotals:
+    """Rows nothing on the other side covers; calls counted at the finest level only."""
+
+    count: int
+    logged_calls: int
+    billable_calls: int
+    usage_count: int
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RejectCounts:
+    rows: int  # input rows rejected
+    cells: int  # (row, column) problems
+
+
+@dataclass(frozen=True)
+class Summary:
+    """summary.json, typed. Key order is the JSON's."""
+
+    inputs: list[dict[str, Any]]
+    reconciliation: list[dict[str, Any]]
+    unexplained: UnexplainedTotals
+    not_compared: NotComparedTotals
+    dst: dict[str, Any]
+    rejects: RejectCounts
+    unaligned_usage: list[dict[str, Any]]
+    period: str
+    exit_code: int
+    cdr_matching: dict[str, Any] | None = None
+    encoding: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The document summary.json holds (PBX keys only with PBX CDRs among the inputs)."""
+        doc = asdict(self)
+        doc.pop("extra")
+        exit_code = doc.pop("exit_code")
+        for key in ("cdr_matching", "encoding"):
+            if doc[key] is None:
+                doc.pop(key)
+        return doc | self.extra | {"exit_code": exit_code}
+
+
+def headline(recon: pl.DataFrame, status: str) -> pl.DataFrame:
+    """The rows of a finding at its finest level (see `usage_reconciliation.headline`)."""
+    return recon.filter(pl.col("headline") & (pl.col("status") == status))
