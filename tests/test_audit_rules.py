@@ -422,3 +422,50 @@ def test_calls_csv_is_opt_in(tmp_path: Path) -> None:
     assert text.row(0, named=True)["start_time_utc"] == "2025-11-03T10:00:00Z"
     assert text.row(0, named=True)["rules"] == "rounding"
     assert again.exit_code == res.exit_code == 0
+
+
+def test_phonenumbers_is_asked_only_for_numbers_a_rule_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only inbound PSTN legs reach the toll-free / mobile rules: their `to` is one of the
+    account's own numbers. Outbound callees, client and SIP legs never cost a phonenumbers call."""
+    import auditor.reconcile.classify as classify
+
+    asked: list[str] = []
+    real = classify.number_types
+
+    def spy(numbers: pl.Series, region: str = "US") -> pl.DataFrame:
+        asked.extend(numbers.to_list())
+        return real(numbers, region)
+
+    monkeypatch.setattr(classify, "number_types", spy)
+    own, tollfree = "+12125550100", "+18005550100"
+    legs = [
+        call(1, "2025-11-03 10:00:00", "2025-11-03 10:01:00", "60", to="+16175550123"),
+        call(2, "2025-11-03 11:00:00", "2025-11-03 11:01:00", "60", direction="inbound", to=own),
+        call(
+            3, "2025-11-03 12:00:00", "2025-11-03 12:01:00", "60", direction="inbound", to=tollfree
+        ),
+        call(
+            4,
+            "2025-11-03 13:00:00",
+            "2025-11-03 13:01:00",
+            "60",
+            direction="inbound",
+            frm="client:alice",
+            to="+16175550199",
+        ),
+        call(
+            5,
+            "2025-11-03 14:00:00",
+            "2025-11-03 14:01:00",
+            "60",
+            direction="inbound",
+            frm="sip:bob@example.sip.twilio.com",
+            to="sip:+16175550188@example.sip.twilio.com",
+        ),
+    ]
+    res = audit(tmp_path, legs, [usage("calls", *NOV, 5, 5, "0.07")])
+    assert sorted(asked) == [own, tollfree]
+    assert leg(res, 3)["category"] == "calls-inbound-tollfree"
+    assert leg(res, 4)["category"] == "calls-client"

@@ -3,6 +3,8 @@ the rules that touched it. This frame is the itemized audit (`calls.parquet` / `
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from auditor.normalize.values import MONEY
@@ -102,17 +104,22 @@ def _billed_seconds(rules: Rules) -> pl.Expr:
 
 
 def _number_types(calls: pl.LazyFrame, rules: Rules, region: str) -> dict[str, str]:
-    """`to` -> 'tollfree' | 'mobile' for the legs a `to_number_type` rule could apply to (e.g. an
-    inbound leg's own number: an account has few), never for every callee: phonenumbers is
-    called once per such distinct number."""
-    typed = [r for r in rules.leg_rules if r.to_number_type]
-    if not typed:
+    """`to` -> 'tollfree' | 'mobile' for the legs a `to_number_type` rule could decide: legs no
+    earlier rule takes (a `client:` or `sip:` leg never asks) that meet that rule's other
+    conditions, e.g. inbound PSTN legs, whose `to` is one of the account's few own numbers.
+    phonenumbers is called once per such distinct number, never per callee."""
+    reach: list[pl.Expr] = []
+    taken = pl.lit(False)  # legs an earlier rule certainly takes
+    for rule in rules.leg_rules:
+        if rule.to_number_type:
+            reach.append(~taken & _condition(replace(rule, to_number_type=None)))
+        else:
+            taken = taken | _condition(rule)
+    if not reach:
         return {}
-    reach = pl.any_horizontal(
-        pl.col("direction").is_in(list(r.directions)) if r.directions else pl.lit(True)
-        for r in typed
-    )
-    numbers = calls.filter(reach).select(pl.col("to").drop_nulls().unique()).collect()["to"]
+    numbers = (
+        calls.filter(pl.any_horizontal(reach)).select(pl.col("to").drop_nulls().unique()).collect()
+    )["to"]
     types = number_types(numbers, region).drop_nulls("number_type")
     return dict(zip(types["number"].to_list(), types["number_type"].to_list(), strict=True))
 
