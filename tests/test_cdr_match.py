@@ -23,7 +23,7 @@ from auditor.reconcile.cdr import (
     match_cdrs,
     normalise_numbers,
 )
-from auditor.schemas.calls import CALL_SCHEMA
+from auditor.schemas.calls import CALLS
 from auditor.schemas.cdr import CDR_SCHEMA
 
 DID = "+18005550100"
@@ -108,7 +108,7 @@ def cdr_frame(*rows: dict) -> pl.DataFrame:
 
 
 def calls_frame(*rows: dict) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema={k: v.type for k, v in CALL_SCHEMA.dtypes.items()})
+    return pl.DataFrame(list(rows), schema=CALLS.dtypes())
 
 
 def run(cdr: pl.DataFrame, calls: pl.DataFrame, **kw: object) -> tuple[pl.DataFrame, dict]:

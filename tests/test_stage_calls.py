@@ -24,7 +24,7 @@ from auditor.normalize.rejects import drop_rejected, sort_rejects
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.ingest import ingest
 from auditor.pipeline.options import IngestOptions
-from auditor.schemas.calls import CALL_SCHEMA, SOURCE_NAMES
+from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.validate.run import drop_duplicates, validate
 
 
@@ -82,7 +82,7 @@ def _reference(path: Path, opts: IngestOptions) -> tuple[pl.DataFrame, pl.DataFr
     )
     canonical, parse_rejects = normalize_calls(raw, opts.tz, opts.dst, opts.account)
     frame = drop_rejected(canonical, parse_rejects).collect()
-    accepted, schema_rejects = validate(frame, CALL_SCHEMA, SOURCE_NAMES)
+    accepted, schema_rejects = validate(frame, CALLS.schema(), SOURCE_NAMES)  # pandera
     accepted, dup_rejects = drop_duplicates(accepted, ["call_sid"], "sid")
     rejects = pl.concat([parse_rejects.collect(), schema_rejects.collect(), dup_rejects.collect()])
     return accepted, sort_rejects(rejects.lazy()).collect()

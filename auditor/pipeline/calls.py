@@ -26,9 +26,9 @@ from auditor.normalize.calls import require_zone_for_naive as require_zone
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import IngestOptions
-from auditor.schemas.calls import CALL_SCHEMA, CALLS, SOURCE_NAMES
+from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
-from auditor.validate.run import duplicate_rejects, validate
+from auditor.validate.run import check_rows, duplicate_rejects
 
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 
@@ -105,7 +105,7 @@ def stage_calls_files(
     }
     parse_rejects = parse_rejects.collect()
     second = drop_rejected(canonical.lazy(), parse_rejects.lazy()).collect()
-    recovered, schema_rejects = validate(second, CALL_SCHEMA, SOURCE_NAMES)
+    recovered, schema_rejects = check_rows(second, CALLS, SOURCE_NAMES)
 
     # Recovered rows go back into their file's part, in row order (a merge of two sorted runs,
     # one file at a time; most files have none). Then every part holds its file's accepted rows

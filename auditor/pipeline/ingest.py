@@ -17,7 +17,6 @@ from auditor.errors import UsageError
 from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, Reader
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile, check_encoding_fallback, expand_paths
-from auditor.normalize.cdr import check_pbx_zone, normalize_cdr
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
@@ -26,7 +25,7 @@ from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
 from auditor.statuses import DstNote
-from auditor.validate.run import drop_duplicates, validate
+from auditor.validate.run import check_rows, drop_duplicates
 
 
 @dataclass
@@ -72,7 +71,7 @@ def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
     canonical, parse_rejects = normalize_usage(raw)
     parse_rejects = parse_rejects.collect().lazy()
     frame = drop_rejected(canonical, parse_rejects).collect()
-    accepted, schema_rejects = validate(frame, usage_schema.USAGE_SCHEMA, usage_schema.SOURCE_NAMES)
+    accepted, schema_rejects = check_rows(frame, usage_schema.USAGE, usage_schema.SOURCE_NAMES)
     accepted, dup_rejects = drop_duplicates(
         accepted, ["account_sid", "category", "start_date", "end_date"], "category"
     )
@@ -86,7 +85,10 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     still counted one by one for conservation.
     """
     check_zone(opts.tz)
-    check_pbx_zone(opts.pbx_tz)
+    if opts.pbx_tz is not None:  # the PBX normaliser (and pandera) load only where needed
+        from auditor.normalize.cdr import check_pbx_zone
+
+        check_pbx_zone(opts.pbx_tz)
     fallback = check_encoding_fallback(opts.read.encoding_fallback)
     files = expand_paths(paths)
     if not files:
@@ -102,9 +104,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     if unsupported:
         raise UsageError(f"inputs of kind {unsupported.pop()!r} are not supported by this command")
 
-    empty_usage = pl.DataFrame(
-        schema={k: v.type for k, v in usage_schema.USAGE_SCHEMA.dtypes.items()}
-    )
+    empty_usage = pl.DataFrame(schema=usage_schema.USAGE.dtypes())
     calls = pl.LazyFrame(schema=CALLS.dtypes())
     dst: dict[str, int] = {"gap": 0, "overlap": 0}
     read: dict[str, int] = {}
@@ -126,6 +126,8 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     cdrs = None
     fallback_rows = 0
     if "cdr" in by_kind:
+        from auditor.normalize.cdr import normalize_cdr
+
         raw = pl.concat([r.read(f, opts.read) for r, f in by_kind["cdr"]]).collect()
         fallback_rows = int(raw[ENCODING].is_not_null().sum())
         cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)

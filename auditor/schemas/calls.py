@@ -76,7 +76,6 @@ CALLS = FrameContract(
         matches("price_unit", CURRENCY, "not a currency code"),
     ),
 )
-CALL_SCHEMA = CALLS.schema()
 
 # Canonical column -> the API field name an auditor sees in the export (for rejects.csv).
 SOURCE_NAMES = {

@@ -1,13 +1,17 @@
-"""Checks shared by the schemas: ones that look at more than the column they report on."""
+"""Row checks of the canonical frames as polars expressions (`RowCheck`, `FrameContract`), from
+which the pandera schemas are built, and the pandera checks the PBX schemas still use."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
-from pandera.api.polars.types import PolarsData
+
+if TYPE_CHECKING:  # pandera costs half a second to import: only where a schema is built
+    import pandera.polars as pa
+    from pandera.api.polars.types import PolarsData
 
 ACCOUNT_SID = r"^AC[0-9a-f]{32}$"
 CURRENCY = r"^[A-Z]{3}$"
@@ -19,6 +23,7 @@ def sid(prefix: str) -> str:
 
 def not_before(other: str, message: str) -> pa.Check:
     """This column, when present, is >= `other` when that is present."""
+    import pandera.polars as pa
 
     def check(data: PolarsData) -> pl.LazyFrame:
         col = pl.col(data.key)
@@ -31,6 +36,7 @@ def not_before(other: str, message: str) -> pa.Check:
 
 def required_when(condition: pl.Expr, message: str) -> pa.Check:
     """This column must not be null on rows where `condition` holds."""
+    import pandera.polars as pa
 
     def check(data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(~condition.fill_null(False) | pl.col(data.key).is_not_null())
@@ -39,6 +45,8 @@ def required_when(condition: pl.Expr, message: str) -> pa.Check:
 
 
 def non_blank() -> pa.Check:
+    import pandera.polars as pa
+
     return pa.Check.str_length(min_value=1, error="empty")
 
 
@@ -58,6 +66,8 @@ class RowCheck:
         return ~self.ok.fill_null(True)
 
     def as_pandera(self) -> pa.Check:
+        import pandera.polars as pa
+
         ok = self.ok.fill_null(True)
         return pa.Check(lambda data: data.lazyframe.select(ok), ignore_na=False, error=self.message)
 
@@ -83,6 +93,9 @@ class FrameContract:
         return [*not_null, *self.checks]
 
     def schema(self) -> pa.DataFrameSchema:
+        """The contract as a pandera schema (pandera is imported only when one is asked for)."""
+        import pandera.polars as pa
+
         return pa.DataFrameSchema(
             {
                 c: pa.Column(

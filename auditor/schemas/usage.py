@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
 
 from auditor.normalize.values import MONEY
-from auditor.schemas.checks import ACCOUNT_SID, CURRENCY, non_blank, not_before
+from auditor.schemas.checks import (
+    ACCOUNT_SID,
+    CURRENCY,
+    FrameContract,
+    RowCheck,
+    at_least,
+    matches,
+    not_before_row,
+)
 
-USAGE_SCHEMA = pa.DataFrameSchema(
-    {
-        "source_file": pa.Column(pl.String),
-        "source_row": pa.Column(pl.Int64, pa.Check.ge(1)),
-        "account_sid": pa.Column(
-            pl.String, pa.Check.str_matches(ACCOUNT_SID, error="not an account SID (AC + 32 hex)")
-        ),
-        "category": pa.Column(pl.String, non_blank()),
-        "description": pa.Column(pl.String, nullable=True),
-        "count": pa.Column(pl.Int64, pa.Check.ge(0, error="negative count"), nullable=True),
-        "count_unit": pa.Column(pl.String, nullable=True),
-        "usage": pa.Column(MONEY, pa.Check.ge(0, error="negative usage"), nullable=True),
-        "usage_unit": pa.Column(pl.String, nullable=True),
-        "price": pa.Column(
-            MONEY, pa.Check.ge(0, error="usage price must be positive or zero"), nullable=True
-        ),
-        "price_unit": pa.Column(
-            pl.String, pa.Check.str_matches(CURRENCY, error="not a currency code"), nullable=True
-        ),
-        "start_date": pa.Column(pl.Date),
-        "end_date": pa.Column(pl.Date, not_before("start_date", "end_date before start_date")),
-        "as_of": pa.Column(pl.Datetime("us", "UTC"), nullable=True),
-    },
-    strict=True,
-    ordered=True,
+USAGE = FrameContract(
     name="usage_record",
+    columns={
+        "source_file": (pl.String(), False),
+        "source_row": (pl.Int64(), False),
+        "account_sid": (pl.String(), False),
+        "category": (pl.String(), False),
+        "description": (pl.String(), True),
+        "count": (pl.Int64(), True),
+        "count_unit": (pl.String(), True),
+        "usage": (MONEY, True),
+        "usage_unit": (pl.String(), True),
+        "price": (MONEY, True),
+        "price_unit": (pl.String(), True),
+        "start_date": (pl.Date(), False),
+        "end_date": (pl.Date(), False),
+        "as_of": (pl.Datetime("us", "UTC"), True),
+    },
+    checks=(
+        at_least("source_row", 1, "not a row number"),
+        matches("account_sid", ACCOUNT_SID, "not an account SID (AC + 32 hex)"),
+        RowCheck("category", pl.col("category").str.len_chars() >= 1, "empty"),
+        at_least("count", 0, "negative count"),
+        at_least("usage", 0, "negative usage"),
+        at_least("price", 0, "usage price must be positive or zero"),
+        matches("price_unit", CURRENCY, "not a currency code"),
+        not_before_row("end_date", "start_date", "end_date before start_date"),
+    ),
 )
 
 SOURCE_NAMES: dict[str, str] = {}

@@ -1,23 +1,53 @@
-"""pandera over a canonical frame, lazily (every failure collected), failures -> rejects.
-
-pandera reports a failure by row position (`index`); positions are mapped back to `source_file` and
-`source_row`, so each reject names the file, line and column an auditor can open.
+"""Row checks over a canonical frame, every failure collected as rejects naming file, row and
+column: `check_rows` evaluates a FrameContract's checks as polars expressions (one pass, no
+pandera at run time); `validate` runs a pandera schema (the PBX frames, until they are contracts),
+mapping pandera's row positions back to `source_file` and `source_row`.
 """
 
 from __future__ import annotations
 
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
-from pandera.errors import SchemaError, SchemaErrors
 
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
-from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, empty_rejects
+from auditor.normalize.rejects import (
+    KEY,
+    REJECT_SCHEMA,
+    Problem,
+    drop_rejected,
+    empty_rejects,
+    find_problems,
+)
+from auditor.schemas.checks import FrameContract
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
+
+def check_rows(
+    frame: pl.DataFrame, contract: FrameContract, source_names: dict[str, str]
+) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """(rows that pass every check of `contract`, reject rows for the others)."""
+    dtypes = contract.dtypes()
+    if frame.schema != pl.Schema(dtypes):
+        raise RuntimeError(f"canonical frame does not fit {contract.name}: {frame.schema}")
+    problems = [
+        Problem(source_names.get(c.column, c.column), c.fails(), pl.col(c.column), c.message)
+        for c in contract.row_checks()
+    ]
+    rejects = find_problems(frame.lazy(), problems).collect()
+    if not rejects.height:
+        return frame, empty_rejects()
+    return drop_rejected(frame.lazy(), rejects.lazy()).collect(), rejects.lazy()
 
 
 def validate(
     frame: pl.DataFrame, schema: pa.DataFrameSchema, source_names: dict[str, str]
 ) -> tuple[pl.DataFrame, pl.LazyFrame]:
     """(rows that pass every check, reject rows for the others)."""
+    from pandera.errors import SchemaError, SchemaErrors
+
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as exc:
