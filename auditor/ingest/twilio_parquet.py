@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from auditor.errors import InputError
 from auditor.ingest.base import CALL_FIELDS, SOURCE_ROW, USAGE_FIELDS, Kind, conform
@@ -23,8 +22,8 @@ from auditor.pipeline.options import ReadOptions
 
 def _columns(file: InputFile) -> list[str]:
     try:
-        return list(pq.read_schema(file.path).names)
-    except Exception as exc:  # pyarrow raises several types for a broken file
+        return list(pl.read_parquet_schema(file.path))
+    except Exception as exc:  # polars raises several types for a broken file
         raise InputError(file.name, f"unreadable Parquet ({exc})") from None
 
 
