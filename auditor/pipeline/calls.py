@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -30,6 +31,8 @@ from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
 from auditor.validate.run import check_rows, duplicate_rejects
 
+# Work files are read once and deleted: fast lz4 over small zstd (about 0.5 s less per million).
+WORK_PARQUET: dict[str, Any] = {"compression": "lz4", "statistics": False}
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 
 
@@ -63,8 +66,8 @@ def _split(raw: pl.LazyFrame, part: _Part, opts: IngestOptions) -> None:
     bad = staged.filter(pl.col(BAD)).select(*KEY, pl.col(RAW).struct.unnest())
     pl.collect_all(
         [
-            good.sink_parquet(part.good, lazy=True, statistics=False),
-            bad.sink_parquet(part.bad, lazy=True, statistics=False),
+            good.sink_parquet(part.good, lazy=True, **WORK_PARQUET),
+            bad.sink_parquet(part.bad, lazy=True, **WORK_PARQUET),
         ]
     )
 
@@ -115,7 +118,7 @@ def stage_calls_files(
         if mine.height:
             merged_path = part.good.with_suffix(".merged.parquet")
             pl.scan_parquet(part.good).merge_sorted(mine.lazy(), key=SOURCE_ROW).sink_parquet(
-                merged_path, statistics=False
+                merged_path, **WORK_PARQUET
             )
             merged_path.replace(part.good)
     by_name = sorted(parts, key=lambda p: p.file.name)
