@@ -109,10 +109,12 @@ def duplicate_rejects(
     repeats are found on a 64-bit hash of the key, then confirmed exactly on those candidates."""
     hashed = pl.col(key).hash(seed=0).alias("__h")
     present = lf.filter(pl.col(key).is_not_null())
-    repeated = present.group_by(hashed).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
+    # 8 bytes a row, sorted: a repeat is a hash equal to its neighbour (no hash table of them all)
+    hashes = present.select(hashed).collect()["__h"].sort()
+    repeated = hashes.filter(hashes == hashes.shift(1)).unique()
+    del hashes
     candidates = (
-        present.with_columns(hashed)
-        .join(repeated.select("__h"), on="__h", how="semi")
+        present.filter(hashed.is_in(repeated.implode()))
         .select(key, SOURCE_FILE, SOURCE_ROW)
         .collect()
     )
