@@ -26,13 +26,10 @@ from auditor.ingest.base import Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_lines import (
     bool_text,
-    common_width,
+    csv_records,
     head_records,
     is_datetime,
     is_integer,
-    physical_lines,
-    split_csv,
-    to_columns,
 )
 from auditor.pipeline.options import ReadOptions
 
@@ -87,13 +84,13 @@ class AsteriskCdrCsv:
         return bool(rows) and 2 * sum(looks_like_cdr(r) for r in rows) > len(rows)
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        lines = split_csv(physical_lines(file, options.encoding_fallback))
-        width = common_width(lines, tuple(LAYOUTS))
-        if width is None:
+        records = csv_records(file, options.encoding_fallback, tuple(LAYOUTS), BROKEN)
+        if records is None:
             raise InputError(
                 file.name, "not Asterisk cdr_csv: no record of 16, 17, 18 or 21 fields"
             )
-        raw = to_columns(lines, LAYOUTS[width], BROKEN)
+        width, raw = records
+        raw = raw.rename({f"c{i}": name for i, name in enumerate(LAYOUTS[width])})
         answered = pl.col("disposition").str.strip_chars().str.to_uppercase() == "ANSWERED"
         origin = (
             pl.col("uniqueid") == pl.col("linkedid") if width == 21 else pl.lit(None, pl.Boolean)

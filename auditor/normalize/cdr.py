@@ -52,7 +52,7 @@ from auditor.normalize.rejects import (
     reader_errors,
     unparsed,
 )
-from auditor.normalize.times import DT_NAIVE, DstPolicy, first_naive_cell, parse_time
+from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
@@ -129,6 +129,71 @@ def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.E
         assert expr is not None
         out.append(pl.when(epoch.fill_null(False)).then(values[suffix]).otherwise(expr).alias(name))
     return out
+
+
+# The shape PBXs write (Asterisk, FreeSWITCH): a naive wall time to the second.
+PBX_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+PBX_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+ROW = "__i"
+POS = "__pos"
+SINGLE = "__single"
+
+
+def _fast_times(col: str, zones: list[str]) -> tuple[list[pl.Expr], pl.Expr]:
+    """The outputs of `_parse_times` for the rows whose answer is plain, and which rows those are.
+
+    Plain: no time format from a format file, a zone, and the time blank or written in the usual
+    PBX shape at a wall time that exists once in its zone. For those `parse_time` reads the
+    same wall time, finds it naive and neither in a DST gap nor overlap, and places it in its
+    zone, which is what these expressions do with one parse per value. Every other row (an
+    offset, another shape, a DST edge, a format file's format, epoch seconds) takes
+    `_parse_times`."""
+    text = pl.col(_text(col))
+    wall = pl.when(text.str.contains(PBX_TIME)).then(
+        text.str.strptime(DT_NAIVE, PBX_TIME_FORMAT, strict=False)
+    )
+    utc: pl.Expr = pl.lit(None, DT_UTC)
+    for zone in zones:
+        placed = wall.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
+        utc = pl.when(pl.col(ZONE) == zone).then(placed.dt.convert_time_zone("UTC")).otherwise(utc)
+    plain = (
+        pl.col("time_format").is_null()
+        & pl.col(ZONE).is_not_null()
+        & (text.is_null() | utc.is_not_null())
+    )
+    exprs = [
+        text.is_not_null().alias(f"{col}__naive"),
+        wall.alias(f"{col}__wall"),
+        utc.alias(f"{col}__utc"),
+        pl.lit(None, pl.String).alias(f"{col}__dst"),
+    ]
+    return exprs, plain
+
+
+def _parsed_times(staged: pl.LazyFrame, zones: list[str | None], dst: DstPolicy) -> pl.DataFrame:
+    """`staged` plus the `_parse_times` outputs of every time column, in input order: the plain
+    rows (nearly all) by `_fast_times`, the others by `_parse_times`."""
+    exprs: list[pl.Expr] = []
+    plain: list[pl.Expr] = []
+    for col in TIME_COLUMNS:
+        fast, ok = _fast_times(col, [z for z in zones if z is not None])
+        exprs += fast
+        plain.append(ok)
+    frame = (
+        staged.with_row_index(ROW)
+        .with_columns(*exprs, pl.all_horizontal(plain).alias("__plain"))
+        .collect()
+    )
+    if frame["__plain"].all():
+        return frame.drop(ROW, "__plain")
+    slow = (
+        frame.lazy()
+        .filter(~pl.col("__plain"))
+        .with_columns(e for c in TIME_COLUMNS for e in _parse_times(c, zones, dst))
+    )
+    return (
+        pl.concat([frame.lazy().filter("__plain"), slow]).sort(ROW).drop(ROW, "__plain").collect()
+    )
 
 
 def require_pbx_zone(staged: pl.LazyFrame, tz: str | None) -> None:
@@ -263,21 +328,31 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _group(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _group(lines: pl.DataFrame) -> pl.DataFrame:
     """Add `__call` (one value per call, file included), `__key` (the call's key for output) and
-    `__rank` (0-2, see the module docstring: the originating leg has the lowest)."""
+    `__rank` (0-2, see the module docstring: the originating leg has the lowest).
+
+    Work only where it can matter: the link join only when some line names a link, the channel
+    chaining only over the channels (of a file) one of whose lines has no key, the final sort
+    only when the lines are not in file and line order already."""
     linked = (
-        lines.filter(pl.col("link_key").is_not_null() & pl.col("call_key").is_not_null())
+        lines.lazy()
+        .filter(pl.col("link_key").is_not_null() & pl.col("call_key").is_not_null())
         .sort(SOURCE_FILE, SOURCE_ROW)
         .select(SOURCE_FILE, pl.col("link_key"), pl.col("call_key").alias("__parent"))
         .unique([SOURCE_FILE, "link_key"], keep="first", maintain_order=True)
+        .collect()
     )
-    keyed = lines.join(
-        linked,
-        left_on=[SOURCE_FILE, "call_key"],
-        right_on=[SOURCE_FILE, "link_key"],
-        how="left",
-        maintain_order="left",
+    keyed = (
+        lines.lazy().join(
+            linked.lazy(),
+            left_on=[SOURCE_FILE, "call_key"],
+            right_on=[SOURCE_FILE, "link_key"],
+            how="left",
+            maintain_order="left",
+        )
+        if linked.height
+        else lines.lazy().with_columns(pl.lit(None, pl.String).alias("__parent"))
     ).with_columns(pl.coalesce("__parent", "call_key").alias("__key"))
     local_half = pl.col("channel").str.contains(LOCAL_HALF).fill_null(False)
     keyed = keyed.with_columns(
@@ -290,17 +365,31 @@ def _group(lines: pl.LazyFrame) -> pl.LazyFrame:
         .alias(RANK)
     )
     chain = [SOURCE_FILE, "channel"]
-    prev_end = pl.col("__end").cum_max().shift(1).over(chain)
-    new = (
-        prev_end.is_null()
-        | pl.col("start_utc").is_null()
-        | (pl.col("start_utc") > prev_end + pl.duration(seconds=CHAIN_SLACK_S))
+    keyless = (
+        keyed.filter(pl.col("__key").is_null() & pl.col("channel").is_not_null())
+        .select(chain)
+        .unique()
+        .collect()
     )
-    chained = (
-        keyed.sort(SOURCE_FILE, "channel", "start_utc", SOURCE_ROW, nulls_last=True)
-        .with_columns(new.alias("__new"))
-        .with_columns(pl.col("__new").cast(pl.Int64).cum_sum().over(chain).alias("__session"))
-    )
+    if keyless.height:
+        keyed = keyed.collect().lazy()
+        prev_end = pl.col("__end").cum_max().shift(1).over(chain)
+        new = (
+            prev_end.is_null()
+            | pl.col("start_utc").is_null()
+            | (pl.col("start_utc") > prev_end + pl.duration(seconds=CHAIN_SLACK_S))
+        )
+        chained = (
+            keyed.join(keyless.lazy(), on=chain, how="semi")
+            .sort(SOURCE_FILE, "channel", "start_utc", SOURCE_ROW, nulls_last=True)
+            .with_columns(new.alias("__new"))
+            .with_columns(pl.col("__new").cast(pl.Int64).cum_sum().over(chain).alias("__session"))
+            .drop("__new")
+        )
+        rest = keyed.join(keyless.lazy(), on=chain, how="anti")
+        keyed = pl.concat([rest.with_columns(pl.lit(None, pl.Int64).alias("__session")), chained])
+    else:
+        keyed = keyed.with_columns(pl.lit(None, pl.Int64).alias("__session"))
     call = (
         pl.when(pl.col("__key").is_not_null())
         .then(pl.concat_str(pl.lit("k:"), pl.col("__key")))
@@ -308,10 +397,21 @@ def _group(lines: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.concat_str(pl.lit("c:"), pl.col("channel"), pl.lit("#"), pl.col("__session")))
         .otherwise(pl.concat_str(pl.lit("r:"), pl.col(SOURCE_ROW)))
     )
-    return chained.with_columns(
+    grouped = keyed.with_columns(
         pl.concat_str([pl.col(SOURCE_FILE), call], separator="\x1f").alias(CALL),
         pl.coalesce("__key", "channel").alias("__key"),
-    ).sort(SOURCE_FILE, SOURCE_ROW)
+    ).drop("__session")
+    if keyless.height or not _in_line_order(lines):
+        grouped = grouped.sort(SOURCE_FILE, SOURCE_ROW)
+    return grouped.collect()
+
+
+def _in_line_order(frame: pl.DataFrame) -> bool:
+    """The rows are sorted by (file, line) already."""
+    file, row = pl.col(SOURCE_FILE), pl.col(SOURCE_ROW)
+    prev_file, prev_row = file.shift(1), row.shift(1)
+    ordered = (prev_file < file) | ((prev_file == file) & (prev_row <= row))
+    return bool(frame.select(ordered.fill_null(True).all()).item())
 
 
 def _spread(lines: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.LazyFrame:
@@ -338,8 +438,66 @@ def _spread(lines: pl.LazyFrame, rejects: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _calls(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per call: the aggregation described in the module docstring."""
+def _calls(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per call, in file and line order: the aggregation the module docstring describes.
+
+    Most calls are one line; theirs is the line itself (`_single_calls`), so the group-by only
+    takes the lines of calls of several lines. A call counts as one line when the 64-bit hash of
+    its `__call` is unique: a collision only sends calls to the group-by, which gives the same
+    row. `lines` are in file and line order (`_group`), so a call's place is its first line's,
+    and the two parts merge without a sort."""
+    if not _in_line_order(lines):
+        lines = lines.sort(SOURCE_FILE, SOURCE_ROW)
+    single = lines.select(pl.col(CALL).hash().is_unique().alias(SINGLE)).to_series()
+    if single.all():
+        return _single_calls(lines.lazy()).collect()
+    numbered = lines.with_columns(single).lazy().with_row_index(POS)
+    grouped = _grouped_calls(numbered.filter(~pl.col(SINGLE)), POS).sort(POS).collect()
+    return (
+        _single_calls(numbered.filter(pl.col(SINGLE)), POS)
+        .merge_sorted(grouped.lazy(), key=POS)
+        .drop(POS)
+        .collect(engine="streaming")  # the one-line calls go straight into the merge
+    )
+
+
+def _single_calls(lines: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
+    """`_grouped_calls` of calls of one line, without the group-by: its best rank is its own,
+    so it bills when it is connected, and every `first`, `min`, `max` or `any` is the line's own
+    value (`any` of a null being false)."""
+    answered = pl.col("answered").fill_null(False)
+    billed_answer = pl.when(answered).then(pl.col("__answer"))
+    return lines.select(
+        SOURCE_FILE,
+        SOURCE_ROW,
+        pl.col(SOURCE_ROW).cast(pl.String).alias("source_rows"),
+        pl.lit(1, pl.Int64).alias("row_count"),
+        pl.col("__key").alias("call_key"),
+        "src",
+        "dst",
+        "start_utc",
+        billed_answer.alias("answer_utc"),
+        pl.col("__end").alias("end_utc"),
+        "start_local",
+        pl.col("time_naive").fill_null(False),
+        "dst_note",
+        "encoding_note",
+        (pl.col("__dur_end") - pl.col("start_utc")).dt.total_seconds().alias("duration_s"),
+        (pl.when(answered).then(pl.col("__bill_end")) - billed_answer)
+        .dt.total_seconds()
+        .fill_null(0)
+        .alias("billsec"),
+        answered.alias("answered"),
+        "disposition",
+        "channel",
+        "dstchannel",
+        *extra,
+    )
+
+
+def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
+    """One row per call of the lines given, by group-by (see `_calls`), with the `position` of
+    its first line."""
     order = [pl.col("start_utc"), pl.col(SOURCE_ROW)]
     by_origin = [pl.col(RANK), *order]
 
@@ -388,9 +546,9 @@ def _calls(lines: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("disposition").sort_by([~pl.col("__flag"), ~answered, *by_origin]).first(),
             origin("channel"),
             origin("dstchannel"),
+            pl.col(position).min(),
         )
-        .select(list(cdr_schema.CDR_SCHEMA.columns))
-        .sort(SOURCE_FILE, SOURCE_ROW)
+        .select(*cdr_schema.CDR_SCHEMA.columns, position)
     )
 
 
@@ -413,31 +571,36 @@ def normalize_cdr(
     )
     require_pbx_zone(staged, tz)
     zones: list[str | None] = list(dict.fromkeys([*meta["time_zone"][0].to_list(), tz]))
-    parsed = (
-        staged.with_columns(
-            *(e for c in TIME_COLUMNS for e in _parse_times(c, zones, opts.dst)),
-            whole_number("duration").alias("__duration"),
-            whole_number("billsec").alias("__billsec"),
-        )
-        .collect()
-        .lazy()
+    parsed = _parsed_times(staged, zones, opts.dst).with_columns(
+        whole_number("duration").alias("__duration"),
+        whole_number("billsec").alias("__billsec"),
     )
-    problems = [reader_errors(parsed), *_problems(opts.dst)]
-    parse_rejects = find_problems(parsed, problems).collect().lazy()
+    problems = [reader_errors(parsed.lazy()), *_problems(opts.dst)]
+    parse_rejects = find_problems(parsed.lazy(), problems).collect()
+    lines = _group(_lines(parsed.lazy()).collect())
+    del parsed  # one full frame at a time: the typed lines from here on
 
-    lines = _group(_lines(parsed)).collect()
-    typed = drop_rejected(lines.lazy(), parse_rejects).collect()
+    typed = _without(lines, parse_rejects)
     _, line_rejects = validate(typed, cdr_schema.CDR_ROW_SCHEMA, cdr_schema.SOURCE_NAMES)
-    line_rejects = line_rejects.collect().lazy()
-    rejected = pl.concat([parse_rejects, line_rejects])
-    rejected = pl.concat([rejected, _spread(lines.lazy(), rejected)]).collect().lazy()
+    del typed
+    rejected = pl.concat([parse_rejects, line_rejects.collect()])
+    if rejected.height:
+        rejected = pl.concat([rejected, _spread(lines.lazy(), rejected.lazy()).collect()])
 
-    calls = _calls(drop_rejected(lines.lazy(), rejected)).collect()
+    calls = _calls(_without(lines, rejected))
     accepted, call_rejects = validate(calls, cdr_schema.CDR_SCHEMA, cdr_schema.SOURCE_NAMES)
-    call_rejects = call_rejects.collect().lazy()
-    if call_rejects.select(pl.len()).collect().item():
+    del calls
+    call_rejects = call_rejects.collect()
+    if call_rejects.height:
         # A call-level failure names the call's first line; its other lines go with it.
-        rejected = pl.concat([rejected, call_rejects])
-        rejected = pl.concat([rejected, _spread(lines.lazy(), call_rejects)]).collect().lazy()
-    keys = drop_rejected(lines.lazy().select(KEY), rejected).collect()
-    return accepted, keys, rejected
+        spread = _spread(lines.lazy(), call_rejects.lazy()).collect()
+        rejected = pl.concat([rejected, call_rejects, spread])
+    keys = _without(lines.select(KEY), rejected)
+    return accepted, keys, rejected.lazy()
+
+
+def _without(frame: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFrame:
+    """`frame` less its rejected lines; `frame` itself (no copy) when nothing is rejected."""
+    if not rejects.height:
+        return frame
+    return drop_rejected(frame.lazy(), rejects.lazy()).collect()

@@ -6,7 +6,12 @@ numbers): a `number` (E.164), an `extension` (digits only, at most `extension_ma
 `anonymous`, `client:...`). SIP URIs are read by their user part; a value already written as
 E.164 is kept as written even when phonenumbers finds it impossible (a misdialled number still
 meets the same misdialled number on Twilio). A PBX call whose parties are all extensions or DIDs
-is `internal`: it never reached Twilio, and is counted, not matched.
+is `internal`: it never reached Twilio, and is counted, not matched. Two written forms are settled
+by polars expressions instead, because their answer is known without phonenumbers (and a test
+checks it against phonenumbers on a large sample): a value written as E.164 (kept as written, as
+above), and, with a NANP region, a national number NXX-NXX-XXXX of 10 digits, or 11 with a leading
+1 (phonenumbers strips the country code of a number too long for the plan and prefixes +1). Every
+other distinct value goes through phonenumbers: IDD-prefixed, formatted, short or odd values.
 
 Matching. The external party is what both sides agree on: outbound, the PBX writes the extension
 as the caller while Twilio sees the DID the trunk presents; inbound, the PBX destination may be the
@@ -14,13 +19,15 @@ DID or the extension it rang. So a PBX call and a Twilio leg are candidates when
 external number (a `number` that is not a DID, on either side of either record) and the leg starts
 from `window_s` before the PBX start to `window_s` after the PBX answer (its start when unanswered:
 the PBX's ring time counts). A call with no external number that is not internal (`anonymous` to
-an extension, say) cannot be matched and is `pbx-only`. This is an equi-join on the number, then
-a window filter: polars' `join_asof(strategy="nearest", tolerance=...)` would keep only one
-candidate per call, resolve equal distances silently (to the later row) and hand one leg to several
-calls, so it can neither report ties nor stay one to one. Candidates are ranked by the start gap,
-then the gap between PBX billsec and Twilio duration; a pair is matched when each is the other's
-unique best, in rounds until none is left. When the best remaining gap is tied the tied calls and
-legs are `ambiguous` (as is the other side of such a tie if nothing else matches it) and are left
+an extension, say) cannot be matched and is `pbx-only`. This is an equi-join on the number and a
+time bucket (each PBX window spread over the few buckets it touches, so a number seen a thousand
+times pairs each call with the legs near it, not with all thousand), then the exact window filter.
+polars' `join_asof(strategy="nearest", tolerance=...)` would keep only one candidate per call,
+resolve equal distances silently (to the later row) and hand one leg to several calls, so it can
+neither report ties nor stay one to one. Candidates are ranked by the start gap, then the gap
+between PBX billsec and Twilio duration; a pair is matched when each is the other's unique best, in
+rounds until none is left. When the best remaining gap is tied the tied calls and legs are
+`ambiguous` (as is the other side of such a tie if nothing else matches it) and are left
 unmatched.
 
 Twilio-only. An unmatched leg is reported only when it could have crossed the PBX trunk (the
@@ -48,6 +55,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 import polars as pl
+import polars.selectors as cs
 
 from auditor.rules.billing import billed_seconds
 
@@ -75,8 +83,16 @@ INTERNAL_KINDS = ("extension", "did")
 _URI = re.compile(r"^(?:sips?|tel):([^@;>]+)", re.IGNORECASE)
 _VISUAL = re.compile(r"[\s().\-/]")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# The fast forms (see `fast_party`): E.164 as written, and NANP national numbers NXX-NXX-XXXX.
+_E164_ASCII = r"^\+[1-9][0-9]{6,14}$"
+_NANP_10 = r"^[2-9][0-9]{2}[2-9][0-9]{6}$"
+_NANP_11 = r"^1[2-9][0-9]{2}[2-9][0-9]{6}$"
+NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])  # the regions of +1
+NUMBER_SCHEMA = {"raw": pl.String, "e164": pl.String, "kind": pl.String}
 # Ranking key: start gap first, then duration gap (capped below the multiplier).
 _RANK = 10_000_000
+_US = 1_000_000  # microseconds per second
+_SPARE_S = 2  # around a PBX window when bucketing: gaps are whole seconds, stamps may not be
 
 
 @dataclass(frozen=True)
@@ -114,48 +130,115 @@ def _classify(value: str, region: str, extension_max_digits: int) -> tuple[str |
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), "number"
 
 
+def fast_party(value: pl.Expr, region: str, extension_max_digits: int) -> tuple[pl.Expr, pl.Expr]:
+    """(e164, kind) of the written forms whose `_classify` answer is known without phonenumbers
+    (see the module docstring); both null for every other value, which `_classify` settles.
+
+    ASCII digits only (`_classify` also reads other Unicode digits: those take its path)."""
+    e164 = pl.when(value.str.contains(_E164_ASCII)).then(value)
+    if region in NANP_REGIONS:
+        national = []
+        if extension_max_digits < 10:
+            national.append(_NANP_10)
+        if extension_max_digits < 11:
+            national.append(_NANP_11)
+        if national:
+            nanp = value.str.contains("|".join(national))
+            e164 = e164.when(nanp).then(pl.concat_str(pl.lit("+1"), value.str.slice(-10)))
+    return e164, pl.when(e164.is_not_null()).then(pl.lit("number"))
+
+
+def _slow_table(values: list[str], region: str, extension_max_digits: int) -> pl.DataFrame:
+    facts = [_classify(v, region, extension_max_digits) for v in values]
+    return pl.DataFrame(
+        {"raw": values, "e164": [f[0] for f in facts], "kind": [f[1] for f in facts]},
+        schema=NUMBER_SCHEMA,
+    )
+
+
 def number_table(
     values: pl.Series, *, region: str = "US", extension_max_digits: int = 6
 ) -> pl.DataFrame:
-    """(raw, e164, kind) for each distinct non-null value: phonenumbers runs once per value."""
-    distinct = values.cast(pl.String).drop_nulls().unique().sort().to_list()
-    facts = [_classify(v, region, extension_max_digits) for v in distinct]
-    return pl.DataFrame(
-        {
-            "raw": distinct,
-            "e164": [f[0] for f in facts],
-            "kind": [f[1] for f in facts],
-        },
-        schema={"raw": pl.String, "e164": pl.String, "kind": pl.String},
+    """(raw, e164, kind) for each distinct non-null value: the fast forms by expression, the rest
+    through phonenumbers, once per value."""
+    distinct = pl.DataFrame({"raw": values.cast(pl.String).drop_nulls().unique().sort()})
+    e164, kind = fast_party(pl.col("raw"), region, extension_max_digits)
+    fast = distinct.with_columns(e164.alias("e164"), kind.alias("kind"))
+    slow = fast.filter(pl.col("kind").is_null())["raw"].to_list()
+    table = pl.concat(
+        [fast.filter(pl.col("kind").is_not_null()), _slow_table(slow, region, extension_max_digits)]
     )
+    return table.sort("raw")
 
 
 def _did_set(dids: Sequence[str], region: str, extension_max_digits: int) -> list[str]:
-    table = number_table(
-        pl.Series(list(dids), dtype=pl.String),
-        region=region,
-        extension_max_digits=extension_max_digits,
-    )
-    return table.filter(pl.col("kind") == "number")["e164"].to_list()
+    """The DIDs as E.164: a handful of values, each through `_classify` itself."""
+    facts = (_classify(d, region, extension_max_digits) for d in dict.fromkeys(dids) if d)
+    return [e164 for e164, kind in facts if kind == "number" and e164 is not None]
 
 
-def _attach(
-    frame: pl.DataFrame, columns: Sequence[str], table: pl.DataFrame, dids: list[str]
+def _parties(
+    frame: pl.LazyFrame,
+    columns: Sequence[str],
+    *,
+    region: str,
+    dids: Sequence[str],
+    extension_max_digits: int,
 ) -> pl.DataFrame:
-    out = frame.lazy()
-    for col in columns:
-        facts = table.lazy().select(
-            pl.col("raw").alias(col),
-            pl.col("e164").alias(f"{col}_e164"),
-            pl.when(pl.col("e164").is_in(dids) & (pl.col("kind") == "number"))
+    """`frame` plus `{col}_e164` and `{col}_kind` for each of `columns` (see normalise_numbers).
+
+    The fast forms are expressions on the column; the other distinct values (few) go through
+    phonenumbers once each into a small table, looked up by a join on the column alone."""
+    out = frame.with_columns(
+        expr.alias(f"{c}_{name}")
+        for c in columns
+        for expr, name in zip(
+            fast_party(pl.col(c), region, extension_max_digits), ("e164", "kind"), strict=True
+        )
+    ).collect()
+    slow_values = (
+        pl.concat(
+            [
+                out.lazy()
+                .filter(pl.col(f"{c}_kind").is_null() & pl.col(c).is_not_null())
+                .select(pl.col(c).cast(pl.String).alias("raw"))
+                .unique()
+                for c in columns
+            ]
+        )
+        .unique()
+        .sort("raw")
+        .collect()["raw"]
+        .to_list()
+        if columns
+        else []
+    )
+    slow = _slow_table(slow_values, region, extension_max_digits)
+    own = _did_set(dids, region, extension_max_digits)
+    found = [
+        out.lazy()
+        .select(pl.col(c).cast(pl.String).alias("raw"))
+        .join(slow.lazy(), on="raw", how="left", maintain_order="left")
+        .select(pl.col("e164").alias(f"{c}__e164"), pl.col("kind").alias(f"{c}__kind"))
+        .collect()
+        for c in (columns if slow.height else ())
+    ]
+    out = out.hstack([s for f in found for s in f.iter_columns()])
+    exprs = []
+    for c in columns:
+        e164, kind = pl.col(f"{c}_e164"), pl.col(f"{c}_kind")
+        if slow.height:
+            e164, kind = pl.coalesce(e164, f"{c}__e164"), pl.coalesce(kind, f"{c}__kind")
+        did = e164.is_in(own) & (kind == "number")
+        exprs += [
+            e164.alias(f"{c}_e164"),
+            pl.when(did)
             .then(pl.lit("did"))
-            .otherwise(pl.col("kind"))
-            .alias(f"{col}_kind"),
-        )
-        out = out.join(facts, on=col, how="left", maintain_order="left").with_columns(
-            pl.col(f"{col}_kind").fill_null("unknown")
-        )
-    return out.collect()
+            .otherwise(kind)
+            .fill_null("unknown")
+            .alias(f"{c}_kind"),
+        ]
+    return out.with_columns(exprs).drop(cs.ends_with("__e164", "__kind"))
 
 
 def normalise_numbers(
@@ -168,57 +251,98 @@ def normalise_numbers(
 ) -> pl.DataFrame:
     """`frame` plus `{col}_e164` (E.164; an extension's digits; null when unknown) and
     `{col}_kind` (`number` | `did` | `extension` | `unknown`) for each of `columns`."""
-    values = pl.concat([frame[c].cast(pl.String) for c in columns]) if columns else pl.Series([])
-    table = number_table(values, region=region, extension_max_digits=extension_max_digits)
-    return _attach(frame, columns, table, _did_set(dids, region, extension_max_digits))
+    return _parties(
+        frame.lazy(),
+        columns,
+        region=region,
+        dids=dids,
+        extension_max_digits=extension_max_digits,
+    )
 
 
-def account_dids(calls: pl.DataFrame, *, region: str = "US") -> list[str]:
+def account_dids(calls: pl.DataFrame | pl.LazyFrame, *, region: str = "US") -> list[str]:
     """The account's own numbers as the Twilio logs show them: the called number of inbound and
     trunking-originating legs, the caller ID of outbound-api and trunking-terminating legs."""
-    own = pl.concat(
-        [
-            calls.filter(pl.col("direction").is_in(["inbound", "trunking-originating"]))["to"],
-            calls.filter(pl.col("direction").is_in(["outbound-api", "trunking-terminating"]))[
-                "from"
-            ],
-        ]
+    direction = pl.col("direction")
+    own = (
+        calls.lazy()
+        .select(
+            pl.when(direction.is_in(["inbound", "trunking-originating"]))
+            .then(pl.col("to"))
+            .when(direction.is_in(["outbound-api", "trunking-terminating"]))
+            .then(pl.col("from"))
+            .alias("own")
+        )
+        .drop_nulls()
+        .unique()
+        .collect()["own"]
     )
     table = number_table(own, region=region)
     return sorted(table.filter(pl.col("kind") == "number")["e164"].unique().to_list())
 
 
-def _keys(frame: pl.DataFrame, id_col: str, columns: Sequence[str]) -> pl.DataFrame:
-    """(id, number) for every external number of each record."""
+def _keys(frame: pl.LazyFrame, id_col: str, columns: Sequence[str], *extra: str) -> pl.LazyFrame:
+    """(id, number, *extra, __two) for every distinct external number of each record; `__two`:
+    the record has two of them (only then may a pair of records share two numbers)."""
+
+    def external(c: str) -> pl.Expr:
+        return pl.col(f"{c}_kind") == "number"
+
+    def same(a: str, b: str) -> pl.Expr:
+        return (external(a) & (pl.col(f"{a}_e164") == pl.col(f"{b}_e164"))).fill_null(False)
+
+    count = pl.sum_horizontal(
+        external(c) & ~pl.any_horizontal(pl.lit(False), *(same(a, c) for a in columns[:i]))
+        for i, c in enumerate(columns)
+    )
     parts = [
-        frame.filter(pl.col(f"{c}_kind") == "number").select(
-            id_col, pl.col(f"{c}_e164").alias("number")
-        )
-        for c in columns
+        frame.filter(
+            external(c) & ~pl.any_horizontal(pl.lit(False), *(same(a, c) for a in columns[:i]))
+        ).select(id_col, pl.col(f"{c}_e164").alias("number"), *extra, (count > 1).alias("__two"))
+        for i, c in enumerate(columns)
     ]
-    return pl.concat(parts).unique()
+    return pl.concat(parts)
 
 
-def _candidate_pairs(pbx: pl.DataFrame, legs: pl.DataFrame, window_s: int) -> pl.DataFrame:
-    """Every (PBX call, leg) sharing an external number with the leg's start in the window."""
+def _candidate_pairs(pbx: pl.LazyFrame, legs: pl.LazyFrame, window_s: int) -> pl.DataFrame:
+    """(__p, __t, __cost) for every (PBX call, leg) sharing an external number with the leg's
+    start in the window.
+
+    A window join: time is cut in buckets of about the window's width; each PBX key is spread over
+    the buckets its window (with 2 s to spare for sub-second stamps) touches, each leg key sits in
+    its start's bucket, and the join is on (number, bucket). The exact window filter follows, so
+    the pairs are those of a join on the number alone, without its fan-out on busy numbers."""
+    bucket_us = max(2 * (window_s + _SPARE_S), 10) * _US
     ring = (
         pl.when(pl.col("answered"))
         .then((pl.col("answer_utc") - pl.col("start_utc")).dt.total_seconds())
         .otherwise(0)
         .fill_null(0)
     )
-    p = pbx.lazy().select("__p", "start_utc", "billsec", ring.alias("__ring"))
-    t = legs.lazy().select("__t", "start_time_utc", "duration_s")
+    start_us = pl.col("start_utc").dt.epoch("us")
+    first = (start_us - (window_s + _SPARE_S) * _US) // bucket_us
+    last = (start_us + (pl.col("__ring").clip(lower_bound=0) + window_s + _SPARE_S) * _US) // (
+        bucket_us
+    )
+    p = (
+        _keys(
+            pbx.with_columns(ring.alias("__ring")),
+            "__p",
+            ("src", "dst"),
+            "start_utc",
+            "billsec",
+            "__ring",
+        )
+        .with_columns(pl.int_ranges(first, last + 1).alias("__bucket"))
+        .explode("__bucket")
+    )
+    t = _keys(legs, "__t", ("from", "to"), "start_time_utc", "duration_s").with_columns(
+        (pl.col("start_time_utc").dt.epoch("us") // bucket_us).alias("__bucket")
+    )
     delta = (pl.col("start_time_utc") - pl.col("start_utc")).dt.total_seconds()
     duration_gap = (pl.col("duration_s") - pl.col("billsec")).abs()
-    return (
-        _keys(pbx, "__p", ("src", "dst"))
-        .lazy()
-        .join(_keys(legs, "__t", ("from", "to")).lazy(), on="number")
-        .select("__p", "__t")
-        .unique()
-        .join(p, on="__p")
-        .join(t, on="__t")
+    pairs = (
+        p.join(t, on=["number", "__bucket"])
         .with_columns(delta.alias("__delta"))
         .filter(
             (pl.col("__delta") >= -window_s) & (pl.col("__delta") <= pl.col("__ring") + window_s)
@@ -230,9 +354,17 @@ def _candidate_pairs(pbx: pl.DataFrame, legs: pl.DataFrame, window_s: int) -> pl
                 pl.col("__delta").abs() * _RANK
                 + duration_gap.clip(upper_bound=_RANK - 1).fill_null(_RANK - 1)
             ).alias("__cost"),
+            "__two",
+            "__two_right",
         )
-        .sort("__p", "__t")
         .collect()
+    )
+    # A pair of records that share two numbers was found twice.
+    twice = pairs["__two"] & pairs["__two_right"]
+    if not twice.any():
+        return pairs.select("__p", "__t", "__cost")
+    return pl.concat([pairs.filter(~twice), pairs.filter(twice).unique(["__p", "__t"])]).select(
+        "__p", "__t", "__cost"
     )
 
 
@@ -242,10 +374,14 @@ def _assign(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFra
     Each round matches every pair whose two sides are each other's unique best; when no such
     pair is left, the pairs at the lowest remaining cost are all tied: their tied sides drop out.
     A round is a few frame operations; there are as many rounds as the ties and chains need.
+    A pair alone on both its sides (the usual case) is matched in the first round whatever the
+    others do, so those are taken first, without the window functions.
     """
-    matched: list[pl.DataFrame] = []
+    alone = (pl.len().over("__p") == 1) & (pl.len().over("__t") == 1)
+    split = pairs.select("__p", "__t", "__cost").with_columns(alone.alias("__alone"))
+    matched: list[pl.DataFrame] = [split.filter("__alone").select("__p", "__t")]
     touched: list[pl.DataFrame] = []
-    rest = pairs.select("__p", "__t", "__cost")
+    rest = split.filter(~pl.col("__alone")).drop("__alone")
     cost = pl.col("__cost")
     while rest.height:
         ranked = rest.with_columns(
@@ -272,7 +408,7 @@ def _assign(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFra
             ~pl.col("__p").is_in(drop_p.implode()) & ~pl.col("__t").is_in(drop_t.implode())
         )
     empty = pl.DataFrame(schema={"__p": pl.UInt32, "__t": pl.UInt32})
-    done = pl.concat(matched) if matched else empty
+    done = pl.concat(matched)
     ties = pl.concat(touched) if touched else empty
     return (
         done,
@@ -285,9 +421,13 @@ def _sip_host(col: str) -> pl.Expr:
     return pl.col(col).str.extract(r"(?i)^sips?:[^@]*@([^;:>]+)", 1).str.to_lowercase()
 
 
-def _trunk_leg(legs: pl.DataFrame, cdr: pl.DataFrame, rule: TrunkLegs, window_s: int) -> pl.Expr:
-    """Legs that could have crossed the PBX trunk (the rule) within a PBX file's span."""
-    margin = pl.duration(seconds=window_s if rule.margin_s is None else rule.margin_s)
+def _in_spans(
+    starts: pl.Series, cdr: pl.DataFrame, window_s: int, margin_s: int | None
+) -> pl.Series:
+    """Whether each start lies in the span one of the PBX files covers (first start - margin to
+    last end + margin, both ends included). The spans are merged into disjoint intervals and each
+    start is looked up by binary search: no cross join of legs with files."""
+    margin = pl.duration(seconds=window_s if margin_s is None else margin_s)
     spans = (
         cdr.lazy()
         .group_by("source_file")
@@ -303,16 +443,30 @@ def _trunk_leg(legs: pl.DataFrame, cdr: pl.DataFrame, rule: TrunkLegs, window_s:
                 + margin
             ).alias("__hi"),
         )
+        .drop_nulls()
+        .sort("__lo")
+        .collect()
     )
-    in_span = (
-        legs.lazy()
-        .select("__t", "start_time_utc")
-        .join(spans, how="cross")
-        .filter(pl.col("start_time_utc").is_between(pl.col("__lo"), pl.col("__hi")))
-        .select("__t")
-        .unique()
-        .collect()["__t"]
-    )
+    lows: list[object] = []
+    highs: list[object] = []
+    for lo, hi in spans.select("__lo", "__hi").iter_rows():  # one row per PBX file
+        if highs and lo <= highs[-1]:
+            highs[-1] = max(highs[-1], hi)
+        else:
+            lows.append(lo)
+            highs.append(hi)
+    if not lows:
+        return pl.repeat(False, starts.len(), dtype=pl.Boolean, eager=True).alias("in_span")
+    lo_s, hi_s = pl.Series(lows, dtype=starts.dtype), pl.Series(highs, dtype=starts.dtype)
+    at = lo_s.search_sorted(starts, side="right").cast(pl.Int64) - 1  # last interval from <= start
+    frame = pl.DataFrame({"start": starts, "at": at, "hi": hi_s.gather(at.clip(lower_bound=0))})
+    return frame.select(
+        ((pl.col("at") >= 0) & (pl.col("start") <= pl.col("hi"))).fill_null(False).alias("in_span")
+    ).to_series()
+
+
+def _trunk_leg(rule: TrunkLegs) -> pl.Expr:
+    """Legs that could have crossed the PBX trunk (the rule); `__in_span`: within a file's span."""
     hit = pl.col("direction").is_in(list(rule.directions))
     if rule.did_legs:
         hit = hit | (pl.col("from_kind") == "did") | (pl.col("to_kind") == "did")
@@ -320,7 +474,7 @@ def _trunk_leg(legs: pl.DataFrame, cdr: pl.DataFrame, rule: TrunkLegs, window_s:
         for col in ("from", "to"):
             host = _sip_host(col)
             hit = hit | (host == domain) | host.str.ends_with("." + domain)
-    return pl.col("__t").is_in(in_span.implode()) & hit.fill_null(False)
+    return pl.col("__in_span") & hit.fill_null(False)
 
 
 def _related(legs: pl.DataFrame, matched_t: pl.Series) -> pl.Expr:
@@ -335,9 +489,34 @@ def _related(legs: pl.DataFrame, matched_t: pl.Series) -> pl.Expr:
     )
 
 
+_PBX_COLUMNS = (
+    "source_file",
+    "source_rows",
+    "source_row",
+    "start_utc",
+    "answer_utc",
+    "billsec",
+    "answered",
+    "src",
+    "dst",
+)
+_LEG_COLUMNS = (
+    "source_file",
+    "source_row",
+    "call_sid",
+    "parent_call_sid",
+    "direction",
+    "from",
+    "to",
+    "status",
+    "start_time_utc",
+    "duration_s",
+)
+
+
 def match_cdrs(
     cdr: pl.DataFrame,
-    calls: pl.DataFrame,
+    calls: pl.DataFrame | pl.LazyFrame,
     *,
     dids: Sequence[str],
     region: str = "US",
@@ -353,57 +532,42 @@ def match_cdrs(
 ) -> tuple[pl.DataFrame, dict[str, int | float]]:
     """(`cdr_matches` frame, summary): one row per PBX call and per unmatched trunk leg.
 
-    `cdr` is the canonical CDR frame (normalize.cdr), `calls` the canonical call frame.
+    `cdr` is the canonical CDR frame (normalize.cdr), `calls` the canonical call frame (a
+    LazyFrame is read for the columns the matching needs only). Only those columns are carried.
     """
     rule = trunk_legs or TrunkLegs()
-    values = pl.concat(
-        [cdr[c].cast(pl.String) for c in ("src", "dst")]
-        + [calls[c].cast(pl.String) for c in ("from", "to")]
+    pbx = _parties(
+        cdr.lazy().with_row_index("__p").select("__p", *_PBX_COLUMNS),
+        ("src", "dst"),
+        region=region,
+        dids=dids,
+        extension_max_digits=extension_max_digits,
+    ).with_columns(
+        (pl.col("src_kind").is_in(INTERNAL_KINDS) & pl.col("dst_kind").is_in(INTERNAL_KINDS)).alias(
+            "__internal"
+        )  # no external number: both parties are extensions or DIDs
     )
-    table = number_table(values, region=region, extension_max_digits=extension_max_digits)
-    own = _did_set(dids, region, extension_max_digits)
-    pbx = _attach(cdr.with_row_index("__p"), ("src", "dst"), table, own)
-    legs = _attach(calls.with_row_index("__t"), ("from", "to"), table, own)
-    legs_timed = legs.filter(pl.col("start_time_utc").is_not_null())
-
-    has_external = pl.col("__p").is_in(_keys(pbx, "__p", ("src", "dst"))["__p"].implode())
-    internal = (
-        ~has_external
-        & pl.col("src_kind").is_in(INTERNAL_KINDS)
-        & pl.col("dst_kind").is_in(INTERNAL_KINDS)
+    present = calls.lazy().collect_schema().names()
+    legs = _parties(
+        calls.lazy().select(c for c in _LEG_COLUMNS if c in present).with_row_index("__t"),
+        ("from", "to"),
+        region=region,
+        dids=dids,
+        extension_max_digits=extension_max_digits,
     )
-    pbx = pbx.with_columns(internal.alias("__internal"))
-    pairs = _candidate_pairs(pbx.filter(~pl.col("__internal")), legs_timed, window_s)
+    pairs = _candidate_pairs(
+        pbx.lazy().filter(~pl.col("__internal")),
+        legs.lazy().filter(pl.col("start_time_utc").is_not_null()),
+        window_s,
+    )
     matched, tied_p, tied_t = _assign(pairs)
+    del pairs
 
     legs = legs.with_columns(
-        _trunk_leg(legs_timed, cdr, rule, window_s).alias("__trunk"),
+        _in_spans(legs["start_time_utc"], cdr, window_s, rule.margin_s).alias("__in_span")
+    ).with_columns(
+        _trunk_leg(rule).alias("__trunk"),
         _related(legs, matched["__t"]).alias("__related"),
-    )
-    p_out = pbx.select(
-        "__p",
-        pl.col("source_file").alias("pbx_source_file"),
-        pl.col("source_rows").alias("pbx_source_rows"),
-        pl.col("source_row").alias("__pbx_row"),
-        pl.col("start_utc").alias("pbx_start_utc"),
-        pl.col("billsec").alias("pbx_billsec"),
-        pl.col("answered").alias("__pbx_answered"),
-        pl.col("src_e164").alias("__p_from"),
-        pl.col("dst_e164").alias("__p_to"),
-        "__internal",
-    )
-    t_out = legs.select(
-        "__t",
-        pl.col("source_file").alias("twilio_source_file"),
-        pl.col("source_row").alias("twilio_source_row"),
-        "call_sid",
-        pl.col("start_time_utc").alias("twilio_start_utc"),
-        pl.col("duration_s").alias("twilio_duration_s"),
-        pl.col("status").alias("__status"),
-        pl.col("from_e164").alias("__t_from"),
-        pl.col("to_e164").alias("__t_to"),
-        "__trunk",
-        "__related",
     )
     pbx_status = (
         pl.when(pl.col("__internal"))
@@ -418,20 +582,52 @@ def match_cdrs(
         .when(pl.col("__trunk") & ~pl.col("__related"))
         .then(pl.lit("twilio-only"))
     )
+    # Every PBX call gives one row, its leg (when matched) gathered beside it: row i of pbx is
+    # call __p = i, row i of legs is leg __t = i. Then the legs reported on their own.
+    p_out = pbx.select(
+        pl.col("source_file").alias("pbx_source_file"),
+        pl.col("source_rows").alias("pbx_source_rows"),
+        pl.col("source_row").alias("__pbx_row"),
+        pl.col("start_utc").alias("pbx_start_utc"),
+        pl.col("billsec").alias("pbx_billsec"),
+        pl.col("answered").alias("__pbx_answered"),
+        pl.col("src_e164").alias("__p_from"),
+        pl.col("dst_e164").alias("__p_to"),
+        pbx_status.alias("__p_status"),
+    )
+    t_out = legs.select(
+        pl.col("source_file").alias("twilio_source_file"),
+        pl.col("source_row").alias("twilio_source_row"),
+        "call_sid",
+        pl.col("start_time_utc").alias("twilio_start_utc"),
+        pl.col("duration_s").alias("twilio_duration_s"),
+        pl.col("status").alias("__status"),
+        pl.col("from_e164").alias("__t_from"),
+        pl.col("to_e164").alias("__t_to"),
+        leg_status.alias("__t_status"),
+    )
+    leg_of_call = pl.repeat(None, pbx.height, dtype=pl.UInt32, eager=True).scatter(
+        matched["__p"], matched["__t"]
+    )
+    calls_rows = pl.concat([p_out, t_out[leg_of_call]], how="horizontal").with_columns(
+        pl.when(leg_of_call.is_not_null())
+        .then(pl.lit("matched"))
+        .otherwise(pl.col("__p_status"))
+        .alias("match_status")
+    )
+    done = pl.repeat(False, legs.height, dtype=pl.Boolean, eager=True).scatter(matched["__t"], True)
+    leg_rows = t_out.filter(~done & pl.col("__t_status").is_not_null()).with_columns(
+        pl.col("__t_status").alias("match_status")
+    )
+    # In file order (pbx_source_file, its first line; twilio_source_file, _row, call_sid): the
+    # output's order between rows of one start (see `_compare`).
     rows = pl.concat(
         [
-            matched.join(p_out, on="__p")
-            .join(t_out, on="__t")
-            .with_columns(pl.lit("matched").alias("match_status")),
-            p_out.join(matched, on="__p", how="anti").with_columns(
-                pbx_status.alias("match_status")
-            ),
-            t_out.join(matched, on="__t", how="anti")
-            .with_columns(leg_status.alias("match_status"))
-            .filter(pl.col("match_status").is_not_null()),
+            _in_order(calls_rows, ["pbx_source_file", "__pbx_row"]),
+            _in_order(leg_rows, ["twilio_source_file", "twilio_source_row", "call_sid"]),
         ],
         how="diagonal_relaxed",
-    )
+    ).lazy()
 
     def billed(seconds: pl.Expr, billable: pl.Expr) -> pl.Expr:
         return billed_seconds(
@@ -452,8 +648,27 @@ def match_cdrs(
     return frame, _summary(frame, cdr.height)
 
 
+def _in_order(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """`frame` sorted by `keys` (nulls last, ties in frame order); not sorted again when it is in
+    that order already, as the matcher's inputs usually are."""
+    if _is_sorted(frame, keys):
+        return frame
+    return frame.sort(keys, nulls_last=True, maintain_order=True)
+
+
+def _is_sorted(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """The rows are in ascending `keys` order, none of them null."""
+    ordered: pl.Expr = pl.lit(True)
+    for key in reversed(keys):
+        col, prev = pl.col(key), pl.col(key).shift(1)
+        ordered = (prev < col) | ((prev == col) & ordered)
+    first = pl.int_range(pl.len()) == 0
+    nulls = pl.any_horizontal(pl.col(k).is_null() for k in keys)
+    return bool(frame.select((~nulls & (first | ordered.fill_null(False))).all()).item())
+
+
 def _compare(
-    rows: pl.DataFrame,
+    rows: pl.LazyFrame,
     *,
     duration_tolerance_s: int,
     billed: Callable[[pl.Expr, pl.Expr], pl.Expr],
@@ -482,9 +697,8 @@ def _compare(
         separator=";",
         ignore_nulls=True,
     )
-    return (
-        rows.lazy()
-        .with_columns(
+    frame = (
+        rows.with_columns(
             pl.coalesce("__t_from", "__p_from").alias("from_e164"),
             pl.coalesce("__t_to", "__p_to").alias("to_e164"),
             (pl.col("twilio_start_utc") - pl.col("pbx_start_utc"))
@@ -494,18 +708,15 @@ def _compare(
             pl.when(priced).then(minutes).alias("billed_minutes_delta"),
             pl.when(mismatch != "").then(mismatch).alias("mismatch"),
         )
-        .sort(
-            pl.coalesce("pbx_start_utc", "twilio_start_utc"),
-            "pbx_source_file",
-            "__pbx_row",
-            "twilio_source_file",
-            "twilio_source_row",
-            "call_sid",
-            nulls_last=True,
-        )
         .select(pl.col(name).cast(dtype) for name, dtype in MATCH_SCHEMA.items())
         .collect()
     )
+    # By start, then file and line: the rows come in file order (PBX calls first), and the sort
+    # keeps the order of rows of one start. Gathered in one chunk, so the Parquet written from
+    # it is the same bytes run after run.
+    start = pl.coalesce("pbx_start_utc", "twilio_start_utc")
+    order = frame.select(pl.arg_sort_by(start, nulls_last=True, maintain_order=True)).to_series()
+    return frame[order]
 
 
 def _summary(frame: pl.DataFrame, pbx_calls: int) -> dict[str, int | float]:
