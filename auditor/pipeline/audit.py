@@ -57,7 +57,7 @@ def _require_accounts(ing: Ingested) -> None:
 
 
 def _match_pbx(
-    ing: Ingested, calls: pl.DataFrame, rules: Rules, opts: IngestOptions, match: MatchOptions
+    ing: Ingested, calls: pl.LazyFrame, rules: Rules, opts: IngestOptions, match: MatchOptions
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """PBX calls vs Twilio legs. DID legs are `twilio-only` candidates only when the user names
     the PBX's DIDs (`--did`); trunking legs always are."""
@@ -117,7 +117,7 @@ def _audit(
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
     matches, cdr_summary, encoding = None, None, None
     if ing.cdrs is not None:
-        matches, cdr_summary = _match_pbx(ing, ing.calls.collect(), rules, opts, audit.match)
+        matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += (
             cdr_summary["pbx_only"]

@@ -130,9 +130,9 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
 
         raw = pl.concat([r.read(f, opts.read) for r, f in by_kind["cdr"]]).collect()
         fallback_rows = int(raw[ENCODING].is_not_null().sum())
+        _tally(read, raw)
         cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)
         rejects.append(rej.collect())
-        _tally(read, raw)
         _tally(accepted, keys)
 
     if not opts.account and usage.height:
