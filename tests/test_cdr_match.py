@@ -24,7 +24,7 @@ from auditor.reconcile.cdr import (
     normalise_numbers,
 )
 from auditor.schemas.calls import CALLS
-from auditor.schemas.cdr import CDR_SCHEMA
+from auditor.schemas.cdr import CDR_CALLS
 
 DID = "+18005550100"
 
@@ -104,7 +104,7 @@ def leg(
 
 
 def cdr_frame(*rows: dict) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema={k: v.type for k, v in CDR_SCHEMA.dtypes.items()})
+    return pl.DataFrame(list(rows), schema=CDR_CALLS.dtypes())
 
 
 def calls_frame(*rows: dict) -> pl.DataFrame:

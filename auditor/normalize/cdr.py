@@ -56,7 +56,7 @@ from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cel
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
-from auditor.validate.run import validate
+from auditor.validate.run import check_rows
 
 TIME_COLUMNS = ("start", "answer", "end")
 EPOCH = "epoch"
@@ -548,7 +548,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
             origin("dstchannel"),
             pl.col(position).min(),
         )
-        .select(*cdr_schema.CDR_SCHEMA.columns, position)
+        .select(*cdr_schema.CDR_COLUMNS, position)
     )
 
 
@@ -581,14 +581,14 @@ def normalize_cdr(
     del parsed  # one full frame at a time: the typed lines from here on
 
     typed = _without(lines, parse_rejects)
-    _, line_rejects = validate(typed, cdr_schema.CDR_ROW_SCHEMA, cdr_schema.SOURCE_NAMES)
+    _, line_rejects = check_rows(typed, cdr_schema.CDR_LINES, cdr_schema.SOURCE_NAMES)
     del typed
     rejected = pl.concat([parse_rejects, line_rejects.collect()])
     if rejected.height:
         rejected = pl.concat([rejected, _spread(lines.lazy(), rejected.lazy()).collect()])
 
     calls = _calls(_without(lines, rejected))
-    accepted, call_rejects = validate(calls, cdr_schema.CDR_SCHEMA, cdr_schema.SOURCE_NAMES)
+    accepted, call_rejects = check_rows(calls, cdr_schema.CDR_CALLS, cdr_schema.SOURCE_NAMES)
     del calls
     call_rejects = call_rejects.collect()
     if call_rejects.height:

@@ -1,99 +1,97 @@
-"""The canonical PBX CDR frames: one row per input line (`CDR_ROW_SCHEMA`, checked first so a
+"""The canonical PBX CDR frames: one row per input line (`CDR_LINES`, checked first so a
 failure names the line) and one row per call once the lines the PBX wrote for it are grouped
-(`CDR_SCHEMA`, the frame the rest of the auditor uses)."""
+(`CDR_CALLS`, the frame the rest of the auditor uses). Both are FrameContracts, validated by the
+same `check_rows` as calls and usage."""
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
-from pandera.api.polars.types import PolarsData
 
-from auditor.schemas.checks import not_before
+from auditor.schemas.checks import (
+    FrameContract,
+    RowCheck,
+    at_least,
+    matches,
+    not_before_row,
+    one_of,
+)
+from auditor.statuses import DstNote
 
 DT_UTC = pl.Datetime("us", "UTC")
-DST_NOTES = ("dst-gap", "dst-overlap")
+DST_NOTES = tuple(n.value for n in DstNote)
 
 
-def at_most(other: str, message: str) -> pa.Check:
-    """This column <= `other` where both are present (a time, or a number of seconds)."""
-
-    def check(data: PolarsData) -> pl.LazyFrame:
-        col = pl.col(data.key)
-        return data.lazyframe.select(
-            col.is_null() | pl.col(other).is_null() | (col <= pl.col(other))
-        )
-
-    return pa.Check(check, error=message)
+def not_after_row(column: str, other: str, message: str) -> RowCheck:
+    """`column` <= `other` where both are present (a time, or a number of seconds)."""
+    return RowCheck(column, pl.col(column) <= pl.col(other), message)
 
 
-# One input line, typed. Other working columns may ride along (strict=False).
-CDR_ROW_SCHEMA = pa.DataFrameSchema(
-    {
-        "source_file": pa.Column(pl.String),
-        "source_row": pa.Column(pl.Int64, pa.Check.ge(1)),
-        "start_utc": pa.Column(DT_UTC),
-        "answer_utc": pa.Column(
-            DT_UTC,
-            [
-                not_before("start_utc", "answered before it started"),
-                at_most("end_utc", "answered after it ended"),
-            ],
-            nullable=True,
-        ),
-        "end_utc": pa.Column(
-            DT_UTC, not_before("start_utc", "ends before it starts"), nullable=True
-        ),
-        "duration_s": pa.Column(pl.Int64, pa.Check.ge(0, error="negative duration"), nullable=True),
-        "billsec": pa.Column(
-            pl.Int64,
-            [
-                pa.Check.ge(0, error="negative billsec"),
-                at_most("duration_s", "billsec longer than the call's duration"),
-            ],
-        ),
-        "answered": pa.Column(pl.Boolean),
-    },
-    strict=False,
+# One input line, typed. Other working columns ride along (not strict).
+CDR_LINES = FrameContract(
     name="cdr_line",
+    columns={
+        "source_file": (pl.String(), False),
+        "source_row": (pl.Int64(), False),
+        "start_utc": (DT_UTC, False),
+        "answer_utc": (DT_UTC, True),
+        "end_utc": (DT_UTC, True),
+        "duration_s": (pl.Int64(), True),
+        "billsec": (pl.Int64(), False),
+        "answered": (pl.Boolean(), False),
+    },
+    checks=(
+        at_least("source_row", 1, "not a row number"),
+        not_before_row("answer_utc", "start_utc", "answered before it started"),
+        not_after_row("answer_utc", "end_utc", "answered after it ended"),
+        not_before_row("end_utc", "start_utc", "ends before it starts"),
+        at_least("duration_s", 0, "negative duration"),
+        at_least("billsec", 0, "negative billsec"),
+        not_after_row("billsec", "duration_s", "billsec longer than the call's duration"),
+    ),
+    strict=False,
 )
 
 # One call: the grouped lines of one PBX call (a single line when the PBX wrote one).
-CDR_SCHEMA = pa.DataFrameSchema(
-    {
-        "source_file": pa.Column(pl.String),
-        "source_row": pa.Column(pl.Int64, pa.Check.ge(1)),  # the call's first line
-        "source_rows": pa.Column(
-            pl.String, pa.Check.str_matches(r"^\d+(;\d+)*$", error="not a ;-list of lines")
-        ),
-        "row_count": pa.Column(pl.Int64, pa.Check.ge(1)),
-        "call_key": pa.Column(pl.String, nullable=True),
-        "src": pa.Column(pl.String, nullable=True),
-        "dst": pa.Column(pl.String, nullable=True),
-        "start_utc": pa.Column(DT_UTC),
-        "answer_utc": pa.Column(
-            DT_UTC, not_before("start_utc", "answered before it started"), nullable=True
-        ),
-        "end_utc": pa.Column(
-            DT_UTC, not_before("start_utc", "ends before it starts"), nullable=True
-        ),
-        "start_local": pa.Column(pl.Datetime("us"), nullable=True),
-        "time_naive": pa.Column(pl.Boolean),
-        "dst_note": pa.Column(pl.String, pa.Check.isin(DST_NOTES), nullable=True),
-        # "decoded as NAME": a line of the call was not UTF-8 (read with --encoding-fallback)
-        "encoding_note": pa.Column(
-            pl.String, pa.Check.str_startswith("decoded as "), nullable=True
-        ),
-        "duration_s": pa.Column(pl.Int64, pa.Check.ge(0, error="negative duration"), nullable=True),
-        "billsec": pa.Column(pl.Int64, pa.Check.ge(0, error="negative billsec")),
-        "answered": pa.Column(pl.Boolean),
-        "disposition": pa.Column(pl.String, nullable=True),
-        "channel": pa.Column(pl.String, nullable=True),
-        "dstchannel": pa.Column(pl.String, nullable=True),
-    },
-    strict=True,
-    ordered=True,
+CDR_CALLS = FrameContract(
     name="cdr_call",
+    columns={
+        "source_file": (pl.String(), False),
+        "source_row": (pl.Int64(), False),  # the call's first line
+        "source_rows": (pl.String(), False),
+        "row_count": (pl.Int64(), False),
+        "call_key": (pl.String(), True),
+        "src": (pl.String(), True),
+        "dst": (pl.String(), True),
+        "start_utc": (DT_UTC, False),
+        "answer_utc": (DT_UTC, True),
+        "end_utc": (DT_UTC, True),
+        "start_local": (pl.Datetime("us"), True),
+        "time_naive": (pl.Boolean(), False),
+        "dst_note": (pl.String(), True),
+        # "decoded as NAME": a line of the call was not UTF-8 (read with --encoding-fallback)
+        "encoding_note": (pl.String(), True),
+        "duration_s": (pl.Int64(), True),
+        "billsec": (pl.Int64(), False),
+        "answered": (pl.Boolean(), False),
+        "disposition": (pl.String(), True),
+        "channel": (pl.String(), True),
+        "dstchannel": (pl.String(), True),
+    },
+    checks=(
+        at_least("source_row", 1, "not a row number"),
+        matches("source_rows", r"^\d+(;\d+)*$", "not a ;-list of lines"),
+        at_least("row_count", 1, "not a line count"),
+        not_before_row("answer_utc", "start_utc", "answered before it started"),
+        not_before_row("end_utc", "start_utc", "ends before it starts"),
+        one_of("dst_note", DST_NOTES, "not a DST note"),
+        RowCheck(
+            "encoding_note", pl.col("encoding_note").str.starts_with("decoded as "), "not a note"
+        ),
+        at_least("duration_s", 0, "negative duration"),
+        at_least("billsec", 0, "negative billsec"),
+    ),
 )
+CDR_COLUMNS = tuple(CDR_CALLS.columns)
 
 # Canonical column -> the field name an auditor sees in the export (for rejects.csv).
 SOURCE_NAMES = {
