@@ -1,7 +1,7 @@
 """Row checks over a canonical frame, every failure collected as rejects naming file, row and
 column: `check_rows` evaluates a FrameContract's checks as polars expressions (one pass, no
-pandera at run time); `validate` runs a contract's pandera schema instead (the reference the tests hold `check_rows`
-to), mapping pandera's row positions back to `source_file` and `source_row`.
+pandera at run time); `validate` runs the contract's pandera schema instead (the reference the
+tests hold `check_rows` to), mapping pandera's row positions back to source file and row.
 """
 
 from __future__ import annotations
