@@ -45,6 +45,26 @@ class RejectCounts:
 
 
 @dataclass(frozen=True)
+class CdrCounts:
+    """PBX calls vs Twilio legs, counted (summary.json `cdr_matching`)."""
+
+    pbx_calls: int
+    matched: int
+    pbx_only: int
+    twilio_only: int
+    internal: int
+    ambiguous: int
+    duration_mismatch: int
+    status_mismatch: int
+    billed_minutes_at_stake: float
+
+    @property
+    def findings(self) -> int:
+        """What makes the exit code 1: calls on one side only, and mismatched pairs."""
+        return self.pbx_only + self.twilio_only + self.duration_mismatch + self.status_mismatch
+
+
+@dataclass(frozen=True)
 class Summary:
     """summary.json, typed. Key order is the JSON's."""
 
@@ -57,7 +77,7 @@ class Summary:
     unaligned_usage: list[dict[str, Any]]
     period: str
     exit_code: int
-    cdr_matching: dict[str, Any] | None = None
+    cdr_matching: CdrCounts | None = None
     encoding: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -25,6 +25,23 @@ class UsedAs(StrEnum):
     UNALIGNED = "unaligned"  # its span is not exactly one period: reported, never split
 
 
+class MatchStatus(StrEnum):
+    """`cdr_matches.match_status`: how a PBX call or a Twilio leg came out of matching."""
+
+    MATCHED = "matched"
+    PBX_ONLY = "pbx-only"
+    TWILIO_ONLY = "twilio-only"
+    INTERNAL = "internal"  # extension to extension: Twilio never saw it
+    AMBIGUOUS = "ambiguous"  # a tie the matcher does not break by guess
+
+
+class Mismatch(StrEnum):
+    """`cdr_matches.mismatch` (`;`-separated when both): what differs on a matched pair."""
+
+    DURATION = "duration"
+    ANSWERED_VS_STATUS = "answered-vs-status"
+
+
 class DstNote(StrEnum):
     """`dst` (calls) / `dst_note` (PBX calls): a naive local time in a DST gap or overlap, placed
     by `--dst earliest|latest`."""

@@ -6,6 +6,7 @@ The account's DID is +18005550100; the PBX's extensions are 4 digits.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -147,7 +148,7 @@ def test_outbound_did_substitution_matched() -> None:
         "match_status": "matched",
         "mismatch": None,
     }
-    assert summary == {
+    assert asdict(summary) == {
         "pbx_calls": 1,
         "matched": 1,
         "pbx_only": 0,
@@ -175,7 +176,7 @@ def test_inbound_matched_on_the_caller_whatever_the_pbx_destination() -> None:
         ("1", "CA01", "+16465550199", -1),
         ("2", "CA02", "+12125550187", -1),
     ]
-    assert summary["matched"] == 2
+    assert summary.matched == 2
 
 
 def test_forty_second_gap_costs_a_minute() -> None:
@@ -189,7 +190,7 @@ def test_forty_second_gap_costs_a_minute() -> None:
         1.0,
         "duration",
     )
-    assert (summary["duration_mismatch"], summary["billed_minutes_at_stake"]) == (1, 1.0)
+    assert (summary.duration_mismatch, summary.billed_minutes_at_stake) == (1, 1.0)
 
 
 def test_pbx_unanswered_twilio_completed() -> None:
@@ -200,7 +201,7 @@ def test_pbx_unanswered_twilio_completed() -> None:
     row = frame.row(0, named=True)
     assert row["mismatch"] == "duration;answered-vs-status"
     assert row["billed_minutes_delta"] == 1.0
-    assert (summary["status_mismatch"], summary["duration_mismatch"]) == (1, 1)
+    assert (summary.status_mismatch, summary.duration_mismatch) == (1, 1)
 
 
 def test_both_unanswered_agree() -> None:
@@ -241,7 +242,7 @@ def test_pbx_only_twilio_only_and_internal() -> None:
         (None, "CA05", "+19175550133", DID, 2.0, "twilio-only"),
         ("2", None, "+16465550199", DID, -8.0, "pbx-only"),  # 451 s bills 8 minutes
     ]
-    assert summary == {
+    assert asdict(summary) == {
         "pbx_calls": 4,
         "matched": 0,
         "pbx_only": 2,
@@ -268,7 +269,7 @@ def test_tie_is_ambiguous() -> None:
         (None, "CA6b", "ambiguous"),
     ]
     assert frame["billed_minutes_delta"].null_count() == 3
-    assert (summary["ambiguous"], summary["matched"], summary["twilio_only"]) == (3, 0, 0)
+    assert (summary.ambiguous, summary.matched, summary.twilio_only) == (3, 0, 0)
 
 
 def test_equal_start_gap_settled_by_duration() -> None:
@@ -359,7 +360,7 @@ def test_related_leg_of_a_matched_call_is_not_twilio_only() -> None:
     )  # fmt: skip
     frame, summary = run(cdr, calls)
     assert frame.select("call_sid", "match_status").rows() == [("CAchild", "matched")]
-    assert summary["twilio_only"] == 0
+    assert summary.twilio_only == 0
 
 
 def test_pricing_model_is_a_parameter() -> None:
@@ -368,7 +369,7 @@ def test_pricing_model_is_a_parameter() -> None:
     calls = calls_frame(leg(1, "CA02", DID, "+12125550187", "15:00:02", 140))
     frame, summary = run(cdr, calls, minimum_s=6, increment_s=6)
     assert frame["billed_minutes_delta"][0] == pytest.approx(0.7)
-    assert summary["billed_minutes_at_stake"] == pytest.approx(0.7)
+    assert summary.billed_minutes_at_stake == pytest.approx(0.7)
 
 
 def test_billed_seconds() -> None:
@@ -428,6 +429,6 @@ def test_end_to_end_from_the_asterisk_fixture(fixtures: Path) -> None:
     assert (first["pbx_source_rows"], first["call_sid"], first["start_delta_s"]) == ("1", "CA01", 2)
     assert (first["duration_delta_s"], first["mismatch"]) == (2, None)  # 2 s: within tolerance
     # Line 8 is 1005 -> 1002; lines 6;7 are one call: 10 PBX calls.
-    assert (summary["pbx_calls"], summary["matched"], summary["internal"]) == (10, 1, 1)
-    assert summary["pbx_only"] == 8
+    assert (summary.pbx_calls, summary.matched, summary.internal) == (10, 1, 1)
+    assert summary.pbx_only == 8
     assert frame.filter(pl.col("pbx_source_rows") == "6;7")["match_status"][0] == "pbx-only"

@@ -355,5 +355,5 @@ def test_match_reads_only_the_columns_it_needs_from_a_lazy_call_log() -> None:
     lazy = recon.match_cdrs(cdr, calls.lazy(), dids=["+18005550100"])
     assert eager[0].equals(lazy[0])
     assert eager[1] == lazy[1]
-    assert eager[1]["matched"] > 100
+    assert eager[1].matched > 100
     assert recon.account_dids(calls.lazy()) == recon.account_dids(calls) == ["+18005550100"]

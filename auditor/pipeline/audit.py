@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -24,7 +23,7 @@ from auditor.reconcile.usage import reconcile_usage
 from auditor.report.html import write_report
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import sink_csv, sink_parquet, write_csv, write_table
-from auditor.result import Summary
+from auditor.result import CdrCounts, Summary
 from auditor.rules.model import Rules, load_rules
 from auditor.statuses import FINDINGS, UsedAs
 
@@ -58,7 +57,7 @@ def _require_accounts(ing: Ingested) -> None:
 
 def _match_pbx(
     ing: Ingested, calls: pl.LazyFrame, rules: Rules, opts: IngestOptions, match: MatchOptions
-) -> tuple[pl.DataFrame, dict[str, Any]]:
+) -> tuple[pl.DataFrame, CdrCounts]:
     """PBX calls vs Twilio legs. DID legs are `twilio-only` candidates only when the user names
     the PBX's DIDs (`--did`); trunking legs always are."""
     pricing = rules.pricing_for("trunking-termination")
@@ -119,12 +118,7 @@ def _audit(
     if ing.cdrs is not None:
         matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
-        findings += (
-            cdr_summary["pbx_only"]
-            + cdr_summary["twilio_only"]
-            + cdr_summary["duration_mismatch"]
-            + cdr_summary["status_mismatch"]
-        )
+        findings += cdr_summary.findings
     exit_code = EXIT_FINDINGS if (findings or ing.rejects.height) else EXIT_OK
     summary = build_summary(
         [f.as_dict() for f in ing.files],

@@ -57,7 +57,9 @@ import phonenumbers
 import polars as pl
 import polars.selectors as cs
 
+from auditor.result import CdrCounts
 from auditor.rules.billing import billed_seconds
+from auditor.statuses import MatchStatus, enum_dtype
 
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     "pbx_source_file": pl.String(),
@@ -74,11 +76,11 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
     "twilio_duration_s": pl.Int64(),
     "duration_delta_s": pl.Int64(),
     "billed_minutes_delta": pl.Float64(),
-    "match_status": pl.String(),
+    "match_status": enum_dtype(MatchStatus),
     "mismatch": pl.String(),
 }
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
-STATUSES = ("matched", "pbx-only", "twilio-only", "internal", "ambiguous")
+STATUSES = tuple(m.value for m in MatchStatus)
 INTERNAL_KINDS = ("extension", "did")
 _URI = re.compile(r"^(?:sips?|tel):([^@;>]+)", re.IGNORECASE)
 _VISUAL = re.compile(r"[\s().\-/]")
@@ -529,7 +531,7 @@ def match_cdrs(
     answered_statuses: Sequence[str] = ("completed", "in-progress"),
     bill_zero_duration: bool = True,
     extension_max_digits: int = 6,
-) -> tuple[pl.DataFrame, dict[str, int | float]]:
+) -> tuple[pl.DataFrame, CdrCounts]:
     """(`cdr_matches` frame, summary): one row per PBX call and per unmatched trunk leg.
 
     `cdr` is the canonical CDR frame (normalize.cdr), `calls` the canonical call frame (a
@@ -719,7 +721,7 @@ def _compare(
     return frame[order]
 
 
-def _summary(frame: pl.DataFrame, pbx_calls: int) -> dict[str, int | float]:
+def _summary(frame: pl.DataFrame, pbx_calls: int) -> CdrCounts:
     status = pl.col("match_status")
     counts = frame.select(
         (status == "matched").sum().alias("matched"),
@@ -739,7 +741,9 @@ def _summary(frame: pl.DataFrame, pbx_calls: int) -> dict[str, int | float]:
         .alias("status_mismatch"),
         pl.col("billed_minutes_delta").abs().sum().alias("billed_minutes_at_stake"),
     ).row(0, named=True)
-    out: dict[str, int | float] = {"pbx_calls": pbx_calls}
-    out.update({k: int(v) for k, v in counts.items() if k != "billed_minutes_at_stake"})
-    out["billed_minutes_at_stake"] = round(float(counts["billed_minutes_at_stake"] or 0), 4)
-    return out
+    at_stake = round(float(counts.pop("billed_minutes_at_stake") or 0), 4)
+    return CdrCounts(
+        pbx_calls=pbx_calls,
+        **{k: int(v) for k, v in counts.items()},
+        billed_minutes_at_stake=at_stake,
+    )

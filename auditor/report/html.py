@@ -6,6 +6,7 @@ nothing. No scripts, no external assets: it opens from an archive folder years l
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,7 @@ def render_report(summary: Summary, recon: pl.DataFrame) -> str:
             table = table.replace(f"<td>{status}</td>", f'<td class="{status}">{status}</td>')
         parts.append(table)
     if summary.cdr_matching is not None:
-        c = summary.cdr_matching
+        c = asdict(summary.cdr_matching)
         parts.append("<h2>PBX vs Twilio</h2>")
         parts.append(_table(["", "calls"], [[k.replace("_", " "), v] for k, v in c.items()]))
         parts.append("<p><small>Call by call in cdr_matches.csv.</small></p>")

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from auditor.reconcile.findings import not_compared_totals, plain, records, unexplained_totals
-from auditor.result import RejectCounts, Summary
+from auditor.result import CdrCounts, RejectCounts, Summary
 
 
 def _with_bridges(recon: pl.DataFrame, bridge: pl.DataFrame) -> list[dict[str, Any]]:
@@ -39,7 +39,7 @@ def build_summary(
     unaligned: pl.DataFrame,
     exit_code: int,
     period: str,
-    cdr_matching: dict[str, Any] | None = None,
+    cdr_matching: CdrCounts | None = None,
     encoding: dict[str, Any] | None = None,
 ) -> Summary:
     return Summary(

@@ -8,7 +8,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from auditor.result import Summary
+from auditor.result import CdrCounts, Summary
 from auditor.statuses import ReconStatus
 
 
@@ -100,7 +100,7 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
     console.print(f"audit written to {out_dir}/")
 
 
-def print_cdr_matching(counts: dict, out_dir: str, console: Console) -> None:
+def print_cdr_matching(counts: CdrCounts, out_dir: str, console: Console) -> None:
     """PBX vs Twilio: what disagrees first, then the totals."""
     table = Table("PBX vs Twilio", "calls")
     for key in (
@@ -113,7 +113,7 @@ def print_cdr_matching(counts: dict, out_dir: str, console: Console) -> None:
         "internal",
         "pbx_calls",
     ):
-        table.add_row(key.replace("_", " "), str(counts[key]))
-    table.add_row("billed minutes at stake", _num(counts["billed_minutes_at_stake"]))
+        table.add_row(key.replace("_", " "), str(getattr(counts, key)))
+    table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
     console.print(table)
     console.print(f"call by call: {out_dir}/cdr_matches.csv")
