@@ -107,8 +107,9 @@ def test_checks_fail_when_the_auditor_is_off(
         pl.when(client).then((calls.cast(pl.Int64) - 1).cast(pl.String)).otherwise(calls),
     ).write_csv(path)
     report = run.Report(
-        spec={}, input="bulk", period="month", pbx=False, rows=0, data="", machine={}, date=""
-    )
+        spec={}, auditor="", input="bulk", period="month", pbx=False, rows=0, data="",
+        machine={}, date="",
+    )  # fmt: skip
     run.check_usage(report, exp, out, {"auditor"})
     failed = {name for name, passed, _ in report.checks if not passed}
     assert failed == {
