@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from auditor.result import CdrCounts, Summary
+from auditor.result import CdrCounts, Summary, headline
 from auditor.statuses import ReconStatus
 
 
@@ -27,6 +28,22 @@ def _hints(rows: pl.DataFrame) -> list[str]:
     return hints
 
 
+def _print_finding(
+    console: Console, rows: pl.DataFrame, cells: dict[str, Callable[[dict], str]]
+) -> None:
+    """The headline rows of one finding (account, period, category, then `cells`), and the
+    next-check hints they carry."""
+    table = Table("account", "period", "category", *cells)
+    for r in rows.iter_rows(named=True):
+        table.add_row(
+            r["account_sid"] or "", r["period"], r["category"], *(f(r) for f in cells.values())
+        )
+    console.print(table)
+    console.print("Check next:")
+    for hint in _hints(rows):
+        console.print(f"  - {hint}")
+
+
 def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Console) -> None:
     un = summary.unexplained
     nc = summary.not_compared
@@ -39,42 +56,30 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
             f"{un.minutes} minute(s), {un.price_text()} in price (usage minus logs; "
             "details in usage_reconciliation.csv)"
         )
-        head = recon.filter(pl.col("headline") & (status == ReconStatus.UNEXPLAINED.value))
-        table = Table("account", "period", "category", "calls", "minutes", "price")
-        for r in head.iter_rows(named=True):
-            table.add_row(
-                r["account_sid"] or "",
-                r["period"],
-                r["category"],
-                _num(r["unexplained_count"]),
-                _num(r["unexplained_minutes"]),
-                f"{_num(r['unexplained_price'])} {r['currency'] or ''}".strip(),
-            )
-        console.print(table)
-        console.print("Check next:")
-        for hint in _hints(head):
-            console.print(f"  - {hint}")
+        _print_finding(
+            console,
+            headline(recon, ReconStatus.UNEXPLAINED.value),
+            {
+                "calls": lambda r: _num(r["unexplained_count"]),
+                "minutes": lambda r: _num(r["unexplained_minutes"]),
+                "price": lambda r: f"{_num(r['unexplained_price'])} {r['currency'] or ''}".strip(),
+            },
+        )
     if nc.count:
         console.print(
             f"[bold red]NOT COMPARED[/]: {nc.count} row(s) that nothing on the other side "
             f"covers ({nc.billable_calls} billable logged call(s), {nc.usage_count} usage "
             "call(s)): no rule can explain what was not compared"
         )
-        rows = recon.filter(pl.col("headline") & (status == ReconStatus.NOT_COMPARED.value))
-        table = Table("account", "period", "category", "logged calls", "usage calls", "why")
-        for r in rows.iter_rows(named=True):
-            table.add_row(
-                r["account_sid"] or "",
-                r["period"],
-                r["category"],
-                str(r["logged_calls"]),
-                _num(r["usage_count"]),
-                r["notes"],
-            )
-        console.print(table)
-        console.print("Check next:")
-        for hint in _hints(rows):
-            console.print(f"  - {hint}")
+        _print_finding(
+            console,
+            headline(recon, ReconStatus.NOT_COMPARED.value),
+            {
+                "logged calls": lambda r: str(r["logged_calls"]),
+                "usage calls": lambda r: _num(r["usage_count"]),
+                "why": lambda r: r["notes"],
+            },
+        )
     if not recon.is_empty() and not un.rows and not nc.count:
         console.print("[bold green]Every difference is explained by the rules.[/]")
     names = [s.value for s in ReconStatus]
