@@ -2,7 +2,7 @@
 
 Times become UTC instants (the export's own wall time is kept, for the `timezone` rule and the
 bridge), durations whole seconds, prices Decimals. What is parseable but wrong (a negative duration,
-a bad SID) is left for the pandera schema to judge.
+a bad SID) is left for the contract's row checks (schemas/calls.py) to judge.
 """
 
 from __future__ import annotations

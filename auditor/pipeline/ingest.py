@@ -85,7 +85,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     still counted one by one for conservation.
     """
     check_zone(opts.tz)
-    if opts.pbx_tz is not None:  # the PBX normaliser (and pandera) load only where needed
+    if opts.pbx_tz is not None:  # the PBX normaliser loads only where needed
         from auditor.normalize.cdr import check_pbx_zone
 
         check_pbx_zone(opts.pbx_tz)
