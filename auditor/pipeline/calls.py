@@ -4,8 +4,9 @@ Each file is read once and split into two Parquet files in the work folder: the 
 the fast parse and every row check (nearly all, written as canonical calls) and the rows that
 need a second look (few, kept as their raw text). The second look is the full parse
 (`normalize_calls`) and the contract's row checks on that small frame: it rejects what is wrong,
-naming file, row and column, and accepts the rest (e.g. a time written in a rarer shape). Duplicate call
-SIDs are found on a 64-bit hash of the SID and confirmed exactly on the few candidates.
+naming file, row and column, and accepts the rest (e.g. a time written in a rarer shape).
+Duplicate call SIDs are found on a 64-bit hash of the SID and confirmed exactly on the few
+candidates.
 
 The accepted calls come back as a LazyFrame over the work files, in `source_file`, `source_row`
 order, so that later steps stream them too.
