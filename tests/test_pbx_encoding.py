@@ -222,7 +222,7 @@ def test_custom_csv_latin1_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fallback", [None, "cp1251"])
-@pytest.mark.parametrize("kind", ["api-json", "console-csv"])
+@pytest.mark.parametrize("kind", ["api-json", "console-csv", "console-csv-bom"])
 def test_twilio_export_with_a_bad_byte_still_stops(
     tmp_path: Path, kind: str, fallback: str | None
 ) -> None:
@@ -233,10 +233,11 @@ def test_twilio_export_with_a_bad_byte_still_stops(
             b'"next_page_uri": null}\n'
         )
         line = 3
-    else:
+    else:  # a BOM (as spreadsheet exports write) must not shift the byte or line named
         path = tmp_path / "calls.csv"
         path.write_bytes(
-            b"Call Sid,Start Time,End Time,Duration,From,To,Direction,Status,Price,Price Unit\n"
+            (b"\xef\xbb\xbf" if kind.endswith("bom") else b"")
+            + b"Call Sid,Start Time,End Time,Duration,From,To,Direction,Status,Price,Price Unit\n"
             b"CA" + b"a" * 32 + b",2025-11-01 10:00:00,2025-11-01 10:01:00,60,"
             b"Jos\xe9,+2,outbound-api,completed,-0.014,USD\n"
         )

@@ -146,8 +146,10 @@ def decode_by_line(data: bytes, name: str, fallback: str | None) -> DecodedText:
 
 
 def _utf8_message(data: bytes, exc: UnicodeDecodeError) -> str:
-    line = data.count(b"\n", 0, exc.start) + 1
-    return f"not UTF-8 (invalid byte 0x{data[exc.start]:02x} on line {line})"
+    # utf-8-sig decodes what follows the BOM: its positions are off by what it stripped
+    at = exc.start + len(data) - len(exc.object)
+    line = data.count(b"\n", 0, at) + 1
+    return f"not UTF-8 (invalid byte 0x{data[at]:02x} on line {line})"
 
 
 def expand_paths(paths: list[str]) -> list[InputFile]:
