@@ -44,7 +44,6 @@ class StagedCalls:
     read: dict[str, int]  # rows read per file
     accepted: dict[str, int]  # rows accepted per file
     dst: dict[str, int]  # naive times in a DST gap / overlap (before any reject)
-    missing_account: bool  # some accepted call carries no account SID
 
 
 @dataclass(frozen=True)
@@ -139,5 +138,4 @@ def stage_calls_files(
         read[name] -= n  # counted in good and in bad
     for name, n in dup_rejects.group_by(SOURCE_FILE).len().iter_rows():
         accepted[name] -= n
-    missing = calls.select(pl.col("account_sid").is_null().any()).collect().item()
-    return StagedCalls(calls, rejects, read, accepted, dst, bool(missing))
+    return StagedCalls(calls, rejects, read, accepted, dst)
