@@ -96,6 +96,7 @@ def stage_calls_files(
     ]
     for (reader, file), part in zip(items, parts, strict=True):
         _stage_file(reader, file, opts, part)
+    read = {p.file.name: _count(p.good) + _count(p.bad) for p in parts}
 
     # The second look, on the few bad rows of every file together.
     bad = pl.concat([pl.scan_parquet(p.bad) for p in parts], how="vertical")
@@ -132,10 +133,7 @@ def stage_calls_files(
         )
     rejects = pl.concat([parse_rejects, schema_rejects.collect(), dup_rejects]).cast(REJECT_SCHEMA)
 
-    accepted = {p.file.name: _count(p.good) for p in parts}  # recovered rows included
-    read = {p.file.name: _count(p.good) + _count(p.bad) for p in parts}
-    for name, n in recovered.group_by(SOURCE_FILE).len().iter_rows():
-        read[name] -= n  # counted in good and in bad
+    accepted = {p.file.name: _count(p.good) for p in parts}  # recovered rows merged in
     for name, n in dup_rejects.group_by(SOURCE_FILE).len().iter_rows():
         accepted[name] -= n
     return StagedCalls(calls, rejects, read, accepted, dst)
