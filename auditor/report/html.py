@@ -1,7 +1,8 @@
 """report.html: one self-contained page an auditor would rather look at than read.
 
 It lays out figures already computed (summary.json and the reconciliation frame); it computes
-nothing. No scripts, no external assets: it opens from an archive folder years later.
+nothing. No scripts, no external assets: it opens from an archive folder years later. Every value
+goes through `html.escape` (input file names, accounts and categories come from the inputs).
 """
 
 from __future__ import annotations
@@ -173,9 +174,9 @@ def render_report(summary: Summary, recon: pl.DataFrame) -> str:
     )
     dst = summary.dst
     parts.append(
-        f"<p><small>DST: {dst['gap']} row(s) in a gap, {dst['overlap']} in an overlap "
-        f"(--dst {escape(str(dst['policy']))}). Rejected rows: "
-        f"{summary.rejects.rows} (rejects.csv).</small></p>"
+        f"<p><small>DST: {escape(str(dst['gap']))} row(s) in a gap, "
+        f"{escape(str(dst['overlap']))} in an overlap (--dst {escape(str(dst['policy']))}). "
+        f"Rejected rows: {summary.rejects.rows} (rejects.csv).</small></p>"
     )
     return "\n".join(parts) + "\n"
 

@@ -1,7 +1,9 @@
 """Parquet and CSV writers with one deterministic text form for every type.
 
 CSV: UTC instants as `YYYY-MM-DDTHH:MM:SSZ`, dates as `YYYY-MM-DD`, Decimals as plain text, lists
-joined with `;`. The same inputs give byte-identical files (no wall-clock time inside any file).
+joined with `;`, and text cells a spreadsheet would run as a formula made inert (`cells.py`). Every
+CSV the tool writes goes through `csv_ready`; Parquet keeps the raw values. The same inputs give
+byte-identical files (no wall-clock time inside any file).
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ from pathlib import Path
 
 import polars as pl
 
+from auditor.report.cells import Frame, neutralise_formulas
 
-def csv_ready(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+
+def csv_ready(frame: Frame) -> Frame:
+    """`frame` in its CSV text form, formula-like text cells neutralised (lazy stays lazy)."""
     cols = []
     for name, dtype in frame.collect_schema().items():
         col = pl.col(name)
@@ -21,7 +26,7 @@ def csv_ready(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame
         elif isinstance(dtype, pl.List):
             col = col.cast(pl.List(pl.String)).list.join(";")
         cols.append(col.alias(name))
-    return frame.select(cols)
+    return neutralise_formulas(frame.select(cols))
 
 
 def write_table(frame: pl.DataFrame, out_dir: Path, stem: str, parquet: bool = True) -> None:
@@ -33,6 +38,7 @@ def write_table(frame: pl.DataFrame, out_dir: Path, stem: str, parquet: bool = T
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """`path` as CSV, in the text form of `csv_ready`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     csv_ready(frame).write_csv(path)
 
