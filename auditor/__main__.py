@@ -1,3 +1,5 @@
+import sys
+
 from auditor.cli import main
 
-main()
+sys.exit(main())

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from auditor.errors import EXIT_UNUSABLE, AuditorError
+from auditor.errors import EXIT_UNUSABLE, AuditorError, UsageError
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.ingest import FileReport, Ingested
 from auditor.pipeline.options import (
     DEFAULT_FALLBACK,
+    DEFAULT_MAX_INFLATE,
     AuditOptions,
     IngestOptions,
     MatchOptions,
     ReadOptions,
+    RecordsOptions,
 )
 from auditor.pipeline.validate import run_validate
+from auditor.pipeline.verify import FileStatus, run_verify
 from auditor.reconcile.periods import Period
-from auditor.report.terminal import print_audit, print_cdr_matching
+from auditor.report.terminal import print_audit, print_cdr_matching, print_records
 
 app = typer.Typer(
     add_completion=False,
@@ -32,7 +34,19 @@ app = typer.Typer(
 )
 
 Paths = Annotated[list[str], typer.Argument(help="Export files, folders or globs.")]
-Out = Annotated[Path, typer.Option("--out", help="Folder for the outputs.")]
+Out = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Folder for the outputs: written beside it as .DIR.partial-XXXXXXXX and renamed into "
+        "place when complete (a killed run may leave that hidden folder: delete it). An existing "
+        "non-empty folder is refused without --force.",
+    ),
+]
+Force = Annotated[
+    bool,
+    typer.Option("--force", help="Replace a non-empty --out folder (atomically, once complete)."),
+]
 Tz = Annotated[
     str | None,
     typer.Option(
@@ -70,6 +84,13 @@ EncodingFallback = Annotated[
         help="Encoding of PBX CDR lines that are not UTF-8 (raw caller-ID names); e.g. cp1251.",
     ),
 ]
+MaxInflate = Annotated[
+    float,
+    typer.Option(
+        "--max-inflate",
+        help="Refuse a gzip input inflating past this multiple of its size (at least 1 GiB).",
+    ),
+]
 
 
 def _ingest_options(
@@ -81,6 +102,7 @@ def _ingest_options(
     cdr_format: str | None,
     region: str,
     encoding_fallback: str,
+    max_inflate: float = DEFAULT_MAX_INFLATE,
 ) -> IngestOptions:
     return IngestOptions(
         tz=tz,
@@ -89,7 +111,9 @@ def _ingest_options(
         account=account,
         pbx_tz=pbx_tz,
         region=region,
-        read=ReadOptions(cdr_format=cdr_format, encoding_fallback=encoding_fallback),
+        read=ReadOptions(
+            cdr_format=cdr_format, encoding_fallback=encoding_fallback, max_inflate=max_inflate
+        ),
     )
 
 
@@ -128,10 +152,14 @@ def validate(
     cdr_format: CdrFormat = None,
     region: Region = "US",
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
+    max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
+    force: Force = False,
 ) -> None:
     """Read and validate exports; write canonical calls/usage (and cdrs) Parquet and rejects.csv."""
-    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback)
-    result = run_validate(paths, out, opts)
+    opts = _ingest_options(
+        tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
+    )
+    result = run_validate(paths, out, opts, force=force)
     _print_files(result.ingested.files)
     _print_encoding(result.ingested)
     rejects = result.ingested.rejects
@@ -166,50 +194,172 @@ def audit(
         ),
     ] = None,
     match_window: Annotated[
-        int, typer.Option("--match-window", help="Seconds a PBX and Twilio start may differ.")
+        int,
+        typer.Option(
+            "--match-window",
+            help="Seconds a PBX call's or a record's start and Twilio's may differ.",
+        ),
     ] = 60,
     duration_tolerance: Annotated[
-        int, typer.Option("--duration-tolerance", help="Seconds billsec and duration may differ.")
+        int,
+        typer.Option(
+            "--duration-tolerance",
+            help="Seconds billsec (or a record's duration) and Twilio's duration may differ.",
+        ),
     ] = 2,
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
+    max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
     calls_csv: Annotated[
         bool,
         typer.Option(
             "--calls-csv", help="Also write calls.csv (hundreds of MB at scale; Parquet always)."
         ),
     ] = False,
+    force: Force = False,
+    records: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--records",
+            help="Your own records of the calls (CSV, JSON lines, Parquet; repeat): each is "
+            "matched with the Twilio leg it should have (needs --records-format).",
+        ),
+    ] = None,
+    records_format: Annotated[
+        str | None,
+        typer.Option(
+            "--records-format",
+            help="TOML file describing your records (or a shipped name: notification_log, "
+            "salesforce_task, ai_agent_sessions).",
+        ),
+    ] = None,
+    max_delay: Annotated[
+        int, typer.Option("--max-delay", help="Seconds after a record's time a call is slow.")
+    ] = 60,
+    records_from: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--records-from",
+            help="A caller ID your records' system calls from (repeat): only legs from these "
+            "are twilio-only. Default: the records' own from numbers, if mapped.",
+        ),
+    ] = None,
+    records_direction: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--records-direction",
+            help="A direction of your system's legs (repeat, e.g. outbound-api): only legs of "
+            "these are twilio-only.",
+        ),
+    ] = None,
 ) -> None:
-    """Reconcile call logs with usage records, and PBX CDRs with call logs, call by call."""
-    opts = _ingest_options(tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback)
+    """Reconcile call logs with usage records, and PBX CDRs or your own records with call logs,
+    call by call."""
+    opts = _ingest_options(
+        tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
+    )
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
-    result = run_audit(paths, out, opts, AuditOptions(period, pricing, match, calls_csv))
+    audit_opts = AuditOptions(period, pricing, match, calls_csv)
+    own = None
+    if records or records_format is not None:
+        if records_format is None:
+            raise UsageError("--records needs --records-format FORMAT (a shipped name or a file)")
+        own = RecordsOptions(
+            tuple(records or ()),
+            records_format,
+            max_delay,
+            tuple(records_from or ()),
+            tuple(records_direction or ()),
+        )
+    result = run_audit(paths, out, opts, audit_opts, force=force, records=own)
     _print_files(result.ingested.files)
     _print_encoding(result.ingested)
     console = Console(highlight=False, width=120)
     print_audit(result.recon, result.summary, str(out), console)
     if result.summary.cdr_matching is not None:
         print_cdr_matching(result.summary.cdr_matching, str(out), console)
+    if result.records is not None:
+        print_records(result.records.counts, result.records.groups, str(out), console)
     raise typer.Exit(result.exit_code)
 
 
-def main() -> None:
-    """Entry point: every known failure becomes one line on stderr and exit code 2."""
+@app.command()
+def verify(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="An output folder holding manifest.json.")
+    ],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="PATHS", help="With --inputs: where the inputs are now."),
+    ] = None,
+    inputs: Annotated[
+        bool,
+        typer.Option(
+            "--inputs",
+            help="Look for the inputs among the PATHS that follow (files, folders, globs), "
+            "matched by the path the manifest names or else by file name. Without it each "
+            "input is looked for at its path as given to the run, from the working folder; "
+            "an input not found there is missing (exit 1).",
+        ),
+    ] = False,
+) -> None:
+    """Re-hash DIR's outputs and the run's inputs against DIR/manifest.json.
+
+    One line per file: OK, changed or missing (a file in DIR the manifest does not name: changed).
+
+    Exit 0 only when every file is OK, 1 otherwise, 2 when DIR has no readable manifest.
+    """
+    if paths and not inputs:
+        raise typer.BadParameter(
+            "paths after DIR name where the inputs are: pass --inputs before them",
+            param_hint="PATHS",
+        )
+    if inputs and not paths:
+        raise typer.BadParameter(
+            "--inputs needs the paths where the inputs are", param_hint="PATHS"
+        )
+    result = run_verify(folder, paths if inputs else None)
+    width = max((len(str(s)) for s in FileStatus), default=0)
+    for c in result.checked:
+        extra = f"  (at {c.found_at})" if c.found_at else f"  ({c.note})" if c.note else ""
+        typer.echo(f"{c.status:<{width}}  {c.role:<6}  {c.path}{extra}")
+    counts = ", ".join(
+        f"{n} {s}" for s in FileStatus if (n := result.count(s)) or s is FileStatus.OK
+    )
+    typer.echo(f"{result.folder}: {counts} ({result.command} run, manifest.json)")
+    raise typer.Exit(result.exit_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point, returning the exit code (`auditor` and `python -m auditor` pass it to
+    sys.exit; tests call it in-process). Usage mistakes get click's usage message and exit 2;
+    every known failure is one line on stderr and exit code 2."""
     try:
-        code = app(standalone_mode=False)  # click returns the code of typer.Exit here
-        sys.exit(code if isinstance(code, int) else 0)
+        # click returns a command's return value here, and the code of a typer.Exit
+        code = app(args=argv, prog_name="auditor", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except AuditorError as exc:
         typer.echo(f"auditor: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except (typer.BadParameter, typer.Abort) as exc:
-        typer.echo(f"auditor: error: {exc}", err=True)
-        sys.exit(EXIT_UNUSABLE)
-    except (KeyboardInterrupt, SystemExit):
-        raise
+        return exc.exit_code
+    except typer.TyperException as exc:  # click's errors: unknown option, bad value, missing...
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()  # usage line, "Try 'auditor CMD --help'", then the error
+        else:
+            typer.echo(f"auditor: error: {exc.format_message()}", err=True)
+        return EXIT_UNUSABLE
+    except typer.Abort:
+        typer.echo("auditor: error: aborted", err=True)
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        typer.echo("auditor: interrupted", err=True)
+        return 130
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE if exc.code else 0
     except BaseException as exc:  # last resort (pyo3 panics are BaseException): never a traceback
         if os.environ.get("AUDITOR_DEBUG"):
             raise
         name = type(exc).__name__
         typer.echo(f"auditor: internal error: {name}: {exc} (AUDITOR_DEBUG=1 shows more)", err=True)
-        sys.exit(EXIT_UNUSABLE)
+        return EXIT_UNUSABLE

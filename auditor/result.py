@@ -65,6 +65,41 @@ class CdrCounts:
 
 
 @dataclass(frozen=True)
+class RecordsCounts:
+    """The user's own records vs Twilio legs, counted (summary.json `records`): rows by match
+    status (`ambiguous` counts records and legs alike), rows per finding, and the billed minutes
+    at stake on `duration` findings (Twilio's billed minutes minus what the record's duration
+    would bill under the same pricing model, in absolute value)."""
+
+    records: int
+    matched: int
+    records_only: int
+    twilio_only: int
+    ambiguous: int
+    undelivered: int
+    machine_answered: int
+    slow: int
+    duration: int
+    status: int
+    billed_minutes_at_stake: float
+
+    @property
+    def findings(self) -> int:
+        """Non-zero when a row has a finding (what makes the exit code 1); rows with several
+        findings count once per finding."""
+        return (
+            self.records_only
+            + self.twilio_only
+            + self.ambiguous
+            + self.undelivered
+            + self.machine_answered
+            + self.slow
+            + self.duration
+            + self.status
+        )
+
+
+@dataclass(frozen=True)
 class Summary:
     """summary.json, typed. Key order is the JSON's."""
 
@@ -79,14 +114,16 @@ class Summary:
     exit_code: int
     cdr_matching: CdrCounts | None = None
     encoding: dict[str, Any] | None = None
+    records: RecordsCounts | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """The document summary.json holds (PBX keys only with PBX CDRs among the inputs)."""
+        """The document summary.json holds (PBX keys only with PBX CDRs among the inputs,
+        `records` only with --records)."""
         doc = asdict(self)
         doc.pop("extra")
         exit_code = doc.pop("exit_code")
-        for key in ("cdr_matching", "encoding"):
+        for key in ("cdr_matching", "encoding", "records"):
             if doc[key] is None:
                 doc.pop(key)
         return doc | self.extra | {"exit_code": exit_code}

@@ -42,6 +42,48 @@ class Mismatch(StrEnum):
     ANSWERED_VS_STATUS = "answered-vs-status"
 
 
+class RecordsMatch(StrEnum):
+    """`records_matches.match_status`: how a user's record or a Twilio leg came out of matching
+    (`--records`)."""
+
+    MATCHED = "matched"
+    RECORDS_ONLY = "records-only"  # no Twilio leg for the record
+    TWILIO_ONLY = "twilio-only"  # a leg in the records' time span that no record claims
+    AMBIGUOUS = "ambiguous"  # a tie the matcher does not break by guess, or a SID claimed twice
+
+
+class RecordsFinding(StrEnum):
+    """`records_matches.finding` (`;`-separated, in this order): each problem of a row."""
+
+    UNDELIVERED = "undelivered"  # the record says delivered; Twilio has no call or did not connect
+    MACHINE_ANSWERED = "machine-answered"  # the record says human or delivered; Twilio: machine
+    SLOW = "slow"  # Twilio started more than --max-delay after the record's time
+    DURATION = "duration"  # record and Twilio durations differ beyond --duration-tolerance
+    STATUS = "status"  # the record's mapped outcome differs from Twilio's status
+    RECORDS_ONLY = "records-only"
+    TWILIO_ONLY = "twilio-only"
+    AMBIGUOUS = "ambiguous"
+
+
+# Twilio's call directions (`--records-direction` takes these).
+CALL_DIRECTIONS = (
+    "inbound",
+    "outbound-api",
+    "outbound-dial",
+    "trunking-originating",
+    "trunking-terminating",
+)
+
+# Twilio's `answered_by` values (answering machine detection) that mean no human answered.
+MACHINE_ANSWERED_BY = (
+    "machine_start",
+    "machine_end_beep",
+    "machine_end_silence",
+    "machine_end_other",
+    "fax",
+)
+
+
 class DstNote(StrEnum):
     """`dst` (calls) / `dst_note` (PBX calls): a naive local time in a DST gap or overlap, placed
     by `--dst earliest|latest`."""

@@ -25,6 +25,9 @@ Outputs under `--out` (each format holds the same calls):
   (Monthly, Daily) for every voice category, parents included, plus two non-voice categories;
 - `pbx/asterisk/Master.csv` (`--pbx`): Asterisk cdr_csv, 21 columns, no header, local times in
   `--pbx-tz`: one PBX call per trunk leg plus a few internal calls;
+- `records/calls.csv` and `records/format.toml` (`--records`): your own records, a CRM call log
+  with one record per leg (about 10 % without the CallSid, matched by number and time), and five
+  planted cases of each finding;
 - `expected.json`: the true figures, the planted discrepancies and what an audit must report.
 
 The billing model (independent of the auditor, which this file never imports): a leg bills only
@@ -36,6 +39,7 @@ the same files. Vectorised (numpy, polars): 10 M legs take a few minutes, mostly
 
 Usage: python benchmarks/generate.py --legs 1000000 [--months 1] [--start 2025-01] [--out DIR]
        [--seed S] [--formats bulk,parquet,csv] [--pbx] [--pbx-tz ZONE] [--trunk-share F]
+       [--records]
 """
 
 from __future__ import annotations
@@ -216,6 +220,7 @@ class Spec:
     formats: tuple[str, ...] = ("bulk", "parquet")
     pbx: bool = False
     pbx_tz: str = "America/New_York"
+    records: bool = False  # also your own records (records/calls.csv): one per leg, planted cases
 
     @property
     def range_start(self) -> datetime:
@@ -1488,6 +1493,233 @@ def write_asterisk(rows: pl.DataFrame, path: Path) -> None:
     rows.write_csv(path, include_header=False, quote_style="non_numeric", line_terminator="\n")
 
 
+# Your own records (--records) -------------------------------------------------------------------
+RECORDS_FORMAT = """# The benchmark's own records: a CRM log of every call the account made or took.
+name = "crm-call-log"
+[columns]
+call_sid = "call_sid"
+to = "to"
+time = "logged_at"
+duration = "talk_seconds"
+status = "outcome"
+answered_by = "verdict"
+group = ["team"]
+[time]
+format = "iso8601"
+zone = "UTC"
+[status_map]
+completed = "completed"
+busy = "busy"
+no-answer = "no-answer"
+failed = "failed"
+canceled = "canceled"
+in-progress = "in-progress"
+ringing = "ringing"
+queued = "queued"
+"""
+RECORDS_WINDOW = 60  # the auditor's default --match-window
+RECORDS_PLANTED = 5  # cases of each kind
+RECORDS_NO_SID = 0.1  # share of the records written without a CallSid (matched by number + time)
+TEAMS = ("care", "sales", "billing", "field")
+
+
+def build_records(legs: Legs, spec: Spec) -> tuple[pl.DataFrame, dict[str, object]]:
+    """One CRM record per leg (`records/calls.csv`, in time order), most with the leg's CallSid,
+    about 10 % without (those of legs alone on their number within the match window, by number and
+    time), and RECORDS_PLANTED cases of each finding; the expected `records` summary and rows."""
+    rng = np.random.default_rng([spec.seed, 3])
+    f = legs.frame.select(
+        "sid",
+        "to",
+        "start",
+        "duration",
+        "status",
+        "answered_by",
+        "parent_call_sid",
+        "kind",
+        "billable",
+        "billed_minutes",
+    ).with_row_index("i")
+    n = f.height
+    if n < 200:
+        raise ValueError("--records needs at least 200 legs: raise --legs")
+    has_child = f["sid"].is_in(f["parent_call_sid"].drop_nulls().implode())
+    f = f.with_columns(has_child.alias("has_child"))
+    status = f["status"].to_numpy()
+    dur = f["duration"].fill_null(-1).to_numpy()
+    amd = f["answered_by"].to_numpy()
+    root_alone = (f["parent_call_sid"].is_null() & ~f["has_child"]).to_numpy()
+    order = np.arange(n)
+    used: set[int] = set()
+
+    def pick(mask: np.ndarray, k: int = RECORDS_PLANTED) -> list[int]:
+        pool = [int(i) for i in np.flatnonzero(mask & (order >= n // 10)) if int(i) not in used]
+        if len(pool) < k:
+            raise ValueError("--records: too few legs to plant every case: raise --legs")
+        chosen = [pool[j] for j in sorted(rng.choice(len(pool), size=k, replace=False))]
+        used.update(chosen)
+        return chosen
+
+    done = status == 0
+    twilio_only = pick(done & root_alone)
+    undelivered = pick(np.isin(status, [1, 2, 3]))  # busy, no-answer, failed
+    status_off = pick(status == 1)  # busy, logged as no-answer
+    machine = pick(done & (amd >= 2))
+    slow = pick(done)
+    crosses = done & (dur > 150) & (billed_minutes(dur) != billed_minutes(dur - 90))
+    short = pick(crosses)
+    dup = pick(done)
+
+    # Legs alone on their (E.164) number within the window: their record may omit the SID.
+    by_number = (
+        f.select("i", "to", "start")
+        .filter(pl.col("to").str.starts_with("+"))
+        .sort("to", "start")
+        .with_columns(
+            (pl.col("start") - pl.col("start").shift(1).over("to")).alias("gap_prev"),
+            (pl.col("start").shift(-1).over("to") - pl.col("start")).alias("gap_next"),
+        )
+        .filter(
+            pl.col("gap_prev").fill_null(10**9) > RECORDS_WINDOW + 10,
+            pl.col("gap_next").fill_null(10**9) > RECORDS_WINDOW + 10,
+        )
+    )
+    lonely = np.zeros(n, dtype=bool)
+    lonely[by_number["i"].to_numpy()] = True
+    no_sid = lonely & (rng.random(n) < RECORDS_NO_SID / max(lonely.mean(), 1e-9))
+    no_sid[sorted(used)] = False
+
+    offset = rng.integers(0, 4, size=n)
+    offset[slow] = 200 + rng.integers(0, 50, size=len(slow))
+    talk = np.where(dur >= 0, dur, -1)
+    talk[short] = dur[short] - 90
+    outcome = status.copy()
+    outcome[undelivered] = 0  # completed
+    outcome[status_off] = 2  # no-answer
+    verdict = np.where(amd == 1, 1, np.where(amd >= 2, 2, 0))  # none, human, machine
+    verdict[machine] = 1
+    national = rng.random(n) < 0.5
+    to = f["to"]
+    nanp = to.str.contains(r"^\+1[2-9][0-9]{2}[2-9][0-9]{6}$")
+    to_written = pl.select(
+        pl.when(pl.lit(pl.Series(national)) & nanp).then(to.str.slice(2)).otherwise(to)
+    ).to_series()
+    keep = np.ones(n, dtype=bool)
+    keep[twilio_only] = False
+    rows = pl.DataFrame(
+        {
+            "i": f["i"],
+            "call_sid": pl.select(
+                pl.when(pl.lit(pl.Series(no_sid))).then(None).otherwise(f["sid"])
+            ).to_series(),
+            "to": to_written,
+            "at": f["start"] - offset,
+            "talk_seconds": pl.Series(talk).cast(pl.String).replace("-1", None),
+            "outcome": pl.Series(outcome).replace_strict(dict(enumerate(STATUSES))),
+            "verdict": pl.Series(verdict).replace_strict(
+                {0: None, 1: "human", 2: "machine"}, return_dtype=pl.String
+            ),
+            "team": pl.Series(TEAMS).gather(f["kind"].cast(pl.Int64) % len(TEAMS)),
+        }
+    ).filter(pl.Series(keep))
+    # Records of calls Twilio never logged (records-only), and records repeating a CallSid.
+    extra_n = RECORDS_PLANTED
+    starts = f["start"].to_numpy()
+    ghost_at = starts[n // 3 : n // 3 + extra_n] + 1
+    ghosts = pl.DataFrame(
+        {
+            "i": pl.Series([None] * extra_n, dtype=pl.UInt32),
+            "call_sid": hex_ids(rng, "CA", extra_n),
+            "to": [f"+1617555{9000 + k:04d}" for k in range(extra_n)],
+            "at": ghost_at,
+            "talk_seconds": ["45"] * extra_n,
+            "outcome": ["completed"] * extra_n,
+            "verdict": pl.Series([None] * extra_n, dtype=pl.String),
+            "team": ["sales"] * extra_n,
+        }
+    )
+    repeats = rows.filter(pl.col("i").is_in(dup)).with_columns(pl.col("at") + 30)
+    rows = (
+        pl.concat(
+            [rows, ghosts, repeats.with_columns(pl.lit(True).alias("__repeat"))], how="diagonal"
+        )
+        .with_columns(pl.col("__repeat").fill_null(False))
+        .sort("at", "__repeat", "i", nulls_last=True)
+        .with_row_index("line", offset=2)  # header = line 1
+    )
+    line_of = {
+        (int(i), bool(r)): int(line)
+        for i, r, line in rows.filter(pl.col("i").is_not_null())
+        .select("i", "__repeat", "line")
+        .iter_rows()
+    }
+    sids = f["sid"].to_list()
+    planted: list[dict[str, object]] = []
+
+    def case(line: int | None, sid: str, status: str, finding: str) -> None:
+        planted.append(
+            {
+                "records_source_row": line,
+                "call_sid": sid,
+                "match_status": status,
+                "finding": finding,
+            }
+        )
+
+    for i in twilio_only:
+        case(None, sids[i], "twilio-only", "twilio-only")
+    for i in undelivered:
+        case(line_of[(i, False)], sids[i], "matched", "undelivered")
+    for i in status_off:
+        case(line_of[(i, False)], sids[i], "matched", "status")
+    for i in machine:
+        case(line_of[(i, False)], sids[i], "matched", "machine-answered")
+    for i in slow:
+        case(line_of[(i, False)], sids[i], "matched", "slow")
+    for i in short:
+        case(line_of[(i, False)], sids[i], "matched", "duration")
+    for i in dup:
+        case(line_of[(i, True)], sids[i], "ambiguous", "ambiguous")
+    for line, sid in rows.filter(pl.col("i").is_null()).select("line", "call_sid").iter_rows():
+        case(int(line), sid, "records-only", "undelivered;records-only")
+    at_stake = int((billed_minutes(dur[short]) - billed_minutes(dur[short] - 90)).sum())
+    summary = {
+        "records": rows.height,
+        "matched": n - len(twilio_only),
+        "records_only": extra_n,
+        "twilio_only": len(twilio_only),
+        "ambiguous": len(dup),
+        "undelivered": len(undelivered) + extra_n,
+        "machine_answered": len(machine),
+        "slow": len(slow),
+        "duration": len(short),
+        "status": len(status_off),
+        "billed_minutes_at_stake": float(at_stake),
+    }
+    out = rows.select(
+        "call_sid",
+        "to",
+        pl.from_epoch("at").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("logged_at"),
+        "talk_seconds",
+        "outcome",
+        "verdict",
+        "team",
+    )
+    expected = {
+        "records": rows.height,
+        "without_sid": int(rows["call_sid"].is_null().sum()),
+        "summary": summary,
+        "planted": sorted(planted, key=lambda c: (str(c["call_sid"]), str(c["match_status"]))),
+    }
+    return out, expected
+
+
+def write_records(rows: pl.DataFrame, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows.write_csv(folder / "calls.csv", line_terminator="\n")
+    (folder / "format.toml").write_text(RECORDS_FORMAT, encoding="utf-8")
+
+
 # Expected figures and the whole run ---------------------------------------------------------------
 def _figures_json(frame: pl.DataFrame) -> list[dict[str, object]]:
     out = []
@@ -1585,6 +1817,12 @@ def generate(spec: Spec, out: Path, log: bool = False) -> dict[str, object]:
         write_asterisk(rows, out / "pbx" / "asterisk" / "Master.csv")
         files["pbx"] = [{"path": "pbx/asterisk/Master.csv", "rows": rows.height}]
         say(f"PBX CDRs written ({rows.height:,} lines)")
+    records = None
+    if spec.records:
+        own, records = build_records(legs, spec)
+        write_records(own, out / "records")
+        files["records"] = [{"path": "records/calls.csv", "rows": own.height}]
+        say(f"own records written ({own.height:,} records)")
     statuses = frame.group_by("status").len().sort("status")
     categories = frame.group_by("category").len().sort("category")
     expected: dict[str, object] = {
@@ -1618,6 +1856,7 @@ def generate(spec: Spec, out: Path, log: bool = False) -> dict[str, object]:
         "expected_unexplained": expected_unexplained(spec, days),
         "usage": usage,
         "pbx": pbx,
+        "records": records,
     }
     (out / "expected.json").write_text(json.dumps(expected, indent=1) + "\n", encoding="utf-8")
     say("expected.json written")
@@ -1627,7 +1866,7 @@ def generate(spec: Spec, out: Path, log: bool = False) -> dict[str, object]:
 def default_out(spec: Spec) -> Path:
     """benchmarks/data/<legs>legs-<months>m-<start>-s<seed>-t<share>[-pbx]."""
     share = f"{spec.trunk_share:g}".replace(".", "p")
-    tail = "-pbx" if spec.pbx else ""
+    tail = ("-pbx" if spec.pbx else "") + ("-records" if spec.records else "")
     return DEFAULT_DATA / f"{spec.legs}legs-{spec.months}m-{spec.start}-s{spec.seed}-t{share}{tail}"
 
 
@@ -1642,13 +1881,16 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Spec, Path]:
     ap.add_argument("--pbx", action="store_true", help="also an Asterisk Master.csv")
     ap.add_argument("--pbx-tz", default="America/New_York", help="zone of the PBX's local times")
     ap.add_argument("--trunk-share", type=float, default=0.2, help="share of calls on the trunk")
+    ap.add_argument("--records", action="store_true", help="also your own records of the calls")
     a = ap.parse_args(argv)
     formats = tuple(f.strip() for f in a.formats.split(",") if f.strip())
     if not 0 <= a.trunk_share <= 1:
         ap.error("--trunk-share must be within 0..1")
     if a.months < 1:
         ap.error("--months must be >= 1")
-    spec = Spec(a.legs, a.months, a.start, a.seed, a.trunk_share, formats, a.pbx, a.pbx_tz)
+    spec = Spec(
+        a.legs, a.months, a.start, a.seed, a.trunk_share, formats, a.pbx, a.pbx_tz, a.records
+    )
     return spec, a.out or default_out(spec)
 
 

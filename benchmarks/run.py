@@ -23,6 +23,12 @@ per trunk leg): `auditor audit CALLS pbx/asterisk` against the floor reading bot
 that summary.json's `cdr_matching` and the non-matched / mismatched rows of `cdr_matches.csv` are
 exactly the planted cases. pandas does not take part.
 
+`--records`: your own records of the calls, one CRM record per leg (`records/calls.csv`, about 10 %
+without the CallSid), against the legs: `auditor audit CALLS --records records/calls.csv
+--records-format records/format.toml` beside the floor reading the legs; checks that summary.json's
+`records` and the rows of `records_matches.csv` with a finding are exactly the planted cases.
+pandas does not take part.
+
 Data go to benchmarks/data/<spec>/ (git-ignored) and are reused by a later run with the same
 spec; a folder this run made is deleted at the end unless `--keep` (outputs likewise).
 `--repeat K` runs each contestant K times, interleaved (fastest wall time, largest peak);
@@ -31,7 +37,7 @@ spec; a folder this run made is deleted at the end unless `--keep` (outputs like
 commit (`git archive COMMIT auditor | tar -x -C DIR`), for before/after figures.
 
 Usage: python benchmarks/run.py [--legs N] [--months M] [--input bulk|parquet|csv] [--pbx]
-       [--period month|day] [--keep] [--json FILE] [--skip pandas,...] [--repeat K]
+       [--records] [--period month|day] [--keep] [--json FILE] [--skip pandas,...] [--repeat K]
        [--timeout S] [--max-rss-gib G] [--auditor-src DIR]
 """
 
@@ -134,6 +140,7 @@ class Report:
     measurements: list[Measurement] = field(default_factory=list)
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     generate_s: float | None = None
+    records: bool = False  # --records: own records vs legs
 
     @property
     def ok(self) -> bool:
@@ -224,6 +231,7 @@ def spec_for(args: argparse.Namespace) -> generate.Spec:
         formats=tuple(formats),
         pbx=args.pbx,
         pbx_tz=args.pbx_tz,
+        records=args.records,
     )
 
 
@@ -254,6 +262,7 @@ def ensure_data(folder: Path, spec: generate.Spec, report: Report) -> tuple[dict
     cmd += ["--months", str(spec.months), "--start", spec.start, "--seed", str(spec.seed)]
     cmd += ["--formats", ",".join(spec.formats), "--trunk-share", str(spec.trunk_share)]
     cmd += ["--pbx-tz", spec.pbx_tz, "--out", str(folder)] + (["--pbx"] if spec.pbx else [])
+    cmd += ["--records"] if spec.records else []
     print(f"generating {spec.legs:,} legs into {folder} ...", flush=True)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -297,6 +306,11 @@ def commands(args: argparse.Namespace, data: Path, out: Path) -> dict[str, list[
         audit = [*auditor_command(args.auditor_src), "audit", calls, str(pbx)]
         audit += ["--out", str(out / "audit")]
         return {"floor": floor, "auditor": [*audit, "--pbx-tz", args.pbx_tz]}
+    if args.records:
+        own = data / "records"
+        audit = [*auditor_command(args.auditor_src), "audit", calls, "--out", str(out / "audit")]
+        audit += ["--records", str(own / "calls.csv"), "--records-format", str(own / "format.toml")]
+        return {"floor": floor, "auditor": audit}
     audit = [*auditor_command(args.auditor_src), "audit", calls, usage, "--out", str(out / "audit")]
     audit += ["--period", args.period]
     rollup = [py, str(HERE / "pandas_rollup.py"), "--calls", calls, "--input", args.input]
@@ -460,6 +474,40 @@ def check_pbx(report: Report, exp: dict[str, Any], out: Path, ran: set[str]) -> 
     report.check("auditor rejects nothing", rejected == 0, f"{rejected} row(s) rejected")
 
 
+def check_records(report: Report, exp: dict[str, Any], out: Path, ran: set[str]) -> None:
+    """The auditor's `records` summary and its rows with a finding are the planted ones."""
+    own = exp["records"]
+    if "auditor" not in ran:
+        return
+    summary = json.loads((out / "audit" / "summary.json").read_text(encoding="utf-8"))
+    got_summary = summary.get("records")
+    report.check(
+        "auditor records = planted",
+        got_summary == own["summary"],
+        f"got {got_summary}, want {own['summary']}",
+    )
+    rows = (
+        pl.scan_csv(out / "audit" / "records_matches.csv", infer_schema=False)
+        .filter(pl.col("finding").is_not_null())
+        .select("records_source_row", "call_sid", "match_status", "finding")
+        .collect()
+    )
+    found = {(int(r[0]) if r[0] else None, r[1], r[2], r[3]) for r in rows.iter_rows()}
+    planted = {
+        (c["records_source_row"], c["call_sid"], c["match_status"], c["finding"])
+        for c in own["planted"]
+    }
+    detail = f"{len(found & planted)} of {len(planted)}"
+    if found != planted:
+        detail += (
+            f"; missed {sorted(planted - found, key=str)[:5]}; "
+            f"extra {sorted(found - planted, key=str)[:5]}"
+        )
+    report.check("auditor finds exactly the planted record cases", found == planted, detail)
+    rejected = summary["rejects"]["rows"]
+    report.check("auditor rejects nothing", rejected == 0, f"{rejected} row(s) rejected")
+
+
 def _diff(want: Totals, got: Totals) -> str:
     bad = {
         p: (want.get(p), got.get(p))
@@ -509,6 +557,7 @@ def print_report(report: Report) -> None:
     spec = report.spec
     what = f"{spec['legs']:,} legs, {spec['months']} month(s) from {spec['start']}"
     mode = "PBX CDRs vs trunk legs" if report.pbx else f"logs vs usage per {report.period}"
+    mode = "own records vs legs" if report.records else mode
     print(f"\n{what}; input {report.input}; {mode}; rows = {report.rows:,}")
     box = report.machine
     print(f"machine: {box['cpus']} cores, {box['memory_gib']} GiB; {report.date}")
@@ -530,6 +579,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--input", choices=tuple(CALL_DIRS), default="bulk")
     ap.add_argument("--period", choices=("month", "day"), default="month")
     ap.add_argument("--pbx", action="store_true", help="PBX CDRs vs trunk legs instead")
+    ap.add_argument("--records", action="store_true", help="your own records vs legs instead")
     ap.add_argument("--pbx-tz", default="America/New_York")
     ap.add_argument("--trunk-share", type=float, default=0.2)
     ap.add_argument("--data", type=Path, help="data folder (default benchmarks/data/<spec>)")
@@ -550,6 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     spec = spec_for(args)
     data = args.data or generate.default_out(spec)
     suffix = f"{args.input}-{args.period}" + ("-pbx" if args.pbx else "")
+    suffix += "-records" if args.records else ""
     out = data.parent / f"{data.name}.run-{suffix}"
     report = Report(
         spec=spec.as_dict(),
@@ -558,12 +609,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         period=args.period,
         pbx=args.pbx,
         rows=0,
+        records=args.records,
         data=str(data),
         machine=machine(),
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     exp, made = ensure_data(data, spec, report)
     report.rows = exp["legs"] + (exp["pbx"]["lines"] if args.pbx else 0)
+    report.rows += exp["records"]["records"] if args.records else 0
     if out.exists():
         shutil.rmtree(out)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -578,6 +631,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 print(f"running {m.name} ({round_ + 1}/{args.repeat}) ...", flush=True)
                 env = auditor_env(args.auditor_src) if m.name == "auditor" else None
+                if m.name == "auditor":  # it refuses a non-empty --out (a --repeat run)
+                    shutil.rmtree(out / "audit", ignore_errors=True)
                 m.add(measure(m.command, Path(m.log), args.timeout or None, args.max_rss_gib, env))
         for m in report.measurements:
             name = m.name
@@ -593,7 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             if m.exit_code in expected_codes:
                 ran.add(name)
-        (check_pbx if args.pbx else check_usage)(report, exp, out, ran)
+        check = check_records if args.records else check_pbx if args.pbx else check_usage
+        check(report, exp, out, ran)
         print_report(report)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)

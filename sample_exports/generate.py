@@ -1042,6 +1042,10 @@ report.
   `generate_pbx.py`: see `pbx/README.md` (a run on this whole folder needs `--pbx-tz
   America/New_York`). For them the last call of `api_calls_2025-11_page1.json` is a trunk call at
   local 2025-11-02 01:20 (EDT), out of date order.
+- Three systems' own records of their calls that month (a notification dispatch log, a Salesforce
+  Task export of a dialer, an AI agent's session log) are in `records/`, made by
+  `records/generate.py`: see `records/README.md`. They are read with `--records` only: auditing
+  this folder leaves `records/` out (it holds a `.auditor-skip` file).
 
 ## Files
 

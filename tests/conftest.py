@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +22,39 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+# AUDITOR_TEST_SUBPROCESS=1 runs every `run_cli` in a child process instead (slower; the old way).
+IN_PROCESS = not os.environ.get("AUDITOR_TEST_SUBPROCESS")
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """`auditor ARGS` in a child process, as a user runs it: real exit code, stdout, stderr."""
-    return subprocess.run(
-        [sys.executable, "-m", "auditor", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
+    """`auditor ARGS` through `main(argv)` in this process (starting a Python with polars for
+    each call was most of the suite's time): its exit code, and what it wrote on stdout and
+    stderr (typer.echo and rich consoles write to sys.stdout / sys.stderr as they are at the
+    time of the call). `run_cli_process` runs a real child process."""
+    if not IN_PROCESS:
+        return run_cli_process(*args, cwd=cwd)
+    from auditor.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.chdir(cwd or Path.cwd()),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = main(list(args))
+    return subprocess.CompletedProcess(
+        ["auditor", *args], code, stdout=out.getvalue(), stderr=err.getvalue()
     )
+
+
+def run_cli_process(
+    *args: str, cwd: Path | None = None, module: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`auditor ARGS` in a child process, as a user runs it: real exit code, stdout, stderr.
+    `module=False` runs the installed `auditor` console script rather than `python -m auditor`."""
+    script = Path(sys.executable).with_name("auditor")
+    command = [sys.executable, "-m", "auditor"] if module else [str(script)]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, check=False)
 
 
 def top_level_imports(script: Path) -> set[str]:

@@ -257,7 +257,6 @@ def test_unusable_encoding_fallback_is_a_one_line_error(
 ) -> None:
     path = tmp_path / "Master.csv"
     path.write_bytes(_asterisk_bytes([b"Jos\xe9"]))
-    proc = run_cli(
-        command, str(path), "--pbx-tz", "UTC", "--encoding-fallback", name, "--out", str(tmp_path)
-    )
+    out = str(tmp_path / "o")
+    proc = run_cli(command, str(path), "--pbx-tz", "UTC", "--encoding-fallback", name, "--out", out)
     one_line_error(proc, f"--encoding-fallback {name!r}", says)

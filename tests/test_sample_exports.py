@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_exports"
 GENERATOR = SAMPLES / "generate.py"
 NOT_EXPORTS = {"generate.py", "generate_pbx.py", "README.md"}
+# Sub-folders with generators and tests of their own: PBX CDRs, and your-own-records samples.
+OWN_FOLDERS = ("pbx", "records")
 EXPECTED_FILE = ROOT / "tests" / "sample_expected.json"
 EXPECTED = json.loads(EXPECTED_FILE.read_text(encoding="utf-8"))
 TZ = ("--tz", "America/New_York")
@@ -32,7 +34,7 @@ def export_paths() -> list[str]:
     return [
         str(p.relative_to(ROOT))
         for p in files
-        if "__pycache__" not in p.parts and p.relative_to(SAMPLES).parts[0] != "pbx"
+        if "__pycache__" not in p.parts and p.relative_to(SAMPLES).parts[0] not in OWN_FOLDERS
     ]
 
 
@@ -79,7 +81,7 @@ def test_regenerating_gives_byte_identical_files(tmp_path: Path) -> None:
         if p.is_file()
         and p.name not in ("generate.py", "generate_pbx.py")
         and "__pycache__" not in p.parts
-        and p.relative_to(SAMPLES).parts[0] != "pbx"
+        and p.relative_to(SAMPLES).parts[0] not in OWN_FOLDERS
     }
     generated = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
     assert generated - {Path("expected.json")} == committed

@@ -5,6 +5,10 @@ a quoted field spans lines; those newlines are counted and added back, so `sourc
 line an auditor's editor shows. A file polars cannot parse (ragged or broken quoting) is read again
 with Python's csv module, which keeps every record and marks a record of the wrong width with
 `_error` instead of failing the whole file.
+
+Hostile input: a file wider than `MAX_COLUMNS` is refused before it is parsed (an export has tens
+of columns); a record with a field longer than `MAX_FIELD_BYTES` is an error row, its values
+dropped, so that no such value travels on to rejects.csv.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import ERROR, SOURCE_ROW
 from auditor.ingest.files import InputFile, decode_utf8
+
+MAX_COLUMNS = 1000
+MAX_FIELD_BYTES = 64 * 1024  # a real value is under 1 KiB
+TOO_LONG = f"a field longer than {MAX_FIELD_BYTES} bytes"
 
 
 def read_delimited(
@@ -37,6 +45,7 @@ def read_delimited(
     if not text.strip():
         raise InputError(file.name, "file is empty")
     first_line = (1 if has_header else 0) + skip_lines + 1
+    _check_width(text, file, separator, names)
     try:
         df = pl.read_csv(
             io.BytesIO(data),
@@ -51,7 +60,37 @@ def read_delimited(
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         return _read_with_python(text, file, has_header, separator, skip_lines, names, first_line)
-    return _with_lines(df, first_line)
+    return _drop_long_fields(_with_lines(df, first_line))
+
+
+def _check_width(text: str, file: InputFile, separator: str, names: list[str] | None) -> None:
+    """InputError when the first line is wider than `MAX_COLUMNS` (separators outside quotes, read
+    before polars parses the file: thousands of columns cost seconds)."""
+    end = text.find("\n")
+    first = text[: end if end >= 0 else len(text)]
+    if names is not None or first.count(separator) < MAX_COLUMNS:
+        return
+    width = sum(part.count(separator) for part in first.split('"')[::2]) + 1
+    if width > MAX_COLUMNS:
+        raise InputError(
+            file.name, f"{width} columns, more than {MAX_COLUMNS}: not an export", row=1
+        )
+
+
+def _drop_long_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """A record with a field longer than `MAX_FIELD_BYTES`: every value null, `_error` set."""
+    cols = [c for c in df.columns if c not in (SOURCE_ROW, ERROR)]
+    long = df.select(
+        pl.any_horizontal(pl.col(c).str.len_bytes() > MAX_FIELD_BYTES for c in cols).fill_null(
+            False
+        )
+    ).to_series()
+    if not long.any():
+        return df
+    return df.with_columns(
+        *(pl.when(long).then(pl.lit(None, pl.String)).otherwise(pl.col(c)).alias(c) for c in cols),
+        pl.when(long).then(pl.lit(TOO_LONG)).otherwise(pl.col(ERROR)).alias(ERROR),
+    )
 
 
 def _with_lines(df: pl.DataFrame, first_line: int) -> pl.DataFrame:

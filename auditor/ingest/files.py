@@ -3,6 +3,11 @@
 Each file is read once; gzip is recognised by its magic bytes, not its name; text must be UTF-8
 (a BOM is allowed). Problems that make a file unreadable raise InputError (exit 2).
 
+Gzip is inflated in a stream and refused as soon as its output passes `inflate_limit`
+(`--max-inflate` times its compressed size, at least 1 GiB: far above any real export, which
+inflates about 10x), so that a gzip bomb can fill neither memory nor disk. A reader that lets polars
+inflate the file itself calls `InputFile.check_inflate` first.
+
 PBX CDR files are the exception: a PBX writes caller-ID names as the raw bytes it received, so a
 real Asterisk Master.csv may carry Latin-1 or CP1251 names among ASCII numbers and times. They are
 read with `read_text_by_line`: a line that is valid UTF-8 stays UTF-8, a line that is not is
@@ -15,18 +20,44 @@ from __future__ import annotations
 import codecs
 import glob
 import gzip
+import math
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import InputError, NotUtf8Error, UsageError
+from auditor.pipeline.options import DEFAULT_MAX_INFLATE
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 # Files a folder may hold that are never exports: docs, generators, format descriptions.
 IGNORED_SUFFIXES = {".md", ".txt", ".py", ".toml", ".sh", ".rst"}
+# A sub-folder holding a file of this name is left out when a folder above it is read: e.g. your
+# own records (`--records FILE`) kept beside the exports, as `sample_exports/records/` is. Its
+# files can still be named one by one, or the folder itself given.
+SKIP_MARKER = ".auditor-skip"
 SAMPLE_BYTES = 64 * 1024
 BOM = codecs.BOM_UTF8
+INFLATE_FLOOR = 1 << 30  # the limit is never below 1 GiB, whatever the ratio
+# Deflate cannot expand more than this (a 258-byte match in 2 bits): a smaller gzip file cannot
+# pass the limit, and is not inflated only to be measured.
+DEFLATE_MAX_RATIO = 1032
+_READ_CHUNK = 64 * 1024
+_OUT_CHUNK = 256 * 1024
+
+
+def check_max_inflate(ratio: float) -> float:
+    """`--max-inflate` must be a finite number above 0."""
+    if not (math.isfinite(ratio) and ratio > 0):
+        raise UsageError(f"--max-inflate {ratio!r} must be a positive number (default 100)")
+    return ratio
+
+
+def inflate_limit(compressed_size: int, ratio: float = DEFAULT_MAX_INFLATE) -> int:
+    """Bytes a gzip file of `compressed_size` bytes may inflate to: `ratio` times its size, and at
+    least 1 GiB."""
+    return max(int(ratio * compressed_size), INFLATE_FLOOR)
 
 
 def check_encoding_fallback(name: str) -> str:
@@ -66,6 +97,7 @@ class InputFile:
 
     path: Path
     name: str
+    max_inflate: float = DEFAULT_MAX_INFLATE  # `--max-inflate` (see `inflate_limit`)
 
     @property
     def is_gzip(self) -> bool:
@@ -78,14 +110,57 @@ class InputFile:
             return fh.read(4) == PARQUET_MAGIC
 
     def read_bytes(self) -> bytes:
-        """The whole file, decompressed; InputError when gzip is corrupt."""
-        raw = self.path.read_bytes()
-        if raw[:2] != GZIP_MAGIC:
-            return raw
+        """The whole file, decompressed; InputError when gzip is corrupt or inflates past the
+        limit (checked as it inflates: never more than the limit is held)."""
+        if not self.is_gzip:
+            return self.path.read_bytes()
+        return b"".join(self._inflate())
+
+    def check_inflate(self) -> None:
+        """For a reader that hands the file to polars (which inflates gzip itself): InputError when
+        the file is gzip that is corrupt or inflates past the limit. Costs one streaming inflate
+        (nothing kept), and nothing for a file too small to pass the limit at all."""
+        if not self.is_gzip:
+            return
+        size = self.path.stat().st_size
+        if DEFLATE_MAX_RATIO * size <= inflate_limit(size, self.max_inflate):
+            return
+        for _ in self._inflate():
+            pass
+
+    def _inflate(self) -> Iterator[bytes]:
+        """The gzip file's content in chunks, every member (concatenated gzip, zero padding
+        between members allowed, as `gzip.decompress` reads it); InputError as soon as the output
+        passes the limit, or when the data is corrupt or cut short."""
+        size = self.path.stat().st_size
+        limit = inflate_limit(size, self.max_inflate)
+        total = 0
+        member = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer (CRC, length)
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
+            with self.path.open("rb") as fh:
+                while data := fh.read(_READ_CHUNK):
+                    more = False  # output left in the inflater after a full chunk
+                    while data or more:
+                        if member.eof:  # the next member, after any zero padding
+                            data = data.lstrip(b"\x00")
+                            if not data:
+                                break
+                            member = zlib.decompressobj(wbits=31)
+                        out = member.decompress(data, _OUT_CHUNK)
+                        data = member.unused_data if member.eof else member.unconsumed_tail
+                        more = len(out) == _OUT_CHUNK and not member.eof
+                        total += len(out)
+                        if total > limit:
+                            raise InputError(self.name, _too_big(limit, self.max_inflate, size))
+                        yield out
+        except zlib.error as exc:
             raise InputError(self.name, f"corrupt gzip data ({exc})") from None
+        if not member.eof:
+            raise InputError(
+                self.name,
+                "corrupt gzip data (Compressed file ended before the end-of-stream marker was "
+                "reached)",
+            )
 
     def read_text(self) -> str:
         """The whole file as text; InputError when it is not UTF-8."""
@@ -116,6 +191,14 @@ class InputFile:
             if exc.start >= len(data) - 3:  # a character cut by the sample size
                 return data[: exc.start].decode("utf-8-sig")
             return decode_by_line(data, self.name, fallback).text
+
+
+def _too_big(limit: int, ratio: float, size: int) -> str:
+    floor = ", at least 1 GiB" if limit == INFLATE_FLOOR else ""
+    return (
+        f"gzip inflates past {limit} bytes (--max-inflate {ratio:g} x its {size} bytes{floor}); "
+        "refusing to read it"
+    )
 
 
 def decode_utf8(data: bytes, name: str) -> str:
@@ -152,12 +235,13 @@ def _utf8_message(data: bytes, exc: UnicodeDecodeError) -> str:
     return f"not UTF-8 (invalid byte 0x{data[at]:02x} on line {line})"
 
 
-def expand_paths(paths: list[str]) -> list[InputFile]:
+def expand_paths(paths: list[str], max_inflate: float = DEFAULT_MAX_INFLATE) -> list[InputFile]:
     """Files, folders (recursively, sorted) and globs to a list of distinct input files.
 
     A path that matches nothing is an error, not an empty input. Duplicates (the same file named
-    twice) are read once.
+    twice) are read once. Each file carries `max_inflate` (`--max-inflate`).
     """
+    check_max_inflate(max_inflate)
     files: list[InputFile] = []
     seen: set[Path] = set()
 
@@ -165,13 +249,14 @@ def expand_paths(paths: list[str]) -> list[InputFile]:
         real = path.resolve()
         if real not in seen:
             seen.add(real)
-            files.append(InputFile(path, name))
+            files.append(InputFile(path, name, max_inflate))
 
     for given in paths:
         path = Path(given)
         if path.is_dir():
+            skipped = {m.parent for m in path.rglob(SKIP_MARKER) if m.parent != path}
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if _is_export_candidate(child):
+                if _is_export_candidate(child) and skipped.isdisjoint(child.parents):
                     add(child, str(Path(given) / child.relative_to(path)))
         elif path.is_file():
             add(path, given)

@@ -2,12 +2,17 @@
 
 Values are kept as text (`60` and `"60"` both become "60"), because exports disagree on whether
 durations and prices are strings or numbers; the normaliser parses them once, with one set of rules.
+
+Hostile input: JSON nested deeper than Python can parse is a one-line error for a document and an
+error row for a JSON line (never a RecursionError); gzip is inflated under `--max-inflate` (see
+`files`), also before polars inflates a JSON-lines file itself.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -15,6 +20,17 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import ERROR, SOURCE_ROW
 from auditor.ingest.files import InputFile, decode_utf8
+
+TOO_DEEP = "JSON nested too deeply"
+MAX_LINE_BYTES = 1 << 20  # a JSON-lines record is under 2 KiB: a longer line is an error row
+TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
+# polars infers a JSON-lines schema in time that grows with the square of a line's nesting (20,000
+# lines nested 16 deep: 4 s, 120 deep: minutes; a Python RecursionError past a few hundred): a file
+# with a line opening this many arrays or objects (an export's line opens one or two) is read line
+# by line in Python instead, in time linear in its size.
+NESTING_FOR_POLARS = 8
+_NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{\n")
+_DEEP = re.compile(rb"[\[{]{%d}" % NESTING_FOR_POLARS)
 
 
 def _text(value: Any) -> str | None:
@@ -32,7 +48,10 @@ def records_frame(records: list[Any], fields: tuple[str, ...], first_row: int) -
     rows = []
     for rec in records:
         if isinstance(rec, dict):
-            rows.append({**{f: _text(rec.get(f)) for f in fields}, ERROR: None})
+            try:
+                rows.append({**{f: _text(rec.get(f)) for f in fields}, ERROR: None})
+            except RecursionError:  # a value parsed near the recursion limit, too deep to write
+                rows.append({**dict.fromkeys(fields), ERROR: TOO_DEEP})
         else:
             rows.append({**dict.fromkeys(fields), ERROR: "record is not a JSON object"})
     schema = dict.fromkeys((*fields, ERROR), pl.String)
@@ -46,6 +65,8 @@ def load_document(file: InputFile) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(file.name, f"not valid JSON ({exc.msg})", row=exc.lineno) from None
+    except RecursionError:
+        raise InputError(file.name, f"not readable: {TOO_DEEP}") from None
 
 
 def document_records(file: InputFile, key: str, fields: tuple[str, ...]) -> pl.DataFrame:
@@ -60,10 +81,13 @@ def document_records(file: InputFile, key: str, fields: tuple[str, ...]) -> pl.D
 def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
     """JSON lines as a lazy scan (streamed, gzip decoded natively): one record per physical line,
     `source_row` the line number (blank lines keep their number and are dropped), every field as
-    text. A file with a line that is not a JSON object, or not UTF-8, fails when collected: then
-    read it with `json_lines`, which keeps each bad line as an error row."""
+    text; a line longer than `MAX_LINE_BYTES` is an error row, not decoded. A file with a line
+    that is not a JSON object, or not UTF-8, fails when collected: then read it with `json_lines`,
+    which keeps each bad line as an error row."""
     line = "__line"
     record = pl.Struct({f: pl.String for f in fields})
+    long = pl.col(line).str.len_bytes() > MAX_LINE_BYTES
+    file.check_inflate()  # polars inflates gzip itself: refuse a bomb first
     return (
         pl.scan_csv(
             file.path,
@@ -75,10 +99,15 @@ def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
             row_index_offset=1,
         )
         .filter(pl.col(line).str.strip_chars() != "")
+        # Two steps: a `when` inside the decode makes polars decode once per field (7x the time).
+        .with_columns(
+            pl.when(long).then(pl.lit(TOO_LONG)).otherwise(pl.lit(None, pl.String)).alias(ERROR),
+            pl.when(~long).then(pl.col(line)).alias(line),
+        )
         .select(
             pl.col(SOURCE_ROW).cast(pl.Int64),
             pl.col(line).str.json_decode(record).struct.unnest(),
-            pl.lit(None, pl.String).alias(ERROR),
+            ERROR,
         )
     )
 
@@ -87,7 +116,7 @@ def json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.DataFrame:
     """One record per physical line; a line that is not a JSON object is an error row."""
     data = file.read_bytes()
     decode_utf8(data, file.name)
-    if b"\n\n" not in data.replace(b"\r\n", b"\n").rstrip(b"\n"):
+    if b"\n\n" not in data.replace(b"\r\n", b"\n").rstrip(b"\n") and not _hostile(data):
         try:
             df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
@@ -101,6 +130,14 @@ def json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.DataFrame:
             )
             return out.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(1).alias(SOURCE_ROW))
     return _json_lines_python(data.decode("utf-8-sig"), fields)
+
+
+def _hostile(data: bytes) -> bool:
+    """A line longer than `MAX_LINE_BYTES`, or opening `NESTING_FOR_POLARS` arrays or objects
+    (counting every `[` and `{`, even in strings: a false alarm only costs the slower read)."""
+    if _DEEP.search(data.translate(None, _NOT_OPENERS)) is not None:
+        return True
+    return len(data) > MAX_LINE_BYTES and max(map(len, data.split(b"\n"))) > MAX_LINE_BYTES
 
 
 def _as_text(df: pl.DataFrame, name: str) -> pl.Expr:
@@ -121,12 +158,19 @@ def _json_lines_python(text: str, fields: tuple[str, ...]) -> pl.DataFrame:
         if not line.strip():
             continue
         lines.append(number)
+        if len(line) > MAX_LINE_BYTES:  # characters: at least as many bytes
+            records.append({})
+            errors.append(TOO_LONG)
+            continue
         try:
             records.append(json.loads(line))
             errors.append(None)
         except json.JSONDecodeError as exc:
             records.append({})
             errors.append(f"not valid JSON ({exc.msg})")
+        except RecursionError:
+            records.append({})
+            errors.append(TOO_DEEP)
     df = records_frame(records, fields, first_row=1)
     return df.with_columns(
         pl.Series(SOURCE_ROW, lines, dtype=pl.Int64),

@@ -37,7 +37,7 @@ class TwilioApiCall:
             return False
         try:
             return is_call_resource(json.loads(head))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested absurdly deep
             return False
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:

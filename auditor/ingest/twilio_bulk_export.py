@@ -21,7 +21,7 @@ def first_json_line(head: str) -> dict | None:
         if line.strip():
             try:
                 value = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # RecursionError: nested absurdly deep
                 return None
             return value if isinstance(value, dict) else None
     return None

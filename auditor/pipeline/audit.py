@@ -2,25 +2,38 @@
 
 Outputs (names and columns are a contract): calls.parquet/.csv, usage_reconciliation.parquet/.csv,
 bridge.parquet/.csv, usage_records.parquet/.csv, rejects.csv, summary.json, report.html; with PBX
-CDRs among the inputs also cdr_matches.parquet/.csv (usage records are then optional: without
-them the logs-vs-usage files are written empty).
+CDRs among the inputs also cdr_matches.parquet/.csv, with `--records` also
+records_matches.parquet/.csv and records_groups.csv (usage records are then optional: without them
+the logs-vs-usage files are written empty).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from auditor.ingest.files import expand_paths
 from auditor.pipeline.ingest import Ingested, ingest
-from auditor.pipeline.options import AuditOptions, IngestOptions, MatchOptions
+from auditor.pipeline.options import AuditOptions, IngestOptions, MatchOptions, RecordsOptions
+from auditor.pipeline.records import (
+    RecordsInput,
+    ingest_records,
+    match_own_records,
+    merge_records,
+    records_inputs,
+    write_records_outputs,
+)
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
+from auditor.reconcile.records import RecordsMatches
 from auditor.reconcile.usage import reconcile_usage
 from auditor.report.html import write_report
+from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
+from auditor.report.outdir import atomic_outdir
 from auditor.report.summary import build_summary, write_summary
 from auditor.report.tables import sink_csv, sink_parquet, write_csv, write_table
 from auditor.result import CdrCounts, Summary
@@ -37,6 +50,7 @@ class AuditResult:
     summary: Summary
     exit_code: int
     cdr_matches: pl.DataFrame | None = field(default=None)
+    records: RecordsMatches | None = field(default=None)  # with --records
 
     @property
     def legs(self) -> pl.DataFrame:
@@ -77,25 +91,55 @@ def _match_pbx(
 
 
 def run_audit(
-    paths: list[str], out: Path, opts: IngestOptions, audit: AuditOptions | None = None
+    paths: list[str],
+    out: Path,
+    opts: IngestOptions,
+    audit: AuditOptions | None = None,
+    *,
+    force: bool = False,
+    records: RecordsOptions | None = None,
 ) -> AuditResult:
+    """The audit of `paths`, written to `out` atomically (see `report.outdir`; `force` replaces a
+    non-empty `out`), manifest.json last. The result's `out` is `out`."""
     audit = audit or AuditOptions()
     rules = load_rules(audit.pricing)
-    ing = ingest(paths, opts)
-    try:
-        return _audit(ing, out, opts, audit, rules)
-    finally:
-        ing.close()
+    files = expand_paths(paths)
+    extra = rule_files(audit.pricing, opts.read.cdr_format)
+    if records is not None:  # --records: read besides PATHS (a bad format stops the run here)
+        own_files, own_format = records_inputs(records, opts)
+        files, extra = [*files, *own_files], extra | own_format
+    to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
+    with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
+        own = None if records is None else ingest_records(list(records.files), records.format, opts)
+        ing = ingest(paths, opts)
+        try:
+            if own is not None:
+                merge_records(ing, own)
+            result = _audit(ing, partial, opts, audit, rules, own, records)
+        finally:
+            ing.close()
+        options = {"paths": paths, "ingest": opts, "audit": audit}
+        if records is not None:
+            options["records"] = records
+        inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
+        write_manifest(partial, "audit", options, inputs)
+    return replace(result, out=out)
 
 
 def _audit(
-    ing: Ingested, out: Path, opts: IngestOptions, audit: AuditOptions, rules: Rules
+    ing: Ingested,
+    out: Path,
+    opts: IngestOptions,
+    audit: AuditOptions,
+    rules: Rules,
+    own: RecordsInput | None = None,
+    records: RecordsOptions | None = None,
 ) -> AuditResult:
     has_cdr = ing.cdrs is not None
-    if ing.usage.height or not has_cdr:
+    paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
+    if ing.usage.height or not paired:
         _require_accounts(ing)
     legs = classify_calls(ing.calls, rules, audit.period, opts.region)
-    out.mkdir(parents=True, exist_ok=True)
     # One pass over the legs: the itemized audit streams to calls.parquet while they are summed.
     _, groups = pl.collect_all(
         [sink_parquet(legs.select(CALL_AUDIT_COLUMNS), out, "calls"), leg_groups(legs)]
@@ -110,7 +154,7 @@ def _audit(
         .height
     )
     rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
-    if has_cdr and not ing.usage.height:  # a PBX-vs-logs audit: no logs-vs-usage rows
+    if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
     bridge = build_bridge(groups, rec.rows, rules)
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
@@ -119,6 +163,11 @@ def _audit(
         matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += cdr_summary.findings
+    own_matches = None
+    if own is not None and records is not None:
+        calls_parquet = out / "calls.parquet"
+        own_matches = match_own_records(ing, own, calls_parquet, rules, opts, audit.match, records)
+        findings += own_matches.counts.findings
     exit_code = EXIT_FINDINGS if (findings or ing.rejects.height) else EXIT_OK
     summary = build_summary(
         [f.as_dict() for f in ing.files],
@@ -131,6 +180,7 @@ def _audit(
         period=str(audit.period),
         cdr_matching=cdr_summary,
         encoding=encoding,
+        own_records=None if own_matches is None else own_matches.counts,
     )
     write_table(rec.rows, out, "usage_reconciliation")
     write_table(bridge, out, "bridge")
@@ -138,6 +188,8 @@ def _audit(
     write_csv(ing.rejects, out / "rejects.csv")
     if matches is not None:
         write_table(matches, out, "cdr_matches")
+    if own_matches is not None:
+        write_records_outputs(own_matches, out)
     write_summary(summary, out / "summary.json")
     write_report(summary, rec.rows, out / "report.html")
-    return AuditResult(ing, out, rec.rows, bridge, summary, exit_code, matches)
+    return AuditResult(ing, out, rec.rows, bridge, summary, exit_code, matches, own_matches)

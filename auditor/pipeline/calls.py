@@ -78,7 +78,9 @@ def _split(raw: pl.LazyFrame, part: _Part, opts: IngestOptions) -> None:
 def _stage_file(reader: Reader, file: InputFile, opts: IngestOptions, part: _Part) -> None:
     try:
         _split(reader.read(file, opts.read), part, opts)
-    except pl.exceptions.PolarsError as exc:
+    # OSError: polars inflating a corrupt or truncated gzip file itself; the fallback reads it
+    # through InputFile, which names the file ("corrupt gzip data", exit 2).
+    except (pl.exceptions.PolarsError, OSError) as exc:
         fallback = getattr(reader, "read_fallback", None)
         if fallback is None:
             raise InputError(file.name, f"unreadable ({str(exc).splitlines()[0]})") from None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.errors import UsageError
+from auditor.errors import InputError, UsageError
 from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, Reader
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile, check_encoding_fallback, expand_paths
@@ -90,7 +90,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
 
         check_pbx_zone(opts.pbx_tz)
     fallback = check_encoding_fallback(opts.read.encoding_fallback)
-    files = expand_paths(paths)
+    files = expand_paths(paths, opts.read.max_inflate)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
     work = tempfile.TemporaryDirectory(prefix="auditor-work-")
@@ -118,7 +118,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
         rejects.append(staged.rejects)
     usage = empty_usage
     if "usage" in by_kind:
-        raw = pl.concat([r.read(f, opts.read) for r, f in by_kind["usage"]]).collect()
+        raw = _read_all(by_kind["usage"], opts)
         usage, rej = _usage(raw.lazy())
         rejects.append(rej.collect())
         _tally(read, raw)
@@ -128,7 +128,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     if "cdr" in by_kind:
         from auditor.normalize.cdr import normalize_cdr
 
-        raw = pl.concat([r.read(f, opts.read) for r, f in by_kind["cdr"]]).collect()
+        raw = _read_all(by_kind["cdr"], opts)
         fallback_rows = int(raw[ENCODING].is_not_null().sum())
         _tally(read, raw)
         cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)
@@ -162,6 +162,18 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
         encoding_fallback_rows=fallback_rows,
         work=work,
     )
+
+
+def _read_all(items: list[tuple[Reader, InputFile]], opts: IngestOptions) -> pl.DataFrame:
+    """Every file's raw frame, read file by file: polars failing on one (a corrupt Parquet file,
+    a column of a type that cannot be text) is an InputError naming that file, not a traceback."""
+    frames = []
+    for reader, file in items:
+        try:
+            frames.append(reader.read(file, opts.read).collect())
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(file.name, f"unreadable ({str(exc).splitlines()[0]})") from None
+    return pl.concat(frames)
 
 
 def _tally(counts: dict[str, int], frame: pl.DataFrame) -> None:

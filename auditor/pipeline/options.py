@@ -11,6 +11,7 @@ from auditor.normalize.times import DstPolicy
 from auditor.reconcile.periods import Period
 
 DEFAULT_FALLBACK = "latin-1"  # maps every byte to a character: decoding with it cannot fail
+DEFAULT_MAX_INFLATE = 100.0  # `--max-inflate`: gzip may inflate to this multiple of its size
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ReadOptions:
 
     cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
     encoding_fallback: str = DEFAULT_FALLBACK  # PBX CDR lines that are not UTF-8 are read with it
+    max_inflate: float = DEFAULT_MAX_INFLATE  # gzip inflating past it is refused (>= 1 GiB)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -42,6 +44,18 @@ class MatchOptions:
     dids: tuple[str, ...] = ()
     window_s: int = 60
     duration_tolerance_s: int = 2
+
+
+@dataclass(frozen=True)
+class RecordsOptions:
+    """`--records`: the user's own records and how they are held against Twilio's legs (the
+    match window and duration tolerance are MatchOptions', shared with the PBX matching)."""
+
+    files: tuple[str, ...]  # `--records FILE` (repeat): files, folders or globs
+    format: str  # `--records-format`: a shipped format name or a TOML file
+    max_delay_s: int = 60  # `--max-delay`: Twilio's start this long after the record is `slow`
+    from_numbers: tuple[str, ...] = ()  # `--records-from`: the caller IDs of the user's system
+    directions: tuple[str, ...] = ()  # `--records-direction`: the directions of its legs
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,11 @@ from pathlib import Path
 import polars as pl
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
+from auditor.ingest.files import expand_paths
 from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import IngestOptions
+from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
+from auditor.report.outdir import atomic_outdir
 from auditor.report.tables import write_csv
 
 
@@ -17,19 +20,28 @@ from auditor.report.tables import write_csv
 class ValidateResult:
     ingested: Ingested
     exit_code: int
+    out: Path
 
 
-def run_validate(paths: list[str], out: Path, opts: IngestOptions) -> ValidateResult:
-    """`auditor validate`: canonical calls/usage Parquet and rejects.csv in `out`."""
-    ing = ingest(paths, opts)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        ing.calls.sink_parquet(out / "calls.parquet", statistics=False)
-        ing.calls = pl.scan_parquet(out / "calls.parquet")  # the work folder goes next
-        ing.usage.write_parquet(out / "usage.parquet", statistics=False)
-        if ing.cdrs is not None:
-            ing.cdrs.write_parquet(out / "cdrs.parquet", statistics=False)
-        write_csv(ing.rejects, out / "rejects.csv")
-    finally:
-        ing.close()
-    return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK)
+def run_validate(
+    paths: list[str], out: Path, opts: IngestOptions, *, force: bool = False
+) -> ValidateResult:
+    """`auditor validate`: canonical calls/usage Parquet and rejects.csv in `out`, written
+    atomically (see `report.outdir`; `force` replaces a non-empty `out`), manifest.json last."""
+    files = expand_paths(paths)
+    extra = rule_files(cdr_format=opts.read.cdr_format)
+    to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
+    with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
+        ing = ingest(paths, opts)
+        try:
+            ing.calls.sink_parquet(partial / "calls.parquet", statistics=False)
+            ing.usage.write_parquet(partial / "usage.parquet", statistics=False)
+            if ing.cdrs is not None:
+                ing.cdrs.write_parquet(partial / "cdrs.parquet", statistics=False)
+            write_csv(ing.rejects, partial / "rejects.csv")
+        finally:
+            ing.close()
+        inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
+        write_manifest(partial, "validate", {"paths": paths, "ingest": opts}, inputs)
+    ing.calls = pl.scan_parquet(out / "calls.parquet")  # the work folder is gone
+    return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK, out)

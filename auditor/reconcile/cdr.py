@@ -308,37 +308,53 @@ def _keys(frame: pl.LazyFrame, id_col: str, columns: Sequence[str], *extra: str)
 
 def _candidate_pairs(pbx: pl.LazyFrame, legs: pl.LazyFrame, window_s: int) -> pl.DataFrame:
     """(__p, __t, __cost) for every (PBX call, leg) sharing an external number with the leg's
-    start in the window.
-
-    A window join: time is cut in buckets of about the window's width; each PBX key is spread over
-    the buckets its window (with 2 s to spare for sub-second stamps) touches, each leg key sits in
-    its start's bucket, and the join is on (number, bucket). The exact window filter follows, so
-    the pairs are those of a join on the number alone, without its fan-out on busy numbers."""
-    bucket_us = max(2 * (window_s + _SPARE_S), 10) * _US
+    start in the window (`candidate_pairs`, the window reaching past the PBX answer: ring time
+    counts)."""
     ring = (
         pl.when(pl.col("answered"))
         .then((pl.col("answer_utc") - pl.col("start_utc")).dt.total_seconds())
         .otherwise(0)
         .fill_null(0)
     )
+    return candidate_pairs(
+        pbx.with_columns(ring.alias("__ring")), legs, window_s, ("src", "dst"), ("from", "to")
+    )
+
+
+def candidate_pairs(
+    left: pl.LazyFrame,
+    legs: pl.LazyFrame,
+    window_s: int,
+    left_numbers: Sequence[str],
+    leg_numbers: Sequence[str],
+) -> pl.DataFrame:
+    """(__p, __t, __cost) for every (record, leg) sharing an external number with the leg's
+    start from `window_s` before the record's start to `__ring + window_s` after it; the PBX
+    matcher's candidates, and those of any other record matched the same way (`--records`).
+
+    `left`: `__p`, `start_utc`, `billsec` (seconds compared with the leg's duration, to rank
+    pairs of one start gap; null ranks last), `__ring` (seconds the window reaches past the
+    start, besides `window_s`) and `{c}_e164` / `{c}_kind` of each of `left_numbers` (see
+    `normalise_numbers`); `legs`: `__t`, `start_time_utc`, `duration_s` and those of
+    `leg_numbers`. The cost ranks the start gap first, then the duration gap.
+
+    A window join: time is cut in buckets of about the window's width; each left key is spread
+    over the buckets its window (with 2 s to spare for sub-second stamps) touches, each leg key
+    sits in its start's bucket, and the join is on (number, bucket). The exact window filter
+    follows, so the pairs are those of a join on the number alone, without its fan-out on busy
+    numbers."""
+    bucket_us = max(2 * (window_s + _SPARE_S), 10) * _US
     start_us = pl.col("start_utc").dt.epoch("us")
     first = (start_us - (window_s + _SPARE_S) * _US) // bucket_us
     last = (start_us + (pl.col("__ring").clip(lower_bound=0) + window_s + _SPARE_S) * _US) // (
         bucket_us
     )
     p = (
-        _keys(
-            pbx.with_columns(ring.alias("__ring")),
-            "__p",
-            ("src", "dst"),
-            "start_utc",
-            "billsec",
-            "__ring",
-        )
+        _keys(left, "__p", left_numbers, "start_utc", "billsec", "__ring")
         .with_columns(pl.int_ranges(first, last + 1).alias("__bucket"))
         .explode("__bucket")
     )
-    t = _keys(legs, "__t", ("from", "to"), "start_time_utc", "duration_s").with_columns(
+    t = _keys(legs, "__t", leg_numbers, "start_time_utc", "duration_s").with_columns(
         (pl.col("start_time_utc").dt.epoch("us") // bucket_us).alias("__bucket")
     )
     delta = (pl.col("start_time_utc") - pl.col("start_utc")).dt.total_seconds()
@@ -370,8 +386,9 @@ def _candidate_pairs(pbx: pl.LazyFrame, legs: pl.LazyFrame, window_s: int) -> pl
     )
 
 
-def _assign(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(matched pairs, PBX calls touched by a tie, legs touched by a tie).
+def assign_pairs(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(matched pairs, records touched by a tie, legs touched by a tie), one to one, from the
+    (__p, __t, __cost) candidates of `candidate_pairs`: the PBX matcher's assignment, shared.
 
     Each round matches every pair whose two sides are each other's unique best; when no such
     pair is left, the pairs at the lowest remaining cost are all tied: their tied sides drop out.
@@ -419,6 +436,9 @@ def _assign(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFra
     )
 
 
+_assign = assign_pairs  # the PBX matcher's name for it
+
+
 def _sip_host(col: str) -> pl.Expr:
     return pl.col(col).str.extract(r"(?i)^sips?:[^@]*@([^;:>]+)", 1).str.to_lowercase()
 
@@ -427,8 +447,7 @@ def _in_spans(
     starts: pl.Series, cdr: pl.DataFrame, window_s: int, margin_s: int | None
 ) -> pl.Series:
     """Whether each start lies in the span one of the PBX files covers (first start - margin to
-    last end + margin, both ends included). The spans are merged into disjoint intervals and each
-    start is looked up by binary search: no cross join of legs with files."""
+    last end + margin, both ends included): `in_spans`."""
     margin = pl.duration(seconds=window_s if margin_s is None else margin_s)
     spans = (
         cdr.lazy()
@@ -445,13 +464,24 @@ def _in_spans(
                 + margin
             ).alias("__hi"),
         )
-        .drop_nulls()
-        .sort("__lo")
         .collect()
     )
-    lows: list[object] = []
-    highs: list[object] = []
-    for lo, hi in spans.select("__lo", "__hi").iter_rows():  # one row per PBX file
+    return in_spans(starts, spans)
+
+
+def in_spans(starts: pl.Series, spans: pl.DataFrame) -> pl.Series:
+    """Whether each start lies in one of `spans` (`__lo` to `__hi`, both ends included; a span
+    with a null end is none). The spans are merged into disjoint intervals and each start is
+    looked up by binary search: no cross join of legs with spans. Times are compared as their
+    integers: a time polars holds but Python cannot (year 0, -1) is no traceback."""
+    spans = (
+        spans.select(pl.col("__lo", "__hi").cast(starts.dtype).to_physical())
+        .drop_nulls()
+        .sort("__lo")
+    )
+    lows: list[int] = []
+    highs: list[int] = []
+    for lo, hi in spans.iter_rows():  # one row per file: few
         if highs and lo <= highs[-1]:
             highs[-1] = max(highs[-1], hi)
         else:
@@ -459,7 +489,8 @@ def _in_spans(
             highs.append(hi)
     if not lows:
         return pl.repeat(False, starts.len(), dtype=pl.Boolean, eager=True).alias("in_span")
-    lo_s, hi_s = pl.Series(lows, dtype=starts.dtype), pl.Series(highs, dtype=starts.dtype)
+    lo_s, hi_s = pl.Series(lows, dtype=pl.Int64), pl.Series(highs, dtype=pl.Int64)
+    starts = starts.to_physical()
     at = lo_s.search_sorted(starts, side="right").cast(pl.Int64) - 1  # last interval from <= start
     frame = pl.DataFrame({"start": starts, "at": at, "hi": hi_s.gather(at.clip(lower_bound=0))})
     return frame.select(
@@ -479,8 +510,9 @@ def _trunk_leg(rule: TrunkLegs) -> pl.Expr:
     return pl.col("__in_span") & hit.fill_null(False)
 
 
-def _related(legs: pl.DataFrame, matched_t: pl.Series) -> pl.Expr:
-    """Legs whose parent or child leg is matched."""
+def related_legs(legs: pl.DataFrame, matched_t: pl.Series) -> pl.Expr:
+    """Legs whose parent or child leg is matched (`legs` carries `__t`, `call_sid` and
+    `parent_call_sid`; `matched_t` the matched `__t`)."""
     if "parent_call_sid" not in legs.columns:
         return pl.lit(False)
     done = legs.filter(pl.col("__t").is_in(matched_t.implode()))
@@ -569,7 +601,7 @@ def match_cdrs(
         _in_spans(legs["start_time_utc"], cdr, window_s, rule.margin_s).alias("__in_span")
     ).with_columns(
         _trunk_leg(rule).alias("__trunk"),
-        _related(legs, matched["__t"]).alias("__related"),
+        related_legs(legs, matched["__t"]).alias("__related"),
     )
     pbx_status = (
         pl.when(pl.col("__internal"))

@@ -89,9 +89,16 @@ def _by_category(values: dict[str, int], default: int) -> pl.Expr:
 
 def _billed_seconds(rules: Rules) -> pl.Expr:
     """Billed seconds of each leg under its category's pricing model."""
+    return category_billed_seconds(rules, pl.col("duration_s"), pl.col("billable"))
+
+
+def category_billed_seconds(rules: Rules, seconds: pl.Expr, billable: pl.Expr) -> pl.Expr:
+    """`seconds` billed under the pricing model of each row's `category` column (the one
+    formula, `billing.billed_seconds`): a leg's own duration, or another duration priced as if
+    the leg had lasted it."""
     return billed_seconds(
-        pl.col("duration_s"),
-        pl.col("billable"),
+        seconds,
+        billable,
         minimum_s=_by_category(
             {c: p.minimum_s for c, p in rules.pricing.items()}, rules.default_pricing.minimum_s
         ),

@@ -155,6 +155,14 @@ def render_report(summary: Summary, recon: pl.DataFrame) -> str:
         parts.append("<h2>PBX vs Twilio</h2>")
         parts.append(_table(["", "calls"], [[k.replace("_", " "), v] for k, v in c.items()]))
         parts.append("<p><small>Call by call in cdr_matches.csv.</small></p>")
+    if summary.records is not None:
+        r = asdict(summary.records)
+        parts.append("<h2>Your records vs Twilio</h2>")
+        parts.append(_table(["", "rows"], [[k.replace("_", " "), v] for k, v in r.items()]))
+        parts.append(
+            "<p><small>Record by record in records_matches.csv, per group in "
+            "records_groups.csv.</small></p>"
+        )
     parts.append("<h2>Inputs</h2>")
     parts.append(
         _table(

@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from auditor.reconcile.findings import not_compared_totals, plain, records, unexplained_totals
-from auditor.result import CdrCounts, RejectCounts, Summary
+from auditor.result import CdrCounts, RecordsCounts, RejectCounts, Summary
 
 
 def _with_bridges(recon: pl.DataFrame, bridge: pl.DataFrame) -> list[dict[str, Any]]:
@@ -41,6 +41,7 @@ def build_summary(
     period: str,
     cdr_matching: CdrCounts | None = None,
     encoding: dict[str, Any] | None = None,
+    own_records: RecordsCounts | None = None,
 ) -> Summary:
     return Summary(
         inputs=inputs,
@@ -61,6 +62,7 @@ def build_summary(
         exit_code=exit_code,
         cdr_matching=cdr_matching,
         encoding=encoding,
+        records=own_records,
     )
 
 

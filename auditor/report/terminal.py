@@ -9,7 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from auditor.result import CdrCounts, Summary, headline
+from auditor.result import CdrCounts, RecordsCounts, Summary, headline
 from auditor.statuses import ReconStatus
 
 
@@ -122,3 +122,45 @@ def print_cdr_matching(counts: CdrCounts, out_dir: str, console: Console) -> Non
     table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
     console.print(table)
     console.print(f"call by call: {out_dir}/cdr_matches.csv")
+
+
+def print_records(
+    counts: RecordsCounts, groups: pl.DataFrame, out_dir: str, console: Console
+) -> None:
+    """Your records vs Twilio: the findings first, then the totals, then the groups that fail."""
+    table = Table("Your records vs Twilio", "rows")
+    for key in (
+        "undelivered",
+        "machine_answered",
+        "slow",
+        "duration",
+        "status",
+        "records_only",
+        "twilio_only",
+        "ambiguous",
+        "matched",
+        "records",
+    ):
+        table.add_row(key.replace("_", " "), str(getattr(counts, key)))
+    table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
+    console.print(table)
+    findings = ("undelivered", "machine_answered", "slow", "duration", "status", "records_only")
+    failing = groups.filter(pl.any_horizontal(pl.col(f) > 0 for f in findings))
+    if failing.height:
+        heads = ("undeliv.", "machine", "slow", "duration", "status", "rec. only")
+        by_group = Table("group", "value", "records", "matched", *heads, "billed min", "price")
+        for r in failing.iter_rows(named=True):
+            price = f"{_num(r['price'])} {r['currency'] or ''}".strip()
+            by_group.add_row(
+                r["group"],
+                r["value"] or "",
+                str(r["records"]),
+                str(r["matched"]),
+                *(str(r[f]) for f in findings),
+                _num(r["billed_minutes"]),
+                price,
+            )
+        console.print(by_group)
+    console.print(
+        f"record by record: {out_dir}/records_matches.csv; per group: {out_dir}/records_groups.csv"
+    )

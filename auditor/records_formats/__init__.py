@@ -1,0 +1,1 @@
+"""Shipped `--records-format` files for your own records (TOML, shipped as data)."""

@@ -1,0 +1,381 @@
+"""Hostile inputs: a gzip bomb, JSON nested absurdly deep, a 100 MB line, a CSV 10,000 columns wide.
+
+Each ends in a one-line error naming the file (exit 2) or in rejects (exit 1), through the real CLI,
+quickly and in bounded memory: never a traceback, an internal error or a hang. The files are made
+in `tmp_path`; the gzip bombs are concatenated gzip members of a small compressed megabyte, so that
+a file of a few MB inflates past the 1 GiB floor of the limit without the test writing 1 GiB.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from audit_inputs import call, calls_page, sid
+from conftest import run_cli
+
+from auditor.errors import InputError
+from auditor.ingest import files
+from auditor.ingest.files import DEFLATE_MAX_RATIO, INFLATE_FLOOR, InputFile, inflate_limit
+
+GIB = 1 << 30
+MIB = 1 << 20
+BIG_LINE = 100 * MIB  # the single line with no newline: really 100 MB (about 2 s a test)
+DEEP = 100_000  # levels of nesting: far past Python's recursion limit
+CONSOLE_HEADER = "Call Sid,Start Time,End Time,Duration,From,To,Direction,Status,Price,Price Unit\n"
+CONSOLE_ROW = (
+    f"{sid(1)},2025-11-01 10:00:00,2025-11-01 10:01:00,60,+12125550100,+16175550123,"
+    "inbound,completed,-0.0140,USD\n"
+)
+
+
+def nested(depth: int) -> str:
+    """JSON text of arrays nested `depth` deep (built as text: the test's own json module would
+    need as deep a recursion as the tool's to write it)."""
+    return "[" * depth + "]" * depth
+
+
+def bulk_line(n: int, raw: str = "", **extra: object) -> bytes:
+    """One Twilio Bulk Export line (a call) as bytes, newline included; `raw`: more JSON members
+    as text (`, "name": value`)."""
+    rec = {
+        "sid": sid(n),
+        "account_sid": "AC" + "1" * 32,
+        "status": "completed",
+        "direction": "inbound",
+        "from": "+12125550100",
+        "to": "+16175550123",
+        "start_time": "2025-01-01T00:00:00Z",
+        "end_time": "2025-01-01T00:01:00Z",
+        "duration": "60",
+        "price": "-0.0140",
+        "price_unit": "USD",
+        **extra,
+    }
+    return (json.dumps(rec)[:-1] + raw + "}").encode() + b"\n"
+
+
+def bomb(path: Path, head: bytes, inflated: int = GIB + 64 * MIB) -> Path:
+    """`head` as one gzip member, then blank-ish lines in members of 1 MiB each until the file
+    inflates to `inflated` bytes (64-byte lines: zlib inflates them fast, 340x smaller)."""
+    member = gzip.compress((b" " * 63 + b"\n") * (MIB // 64), 9)
+    path.write_bytes(gzip.compress(head) + member * (inflated // MIB))
+    return path
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *parts: str) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for part in parts:
+        assert part in lines[0], lines[0]
+    return lines[0]
+
+
+def assert_rejected(
+    proc: subprocess.CompletedProcess[str], out: Path, name: str, reason: str
+) -> list[dict[str, str]]:
+    """Exit 1, nothing on stderr, and `name` has a `(record)` reject whose reason holds `reason`
+    (with no value: a hostile line never travels on into rejects.csv)."""
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr
+    with (out / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    hits = [r for r in rows if r["source_file"].endswith(name) and reason in r["reason"]]
+    assert hits and all(r["column"] == "(record)" and r["value"] == "" for r in hits), rows
+    assert (out / "rejects.csv").stat().st_size < 64 * 1024
+    return hits
+
+
+def rows_read(proc: subprocess.CompletedProcess[str], name: str) -> int:
+    match = re.search(rf"{re.escape(name)}\s+\S+\s+read\s+(\d+)", proc.stdout)
+    assert match, proc.stdout
+    return int(match.group(1))
+
+
+# --- the gzip limit --------------------------------------------------------------------------
+
+
+def test_inflate_limit_default_is_100x_at_least_1_gib() -> None:
+    assert INFLATE_FLOOR == GIB
+    assert inflate_limit(1000) == GIB  # a small file: the floor
+    assert inflate_limit(20 * MIB) == 2000 * MIB  # 100 x a large one
+    assert inflate_limit(20 * MIB, 2) == GIB  # the floor stays whatever the ratio
+    assert inflate_limit(20 * MIB, 500) == 10_000 * MIB
+
+
+def test_read_bytes_stops_at_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One gzip member of zeros, read with the floor lowered: refused, naming the numbers."""
+    monkeypatch.setattr(files, "INFLATE_FLOOR", MIB)
+    path = tmp_path / "zeros.gz"
+    path.write_bytes(gzip.compress(bytes(8 * MIB)))
+    size = path.stat().st_size
+    file = InputFile(path, "zeros.gz", max_inflate=2)
+    message = f"zeros.gz: gzip inflates past {MIB} bytes (--max-inflate 2 x its {size} bytes"
+    for read in (file.read_bytes, file.check_inflate):
+        with pytest.raises(InputError) as err:
+            read()
+        assert str(err.value).startswith(message), err.value
+        assert str(err.value).endswith("; refusing to read it")
+    # 3 x the limit is allowed: read whole
+    assert InputFile(path, "zeros.gz", max_inflate=8 * MIB * 3 / size).read_bytes() == bytes(
+        8 * MIB
+    )
+
+
+def test_multi_member_gzip_and_padding_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "multi.gz"
+    path.write_bytes(gzip.compress(b"one\n") + b"\x00" * 3 + gzip.compress(b"two\n" * 100_000))
+    assert InputFile(path, "multi.gz").read_bytes() == b"one\n" + b"two\n" * 100_000
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(InputError, match=r"cut\.gz: corrupt gzip data"):
+        InputFile(cut, "cut.gz").read_bytes()
+
+
+def test_check_inflate_skips_a_file_too_small_to_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deflate inflates at most 1032x: a gzip under 1 GiB / 1032 is not inflated only to count."""
+
+    def fail(self: InputFile) -> None:
+        raise AssertionError("inflated")
+
+    monkeypatch.setattr(InputFile, "_inflate", fail)
+    small = tmp_path / "small.gz"
+    small.write_bytes(gzip.compress(b"x" * 1000))
+    assert DEFLATE_MAX_RATIO * small.stat().st_size <= GIB
+    InputFile(small, "small.gz").check_inflate()
+
+
+def test_gzip_bomb_bulk_export_refused(tmp_path: Path) -> None:
+    """A Bulk Export day file (polars inflates it: the limit is checked before)."""
+    path = bomb(tmp_path / "day.json.gz", bulk_line(1) + bulk_line(2))
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), "--max-inflate", "2")
+    size = path.stat().st_size
+    assert_one_line_error(
+        proc,
+        f"{path}: gzip inflates past {GIB} bytes (--max-inflate 2 x its {size} bytes",
+        "refusing to read it",
+    )
+    assert not (tmp_path / "o" / "calls.parquet").exists()
+
+
+def test_gzip_bomb_console_csv_refused_by_audit(tmp_path: Path) -> None:
+    """A Console CSV (read whole by the tool: inflating stops at the limit)."""
+    path = bomb(tmp_path / "calls.csv.gz", CONSOLE_HEADER.encode() + CONSOLE_ROW.encode())
+    proc = run_cli("audit", str(path), "--out", str(tmp_path / "o"), "--tz", "UTC")
+    assert_one_line_error(proc, f"{path}: gzip inflates past {GIB} bytes", "--max-inflate 100 x")
+
+
+@pytest.mark.parametrize("ratio", ["0", "-3", "nan"])
+def test_max_inflate_must_be_positive(tmp_path: Path, ratio: str) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(CONSOLE_HEADER + CONSOLE_ROW)
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), "--max-inflate", ratio)
+    assert_one_line_error(proc, "--max-inflate")
+
+
+def test_concatenated_gzip_still_reads(tmp_path: Path) -> None:
+    """Multi-member gzip: the Bulk Export scan and the Console CSV read every member."""
+    day = tmp_path / "day.json.gz"
+    day.write_bytes(gzip.compress(bulk_line(1) + bulk_line(2)) + gzip.compress(bulk_line(3)))
+    console = tmp_path / "console.csv.gz"
+    console.write_bytes(
+        gzip.compress(CONSOLE_HEADER.encode() + CONSOLE_ROW.encode())
+        + gzip.compress(CONSOLE_ROW.replace(sid(1), sid(2)).encode())
+    )
+    for path, rows in ((day, 3), (console, 2)):
+        out = tmp_path / f"o-{path.stem}"
+        proc = run_cli("validate", str(path), "--out", str(out), "--tz", "UTC")
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        assert rows_read(proc, str(path)) == rows
+
+
+# --- JSON nested absurdly deep -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("array.json", nested(DEEP)),
+        ("object.json", '{"a":' * DEEP + "1" + "}" * DEEP),
+    ],
+)
+def test_deep_json_document_is_unsupported(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"))
+    assert_one_line_error(proc, str(path), "unsupported format")
+
+
+def test_deep_json_in_an_api_page_is_an_error(tmp_path: Path) -> None:
+    page = tmp_path / "calls_page.json"
+    page.write_text('{"calls": [' + '{"a":' * DEEP + "1" + "}" * DEEP + "]}")
+    proc = run_cli("validate", str(page), "--out", str(tmp_path / "o"))
+    assert_one_line_error(proc, f"{page}: not readable: JSON nested too deeply")
+    # forced as one Call resource: the same line
+    doc = tmp_path / "call.json"
+    doc.write_text('{"sid": "CA1", "status": "completed", "a": ' + nested(DEEP) + "}")
+    proc = run_cli(
+        "validate", str(doc), "--out", str(tmp_path / "o2"), "--format", "twilio-api-call"
+    )
+    assert_one_line_error(proc, f"{doc}: not readable: JSON nested too deeply")
+
+
+def test_json_near_the_recursion_limit_in_a_calls_record(tmp_path: Path) -> None:
+    """A record's value nested 990 deep: Python may parse it and then fail to write it back as
+    text (that record rejected), or fail to parse the page (its one-line error): never more."""
+    page = calls_page(tmp_path / "page.json", [call(1, "2025-11-03 10:00:00", None, None)])
+    text = page.read_text()
+    page.write_text(text.replace('"sid"', f'"answered_by": {nested(990)}, "sid"', 1))
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(page), "--out", str(out))
+    if proc.returncode == 2:
+        assert_one_line_error(proc, f"{page}: not readable: JSON nested too deeply")
+    else:
+        assert_rejected(proc, out, "page.json", "JSON nested too deeply")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_deep_json_line_is_rejected(tmp_path: Path, gz: bool) -> None:
+    """A Bulk Export line nested 100,000 deep: rejected. One nested 990 deep in a field (polars
+    would take minutes on it, then crash): read by Python, kept or rejected as too deep."""
+    data = (
+        bulk_line(1)
+        + ('{"a":' * DEEP + "1" + "}" * DEEP).encode()
+        + b"\n"
+        + bulk_line(2, raw=f', "answered_by": {nested(990)}')
+        + bulk_line(3)
+    )
+    path = tmp_path / ("day.json.gz" if gz else "day.json")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(path), "--out", str(out))
+    hits = assert_rejected(proc, out, path.name, "JSON nested too deeply")
+    assert {h["source_row"] for h in hits} - {"3"} == {"2"}
+    assert rows_read(proc, str(path)) == 4
+
+
+def test_many_moderately_deep_json_lines_are_read_in_linear_time(tmp_path: Path) -> None:
+    """20,000 lines nested 120 deep: polars' schema inference would take minutes; the Python read
+    takes seconds. Each such line keeps its nested value as JSON text."""
+    raw = f', "answered_by": {nested(120)}'
+    path = tmp_path / "day.json"
+    path.write_bytes(b"".join(bulk_line(n, raw=raw) for n in range(1, 20_001)))
+    proc = run_cli_within(60, "validate", str(path), "--out", str(tmp_path / "o"))
+    assert proc.returncode in (0, 1), (proc.stdout, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert rows_read(proc, str(path)) == 20_000
+
+
+def run_cli_within(timeout: float, *args: str) -> subprocess.CompletedProcess[str]:
+    """`run_cli` that fails the test (TimeoutExpired) instead of hanging."""
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
+# --- a 100 MB line -----------------------------------------------------------------------------
+
+
+def test_100_mb_line_in_a_console_csv_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    with path.open("wb") as fh:
+        fh.write((CONSOLE_HEADER + CONSOLE_ROW).encode())
+        fh.write(b"x" * BIG_LINE)  # no newline
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(path), "--out", str(out), "--tz", "UTC")
+    hits = assert_rejected(proc, out, "calls.csv", "a field longer than 65536 bytes")
+    assert [h["source_row"] for h in hits] == ["3"]
+    assert rows_read(proc, str(path)) == 2
+
+
+def test_huge_field_in_a_ragged_csv_is_an_error(tmp_path: Path) -> None:
+    """A file polars cannot parse (a record wider than the header) is read by the csv module,
+    which refuses a field over its limit: the file's one-line error, with the row."""
+    path = tmp_path / "calls.csv"
+    path.write_bytes(
+        (CONSOLE_HEADER + "a,b,c,d,e,f,g,h,i,j,k,l\n").encode() + b'"' + b"x" * (8 * MIB) + b'"\n'
+    )
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), "--tz", "UTC")
+    assert_one_line_error(proc, f"{path}:3: unreadable CSV (field larger than field limit")
+
+
+@pytest.mark.parametrize("kind", ["garbage", "object", "gzip"])
+def test_long_json_line_is_rejected(tmp_path: Path, kind: str) -> None:
+    """A Bulk Export line of 16 MB, no newline: not JSON, a valid object, or inside gzip."""
+    big = 16 * MIB
+    line = b"x" * big if kind == "garbage" else bulk_line(3, caller_name="x" * big).rstrip(b"\n")
+    data = bulk_line(1) + bulk_line(2) + line
+    path = tmp_path / ("day.json.gz" if kind == "gzip" else "day.json")
+    path.write_bytes(gzip.compress(data, 1) if kind == "gzip" else data)
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(path), "--out", str(out))
+    hits = assert_rejected(proc, out, path.name, "line longer than 1048576 bytes")
+    assert [h["source_row"] for h in hits] == ["3"]
+
+
+def test_100_mb_line_only_is_unsupported(tmp_path: Path) -> None:
+    path = tmp_path / "blob.csv"
+    path.write_bytes(b"x" * BIG_LINE)
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"))
+    assert_one_line_error(proc, str(path), "unsupported format")
+
+
+def test_long_pbx_line_is_rejected(tmp_path: Path, fixtures: Path) -> None:
+    """An Asterisk Master.csv ending in a 16 MB line: that line rejected, the others read."""
+    path = tmp_path / "Master.csv"
+    sound = (fixtures / "pbx" / "asterisk_Master.csv").read_bytes()
+    path.write_bytes(sound + b"y" * (16 * MIB))
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(path), "--out", str(out), "--pbx-tz", "UTC")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr[-2000:])
+    assert proc.stderr.strip() == ""
+    lines = sound.count(b"\n") + 1
+    assert rows_read(proc, str(path)) == lines
+    with (out / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        rejected = {r["source_row"] for r in csv.DictReader(fh)}
+    assert str(lines) in rejected
+
+
+# --- 10,000 columns ----------------------------------------------------------------------------
+
+
+def test_10000_columns_with_the_call_fields_is_an_error(tmp_path: Path) -> None:
+    names = CONSOLE_HEADER.strip().split(",") + [f"extra{i}" for i in range(9990)]
+    row = CONSOLE_ROW.strip() + "," + ",".join(["0"] * 9990)
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + "\n".join([row] * 3) + "\n")
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), "--tz", "UTC")
+    assert_one_line_error(proc, f"{path}:1: 10000 columns, more than 1000")
+
+
+def test_10000_columns_without_the_call_fields_is_unsupported(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"col{i}" for i in range(10_000))
+    path.write_text(header + "\n" + "\n".join([",".join(["1"] * 10_000)] * 3) + "\n")
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"))
+    assert_one_line_error(proc, str(path), "unsupported format")
+
+
+def test_1000_columns_with_the_call_fields_read(tmp_path: Path) -> None:
+    """Up to 1000 columns is a (wide) export: read, extra columns ignored."""
+    names = CONSOLE_HEADER.strip().split(",") + [f'"extra,{i}"' for i in range(990)]
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(names) + "\n" + CONSOLE_ROW.strip() + "," + "0," * 989 + "0\n")
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), "--tz", "UTC")
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(path)) == 1
