@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import auditor.reconcile.cdr as recon
+import auditor.normalize.numbers as numbers
 from auditor.pipeline.ingest import ingest
 from auditor.pipeline.options import IngestOptions
 from auditor.reconcile.cdr import (
@@ -386,13 +386,13 @@ def test_billed_seconds() -> None:
 
 def test_normalise_numbers_once_per_distinct_value(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    real = recon._classify
+    real = numbers._classify
 
     def counting(value: str, region: str, extension_max_digits: int) -> tuple[str | None, str]:
         seen.append(value)
         return real(value, region, extension_max_digits)
 
-    monkeypatch.setattr(recon, "_classify", counting)
+    monkeypatch.setattr(numbers, "_classify", counting)
     values = ["4155550123", "+1 (415) 555-0123", "1001", "s", "sip:+14155550100@pbx.example.com"]
     frame = pl.DataFrame({"a": values * 200, "b": ["020 7946 0018", None] * 500})
     out = normalise_numbers(frame, ["a", "b"], region="GB", dids=["+14155550100"])

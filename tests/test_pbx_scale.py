@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 import auditor.normalize.cdr as ncdr
+import auditor.normalize.numbers as numbers
 import auditor.reconcile.cdr as recon
 from auditor.ingest.files import InputFile
 from auditor.ingest.pbx_asterisk import BROKEN, LAYOUTS, AsteriskCdrCsv
@@ -23,7 +24,7 @@ from auditor.normalize.times import DstPolicy
 from auditor.normalize.values import whole_number
 from auditor.pipeline.options import ReadOptions
 
-NANP = sorted(recon.NANP_REGIONS)
+NANP = sorted(numbers.NANP_REGIONS)
 
 
 def _digits(rng: random.Random, n: int) -> str:
@@ -76,12 +77,12 @@ def test_fast_numbers_agree_with_phonenumbers(
     rng = random.Random(f"{regions}{count}")
     for region in regions:
         values = sorted(set(_numbers(rng, count)))
-        table = recon.number_table(
+        table = numbers.number_table(
             pl.Series(values), region=region, extension_max_digits=extension_max_digits
         )
-        facts = [recon._classify(v, region, extension_max_digits) for v in values]
+        facts = [numbers._classify(v, region, extension_max_digits) for v in values]
         assert table.rows() == [(v, e, k) for v, (e, k) in zip(values, facts, strict=True)]
-        e164, _ = recon.fast_party(pl.col("raw"), region, extension_max_digits)
+        e164, _ = numbers.fast_party(pl.col("raw"), region, extension_max_digits)
         fast = pl.DataFrame({"raw": values}).select(e164.is_not_null().sum()).item()
         assert fast > (len(values) // 3 if region in NANP else len(values) // 20)
 
@@ -144,8 +145,8 @@ def test_window_join_and_spans_match_the_plain_join(seed: int) -> None:
     cdr, calls = _busy_day(seed)
     dids = ["+18005550100"]
     args = {"region": "US", "dids": dids, "extension_max_digits": 6}
-    pbx = recon._parties(cdr.lazy().with_row_index("__p"), ("src", "dst"), **args)
-    legs = recon._parties(calls.lazy().with_row_index("__t"), ("from", "to"), **args)
+    pbx = numbers.normalise_numbers(cdr.lazy().with_row_index("__p"), ("src", "dst"), **args)
+    legs = numbers.normalise_numbers(calls.lazy().with_row_index("__t"), ("from", "to"), **args)
     for window in (0, 20, 60):
         got = recon._candidate_pairs(pbx.lazy(), legs.lazy(), window).sort("__p", "__t")
         # The plain join on the number, then the window (the matcher's definition).

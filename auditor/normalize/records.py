@@ -25,6 +25,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.ingest.records_format_file import EPOCH, ISO8601, RecordsFormat
+from auditor.normalize.numbers import normalise_numbers
 from auditor.normalize.rejects import KEY, Problem, drop_rejected, find_problems, reader_errors
 from auditor.normalize.times import (
     DT_NAIVE,
@@ -35,7 +36,6 @@ from auditor.normalize.times import (
     sniff_time_format,
 )
 from auditor.normalize.values import blank_to_null, present, whole_number
-from auditor.reconcile.cdr import normalise_numbers
 from auditor.schemas.records import GROUP_PREFIX, RECORDS
 from auditor.validate.run import check_rows
 

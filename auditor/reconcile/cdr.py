@@ -49,14 +49,12 @@ and line. The summary counts rows by status (`ambiguous` counts calls and legs a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import phonenumbers
 import polars as pl
-import polars.selectors as cs
 
+from auditor.normalize.numbers import normalise_numbers, number_table
 from auditor.result import CdrCounts
 from auditor.rules.billing import billed_seconds
 from auditor.statuses import MatchStatus, enum_dtype
@@ -82,15 +80,6 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
 STATUSES = tuple(m.value for m in MatchStatus)
 INTERNAL_KINDS = ("extension", "did")
-_URI = re.compile(r"^(?:sips?|tel):([^@;>]+)", re.IGNORECASE)
-_VISUAL = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-# The fast forms (see `fast_party`): E.164 as written, and NANP national numbers NXX-NXX-XXXX.
-_E164_ASCII = r"^\+[1-9][0-9]{6,14}$"
-_NANP_10 = r"^[2-9][0-9]{2}[2-9][0-9]{6}$"
-_NANP_11 = r"^1[2-9][0-9]{2}[2-9][0-9]{6}$"
-NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])  # the regions of +1
-NUMBER_SCHEMA = {"raw": pl.String, "e164": pl.String, "kind": pl.String}
 # Ranking key: start gap first, then duration gap (capped below the multiplier).
 _RANK = 10_000_000
 _US = 1_000_000  # microseconds per second
@@ -106,160 +95,6 @@ class TrunkLegs:
     sip_domains: tuple[str, ...] = ()
     skip_related: bool = True
     margin_s: int | None = None  # around each PBX file's span; None: the match window
-
-
-def _classify(value: str, region: str, extension_max_digits: int) -> tuple[str | None, str]:
-    """(normalised value, kind) of one party as written."""
-    text = value.strip()
-    uri = _URI.match(text)
-    if uri:
-        text = uri.group(1)
-    elif ":" in text:
-        return None, "unknown"  # client:alice, and other non-telephone endpoints
-    text = _VISUAL.sub("", text)
-    if text.isdigit() and len(text) <= extension_max_digits:
-        return text, "extension"
-    if _E164.match(text):
-        return text, "number"
-    if not text.lstrip("+").isdigit():
-        return None, "unknown"
-    try:
-        parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None, "unknown"
-    if not phonenumbers.is_possible_number(parsed):
-        return None, "unknown"
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), "number"
-
-
-def fast_party(value: pl.Expr, region: str, extension_max_digits: int) -> tuple[pl.Expr, pl.Expr]:
-    """(e164, kind) of the written forms whose `_classify` answer is known without phonenumbers
-    (see the module docstring); both null for every other value, which `_classify` settles.
-
-    ASCII digits only (`_classify` also reads other Unicode digits: those take its path)."""
-    e164 = pl.when(value.str.contains(_E164_ASCII)).then(value)
-    if region in NANP_REGIONS:
-        national = []
-        if extension_max_digits < 10:
-            national.append(_NANP_10)
-        if extension_max_digits < 11:
-            national.append(_NANP_11)
-        if national:
-            nanp = value.str.contains("|".join(national))
-            e164 = e164.when(nanp).then(pl.concat_str(pl.lit("+1"), value.str.slice(-10)))
-    return e164, pl.when(e164.is_not_null()).then(pl.lit("number"))
-
-
-def _slow_table(values: list[str], region: str, extension_max_digits: int) -> pl.DataFrame:
-    facts = [_classify(v, region, extension_max_digits) for v in values]
-    return pl.DataFrame(
-        {"raw": values, "e164": [f[0] for f in facts], "kind": [f[1] for f in facts]},
-        schema=NUMBER_SCHEMA,
-    )
-
-
-def number_table(
-    values: pl.Series, *, region: str = "US", extension_max_digits: int = 6
-) -> pl.DataFrame:
-    """(raw, e164, kind) for each distinct non-null value: the fast forms by expression, the rest
-    through phonenumbers, once per value."""
-    distinct = pl.DataFrame({"raw": values.cast(pl.String).drop_nulls().unique().sort()})
-    e164, kind = fast_party(pl.col("raw"), region, extension_max_digits)
-    fast = distinct.with_columns(e164.alias("e164"), kind.alias("kind"))
-    slow = fast.filter(pl.col("kind").is_null())["raw"].to_list()
-    table = pl.concat(
-        [fast.filter(pl.col("kind").is_not_null()), _slow_table(slow, region, extension_max_digits)]
-    )
-    return table.sort("raw")
-
-
-def _did_set(dids: Sequence[str], region: str, extension_max_digits: int) -> list[str]:
-    """The DIDs as E.164: a handful of values, each through `_classify` itself."""
-    facts = (_classify(d, region, extension_max_digits) for d in dict.fromkeys(dids) if d)
-    return [e164 for e164, kind in facts if kind == "number" and e164 is not None]
-
-
-def _parties(
-    frame: pl.LazyFrame,
-    columns: Sequence[str],
-    *,
-    region: str,
-    dids: Sequence[str],
-    extension_max_digits: int,
-) -> pl.DataFrame:
-    """`frame` plus `{col}_e164` and `{col}_kind` for each of `columns` (see normalise_numbers).
-
-    The fast forms are expressions on the column; the other distinct values (few) go through
-    phonenumbers once each into a small table, looked up by a join on the column alone."""
-    out = frame.with_columns(
-        expr.alias(f"{c}_{name}")
-        for c in columns
-        for expr, name in zip(
-            fast_party(pl.col(c), region, extension_max_digits), ("e164", "kind"), strict=True
-        )
-    ).collect()
-    slow_values = (
-        pl.concat(
-            [
-                out.lazy()
-                .filter(pl.col(f"{c}_kind").is_null() & pl.col(c).is_not_null())
-                .select(pl.col(c).cast(pl.String).alias("raw"))
-                .unique()
-                for c in columns
-            ]
-        )
-        .unique()
-        .sort("raw")
-        .collect()["raw"]
-        .to_list()
-        if columns
-        else []
-    )
-    slow = _slow_table(slow_values, region, extension_max_digits)
-    own = _did_set(dids, region, extension_max_digits)
-    found = [
-        out.lazy()
-        .select(pl.col(c).cast(pl.String).alias("raw"))
-        .join(slow.lazy(), on="raw", how="left", maintain_order="left")
-        .select(pl.col("e164").alias(f"{c}__e164"), pl.col("kind").alias(f"{c}__kind"))
-        .collect()
-        for c in (columns if slow.height else ())
-    ]
-    out = out.hstack([s for f in found for s in f.iter_columns()])
-    exprs = []
-    for c in columns:
-        e164, kind = pl.col(f"{c}_e164"), pl.col(f"{c}_kind")
-        if slow.height:
-            e164, kind = pl.coalesce(e164, f"{c}__e164"), pl.coalesce(kind, f"{c}__kind")
-        did = e164.is_in(own) & (kind == "number")
-        exprs += [
-            e164.alias(f"{c}_e164"),
-            pl.when(did)
-            .then(pl.lit("did"))
-            .otherwise(kind)
-            .fill_null("unknown")
-            .alias(f"{c}_kind"),
-        ]
-    return out.with_columns(exprs).drop(cs.ends_with("__e164", "__kind"))
-
-
-def normalise_numbers(
-    frame: pl.DataFrame,
-    columns: Sequence[str],
-    *,
-    region: str = "US",
-    dids: Sequence[str] = (),
-    extension_max_digits: int = 6,
-) -> pl.DataFrame:
-    """`frame` plus `{col}_e164` (E.164; an extension's digits; null when unknown) and
-    `{col}_kind` (`number` | `did` | `extension` | `unknown`) for each of `columns`."""
-    return _parties(
-        frame.lazy(),
-        columns,
-        region=region,
-        dids=dids,
-        extension_max_digits=extension_max_digits,
-    )
 
 
 def account_dids(calls: pl.DataFrame | pl.LazyFrame, *, region: str = "US") -> list[str]:
@@ -570,7 +405,7 @@ def match_cdrs(
     LazyFrame is read for the columns the matching needs only). Only those columns are carried.
     """
     rule = trunk_legs or TrunkLegs()
-    pbx = _parties(
+    pbx = normalise_numbers(
         cdr.lazy().with_row_index("__p").select("__p", *_PBX_COLUMNS),
         ("src", "dst"),
         region=region,
@@ -582,7 +417,7 @@ def match_cdrs(
         )  # no external number: both parties are extensions or DIDs
     )
     present = calls.lazy().collect_schema().names()
-    legs = _parties(
+    legs = normalise_numbers(
         calls.lazy().select(c for c in _LEG_COLUMNS if c in present).with_row_index("__t"),
         ("from", "to"),
         region=region,

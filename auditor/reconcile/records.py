@@ -45,12 +45,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from auditor.errors import UsageError
+from auditor.normalize.numbers import normalise_numbers, number_table
 from auditor.reconcile.cdr import (
     assign_pairs,
     candidate_pairs,
     in_spans,
-    normalise_numbers,
-    number_table,
     related_legs,
 )
 from auditor.reconcile.classify import category_billed_seconds
