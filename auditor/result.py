@@ -4,6 +4,7 @@ reads, so that no figure is re-derived or a key re-spelled in several places."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -127,6 +128,26 @@ class Summary:
             if doc[key] is None:
                 doc.pop(key)
         return doc | self.extra | {"exit_code": exit_code}
+
+
+@dataclass
+class AuditOutcome:
+    """Everything one audit found, typed: the one thing every output is written from
+    (`report.write`), so that a new output is one new writer and no writer derives a figure.
+
+    `calls` is the itemized audit, `calls.parquet` in the output folder: it is as large as the
+    input, so it is streamed while the legs are summed, not held here; writers read it lazily.
+    """
+
+    summary: Summary
+    reconciliation: pl.DataFrame  # usage_reconciliation
+    bridge: pl.DataFrame
+    usage_records: pl.DataFrame
+    rejects: pl.DataFrame
+    calls: Path
+    cdr_matches: pl.DataFrame | None = None  # with PBX CDRs among the inputs
+    records_matches: pl.DataFrame | None = None  # with --records
+    records_groups: pl.DataFrame | None = None
 
 
 def headline(recon: pl.DataFrame, status: str) -> pl.DataFrame:

@@ -24,33 +24,47 @@ from auditor.pipeline.records import (
     match_own_records,
     merge_records,
     records_inputs,
-    write_records_outputs,
 )
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.records import RecordsMatches
 from auditor.reconcile.usage import reconcile_usage
-from auditor.report.html import write_report
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
-from auditor.report.summary import build_summary, write_summary
-from auditor.report.tables import sink_csv, sink_parquet, write_csv, write_table
-from auditor.result import CdrCounts, Summary
+from auditor.report.summary import build_summary
+from auditor.report.tables import sink_parquet
+from auditor.report.write import write_outputs
+from auditor.result import AuditOutcome, CdrCounts, Summary
 from auditor.rules.model import Rules, load_rules
 from auditor.statuses import FINDINGS, UsedAs
 
 
 @dataclass
 class AuditResult:
+    """The run: what was read, where it was written, what it found (`outcome`), its exit code."""
+
     ingested: Ingested
     out: Path
-    recon: pl.DataFrame
-    bridge: pl.DataFrame
-    summary: Summary
+    outcome: AuditOutcome
     exit_code: int
-    cdr_matches: pl.DataFrame | None = field(default=None)
     records: RecordsMatches | None = field(default=None)  # with --records
+
+    @property
+    def summary(self) -> Summary:
+        return self.outcome.summary
+
+    @property
+    def recon(self) -> pl.DataFrame:
+        return self.outcome.reconciliation
+
+    @property
+    def bridge(self) -> pl.DataFrame:
+        return self.outcome.bridge
+
+    @property
+    def cdr_matches(self) -> pl.DataFrame | None:
+        return self.outcome.cdr_matches
 
     @property
     def legs(self) -> pl.DataFrame:
@@ -123,7 +137,8 @@ def run_audit(
             options["records"] = records
         inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
         write_manifest(partial, "audit", options, inputs)
-    return replace(result, out=out)
+    published = replace(result.outcome, calls=out / "calls.parquet")
+    return replace(result, out=out, outcome=published)
 
 
 def _audit(
@@ -144,8 +159,6 @@ def _audit(
     _, groups = pl.collect_all(
         [sink_parquet(legs.select(CALL_AUDIT_COLUMNS), out, "calls"), leg_groups(legs)]
     )
-    if audit.calls_csv:
-        sink_csv(pl.scan_parquet(out / "calls.parquet"), out, "calls")
     call_files = [f.file for f in ing.files if f.kind == "calls"]
     rejected_call_rows = (
         ing.rejects.filter(pl.col("source_file").is_in(call_files))
@@ -182,14 +195,16 @@ def _audit(
         encoding=encoding,
         own_records=None if own_matches is None else own_matches.counts,
     )
-    write_table(rec.rows, out, "usage_reconciliation")
-    write_table(bridge, out, "bridge")
-    write_table(rec.usage_records, out, "usage_records")
-    write_csv(ing.rejects, out / "rejects.csv")
-    if matches is not None:
-        write_table(matches, out, "cdr_matches")
-    if own_matches is not None:
-        write_records_outputs(own_matches, out)
-    write_summary(summary, out / "summary.json")
-    write_report(summary, rec.rows, out / "report.html")
-    return AuditResult(ing, out, rec.rows, bridge, summary, exit_code, matches, own_matches)
+    outcome = AuditOutcome(
+        summary=summary,
+        reconciliation=rec.rows,
+        bridge=bridge,
+        usage_records=rec.usage_records,
+        rejects=ing.rejects,
+        calls=out / "calls.parquet",
+        cdr_matches=matches,
+        records_matches=None if own_matches is None else own_matches.matches,
+        records_groups=None if own_matches is None else own_matches.groups,
+    )
+    write_outputs(outcome, out, audit)
+    return AuditResult(ing, out, outcome, exit_code, own_matches)

@@ -19,7 +19,6 @@ from auditor.normalize.rejects import KEY, REJECT_SCHEMA, sort_rejects
 from auditor.pipeline.ingest import FileReport, Ingested
 from auditor.pipeline.options import IngestOptions, MatchOptions, RecordsOptions
 from auditor.reconcile.records import LEG_COLUMNS, RecordsMatches, match_records
-from auditor.report.tables import csv_ready, sink_parquet, write_csv
 from auditor.rules.model import Rules
 from auditor.statuses import CALL_DIRECTIONS
 
@@ -142,12 +141,3 @@ def match_own_records(
         from_numbers=records.from_numbers,
         directions=records.directions,
     )
-
-
-def write_records_outputs(found: RecordsMatches, out: Path) -> None:
-    """records_matches.parquet / .csv (as many rows as records: both stream from the frame, the
-    CSV in the text form of every CSV written, `tables.csv_ready`), and records_groups.csv."""
-    matches = found.matches.lazy()
-    csv = csv_ready(matches).sink_csv(out / "records_matches.csv", lazy=True)
-    pl.collect_all([sink_parquet(matches, out, "records_matches"), csv])  # side by side
-    write_csv(found.groups, out / "records_groups.csv")
