@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from auditor.config import CONFIG_NAME, NOT_IN_FILE, OptionSpec, find_config, load_config
 from auditor.errors import EXIT_UNUSABLE, AuditorError, UsageError
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
@@ -25,6 +27,7 @@ from auditor.pipeline.options import (
 from auditor.pipeline.validate import run_validate
 from auditor.pipeline.verify import FileStatus, run_verify
 from auditor.reconcile.periods import Period
+from auditor.report.progress import terminal_progress
 from auditor.report.terminal import print_audit, print_cdr_matching, print_records
 
 app = typer.Typer(
@@ -91,6 +94,74 @@ MaxInflate = Annotated[
         help="Refuse a gzip input inflating past this multiple of its size (at least 1 GiB).",
     ),
 ]
+CONFIG_META = "auditor.config"  # ctx.meta key: the config file a command read
+
+
+def _option_specs(command: Any) -> dict[str, OptionSpec]:
+    """A click command's options as a config file names them (`--match-window` ->
+    `match-window`), for `config.load_config`."""
+    specs = {}
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option" or param.name is None:
+            continue
+        longs = [o for o in param.opts if o.startswith("--")]
+        if longs and longs[0][2:] not in NOT_IN_FILE:
+            key = longs[0][2:]
+            specs[key] = OptionSpec(key, param.name, bool(getattr(param, "multiple", False)))
+    return specs
+
+
+def _read_config(ctx: typer.Context, value: str | None) -> str | None:
+    """`--config FILE` (eager: read before every other option), or `auditor.toml` in the
+    working folder: its values become the command's defaults (click's `default_map`), so that
+    a flag given on the command line wins and click converts and checks the file's values."""
+    if ctx.resilient_parsing:
+        return value
+    path = find_config(value)
+    if path is None:
+        return value
+    group = ctx.parent.command if ctx.parent is not None else None
+    commands = getattr(group, "commands", {ctx.info_name: ctx.command})
+    specs = {name: _option_specs(cmd) for name, cmd in commands.items() if name != "verify"}
+    config = load_config(path, str(ctx.info_name), specs)
+    ctx.default_map = {**(ctx.default_map or {}), **config.default_map}
+    ctx.meta[CONFIG_META] = str(path)
+    return str(path)
+
+
+ConfigFile = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        is_eager=True,
+        callback=_read_config,
+        help=f"TOML file of options (keys as the flags without --, e.g. tz, dst, pbx-tz, did, "
+        f"match-window; [audit] / [validate] tables for one command); flags override it. "
+        f"Default: {CONFIG_NAME} in the working folder, when present.",
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print nothing but errors (on stderr): no progress, no tables; the exit code and "
+        "the output files tell the result.",
+    ),
+]
+JsonOut = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print the run's summary as JSON on stdout instead of tables (audit: exactly "
+        "summary.json), for scripts.",
+    ),
+]
+
+
+def _echo_json(doc: Any) -> None:
+    typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 def _ingest_options(
@@ -131,6 +202,12 @@ def _print_files(files: list[FileReport]) -> None:
         )
 
 
+def _print_config(config: str | None) -> None:
+    """Which settings file the run read (the --config given, or auditor.toml found here)."""
+    if config is not None:
+        typer.echo(f"settings from {config}")
+
+
 def _print_encoding(ing: Ingested) -> None:
     """One line when PBX lines were not UTF-8 and were read with the fallback encoding."""
     if ing.encoding_fallback_rows:
@@ -154,18 +231,34 @@ def validate(
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
     max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
     force: Force = False,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
 ) -> None:
     """Read and validate exports; write canonical calls/usage (and cdrs) Parquet and rejects.csv."""
     opts = _ingest_options(
         tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
     )
-    result = run_validate(paths, out, opts, force=force)
-    _print_files(result.ingested.files)
-    _print_encoding(result.ingested)
-    rejects = result.ingested.rejects
-    if rejects.height:
-        rows = rejects.select("source_file", "source_row").unique().height
-        typer.echo(f"{rows} row(s) rejected: see {out / 'rejects.csv'}")
+    with terminal_progress(quiet) as progress:
+        result = run_validate(paths, out, opts, force=force, progress=progress)
+    ing = result.ingested
+    rejects = ing.rejects
+    rows = rejects.select("source_file", "source_row").unique().height
+    if json_out:
+        doc: dict[str, Any] = {
+            "inputs": [f.as_dict() for f in ing.files],
+            "dst": ing.dst,
+            "rejects": {"rows": rows, "cells": rejects.height},
+        }
+        if ing.cdrs is not None:
+            doc["encoding"] = ing.encoding_summary()
+        _echo_json(doc | {"exit_code": result.exit_code})
+    elif not quiet:
+        _print_config(config)
+        _print_files(ing.files)
+        _print_encoding(ing)
+        if rows:
+            typer.echo(f"{rows} row(s) rejected: see {out / 'rejects.csv'}")
     raise typer.Exit(result.exit_code)
 
 
@@ -215,6 +308,19 @@ def audit(
             "--calls-csv", help="Also write calls.csv (hundreds of MB at scale; Parquet always)."
         ),
     ] = False,
+    xlsx: Annotated[
+        bool,
+        typer.Option("--xlsx/--no-xlsx", help="Write audit.xlsx (on by default)."),
+    ] = True,
+    xlsx_calls: Annotated[
+        int,
+        typer.Option(
+            "--xlsx-calls",
+            min=0,
+            help="Legs in audit.xlsx's Calls sheet (at most Excel's 1,048,575; each 100,000 "
+            "cost about 10 s). calls.parquet always holds every leg.",
+        ),
+    ] = 100_000,
     force: Force = False,
     records: Annotated[
         list[str] | None,
@@ -251,6 +357,9 @@ def audit(
             "these are twilio-only.",
         ),
     ] = None,
+    config: ConfigFile = None,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
 ) -> None:
     """Reconcile call logs with usage records, and PBX CDRs or your own records with call logs,
     call by call."""
@@ -258,7 +367,7 @@ def audit(
         tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
     )
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
-    audit_opts = AuditOptions(period, pricing, match, calls_csv)
+    audit_opts = AuditOptions(period, pricing, match, calls_csv, xlsx, xlsx_calls)
     own = None
     if records or records_format is not None:
         if records_format is None:
@@ -270,7 +379,16 @@ def audit(
             tuple(records_from or ()),
             tuple(records_direction or ()),
         )
-    result = run_audit(paths, out, opts, audit_opts, force=force, records=own)
+    with terminal_progress(quiet) as progress:
+        result = run_audit(
+            paths, out, opts, audit_opts, force=force, records=own, progress=progress
+        )
+    if json_out:  # summary.json as written, byte for byte
+        typer.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
+        raise typer.Exit(result.exit_code)
+    if quiet:
+        raise typer.Exit(result.exit_code)
+    _print_config(config)
     _print_files(result.ingested.files)
     _print_encoding(result.ingested)
     console = Console(highlight=False, width=120)
@@ -301,6 +419,8 @@ def verify(
             "an input not found there is missing (exit 1).",
         ),
     ] = False,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
 ) -> None:
     """Re-hash DIR's outputs and the run's inputs against DIR/manifest.json.
 
@@ -318,6 +438,26 @@ def verify(
             "--inputs needs the paths where the inputs are", param_hint="PATHS"
         )
     result = run_verify(folder, paths if inputs else None)
+    if json_out:
+        files = [
+            {"role": c.role, "path": c.path, "status": str(c.status)}
+            | ({"found_at": c.found_at} if c.found_at else {})
+            | ({"note": c.note} if c.note else {})
+            for c in result.checked
+        ]
+        counts = {str(s): result.count(s) for s in FileStatus}
+        _echo_json(
+            {
+                "folder": str(result.folder),
+                "command": result.command,
+                "files": files,
+                "counts": counts,
+                "exit_code": result.exit_code,
+            }
+        )
+        raise typer.Exit(result.exit_code)
+    if quiet:
+        raise typer.Exit(result.exit_code)
     width = max((len(str(s)) for s in FileStatus), default=0)
     for c in result.checked:
         extra = f"  (at {c.found_at})" if c.found_at else f"  ({c.note})" if c.note else ""
@@ -327,6 +467,21 @@ def verify(
     )
     typer.echo(f"{result.folder}: {counts} ({result.command} run, manifest.json)")
     raise typer.Exit(result.exit_code)
+
+
+def _config_value_error(exc: Exception) -> str | None:
+    """A bad value click found in a config file's defaults, as one line naming the file and key
+    (None when the value came from the command line)."""
+    ctx, param = getattr(exc, "ctx", None), getattr(exc, "param", None)
+    if ctx is None or param is None or param.name is None or CONFIG_META not in ctx.meta:
+        return None
+    source = ctx.get_parameter_source(param.name)
+    if source is None or source.name != "DEFAULT_MAP":
+        return None
+    longs = [o for o in param.opts if o.startswith("--")]
+    key = longs[0][2:] if longs else param.name
+    message = getattr(exc, "message", str(exc))
+    return f"{ctx.meta[CONFIG_META]}: key '{key}': {message}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -343,6 +498,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"auditor: error: {exc}", err=True)
         return exc.exit_code
     except typer.TyperException as exc:  # click's errors: unknown option, bad value, missing...
+        from_file = _config_value_error(exc)
+        if from_file is not None:
+            typer.echo(f"auditor: error: {from_file}", err=True)
+            return EXIT_UNUSABLE
         show = getattr(exc, "show", None)
         if show is not None:
             show()  # usage line, "Try 'auditor CMD --help'", then the error

@@ -148,6 +148,7 @@ class AuditOutcome:
     cdr_matches: pl.DataFrame | None = None  # with PBX CDRs among the inputs
     records_matches: pl.DataFrame | None = None  # with --records
     records_groups: pl.DataFrame | None = None
+    daily: pl.DataFrame | None = None  # per UTC day: logs vs daily usage (`reconcile.daily`)
 
 
 def headline(recon: pl.DataFrame, status: str) -> pl.DataFrame:

@@ -1105,12 +1105,17 @@ the prices the logs show. Non-voice usage rows (`sms-outbound`, `answering-machi
 
 ## Commands
 
+`auditor.toml` here holds the options these files need (`tz` and `pbx-tz` America/New_York,
+`dst = "earliest"`); a folder argument skips it (`.toml`), and flags given on the command line win:
+
 ```sh
-auditor validate sample_exports/ --out validated/ --tz America/New_York --pbx-tz America/New_York
+auditor validate sample_exports/ --out validated/ --config sample_exports/auditor.toml
+auditor audit sample_exports/ --out audit/ --config sample_exports/auditor.toml
 auditor audit sample_exports/ --out audit/ --tz America/New_York --pbx-tz America/New_York
 ```
 
-With the default `--dst reject` the two DST rows are rejected too (start and end time):
+With the default `--dst reject` (the last command, or `--dst reject` after the config) the two DST
+rows are rejected too (start and end time):
 
 {md_table(["file:line", "column", "value"], dst)}
 
@@ -1137,6 +1142,24 @@ def generate(out: Path, expected_path: Path) -> None:
     expected_path.write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
     text = readme(w, tags, expected, (len(nov), len(mar)))
     (out / "README.md").write_text(text, encoding="utf-8")
+    (out / "auditor.toml").write_text(CONFIG, encoding="utf-8")
+
+
+# The settings these files need (`auditor ... --config sample_exports/auditor.toml`).
+CONFIG = """\
+# Settings for the sample exports:
+#   auditor audit sample_exports/ --out audit/ --config sample_exports/auditor.toml
+# Keys are the options of `auditor validate` / `audit` without `--`; a flag given on the command
+# line wins (e.g. `--dst reject`). Paths in this file (pricing, cdr-format, records,
+# records-format) are read from this file's folder. Written by generate.py.
+
+# The Console CSVs carry naive New York times.
+tz = "America/New_York"
+# Two of those fall in the DST gap and overlap: read them as the earlier instant (marked dst-*).
+dst = "earliest"
+# Asterisk and FreeSWITCH write local times too.
+pbx-tz = "America/New_York"
+"""
 
 
 def main() -> None:

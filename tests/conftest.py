@@ -91,19 +91,18 @@ def regenerate(generator: Path, out: Path) -> None:
 def audit_samples(
     out: Path, *extra: str, dst: str = "earliest"
 ) -> subprocess.CompletedProcess[str]:
-    """`auditor audit sample_exports ...` as the READMEs give it (New York Console CSVs and PBX
-    local times), run from the repo root so `source_file` names read `sample_exports/...`."""
+    """`auditor audit sample_exports ...` as the READMEs give it: `sample_exports/auditor.toml`
+    holds the options (New York Console CSVs and PBX local times, `dst = "earliest"`; `--dst`
+    here overrides it), run from the repo root so `source_file` names read `sample_exports/...`."""
     return run_cli(
         "audit",
         "sample_exports",
         "--out",
         str(out),
-        "--tz",
-        "America/New_York",
+        "--config",
+        "sample_exports/auditor.toml",
         "--dst",
         dst,
-        "--pbx-tz",
-        "America/New_York",
         *extra,
         cwd=ROOT,
     )

@@ -17,7 +17,19 @@ import polars as pl
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from auditor.ingest.files import expand_paths
 from auditor.pipeline.ingest import Ingested, ingest
-from auditor.pipeline.options import AuditOptions, IngestOptions, MatchOptions, RecordsOptions
+from auditor.pipeline.options import (
+    NO_PROGRESS,
+    STAGE_CLASSIFY,
+    STAGE_OWN,
+    STAGE_PBX,
+    STAGE_RECONCILE,
+    STAGE_WRITE,
+    AuditOptions,
+    IngestOptions,
+    MatchOptions,
+    Progress,
+    RecordsOptions,
+)
 from auditor.pipeline.records import (
     RecordsInput,
     ingest_records,
@@ -28,6 +40,7 @@ from auditor.pipeline.records import (
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
+from auditor.reconcile.daily import daily_volumes
 from auditor.reconcile.records import RecordsMatches
 from auditor.reconcile.usage import reconcile_usage
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
@@ -112,9 +125,11 @@ def run_audit(
     *,
     force: bool = False,
     records: RecordsOptions | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> AuditResult:
     """The audit of `paths`, written to `out` atomically (see `report.outdir`; `force` replaces a
-    non-empty `out`), manifest.json last. The result's `out` is `out`."""
+    non-empty `out`), manifest.json last. The result's `out` is `out`. `progress` hears the
+    stages (`options.STAGE_*`) in the order they run."""
     audit = audit or AuditOptions()
     rules = load_rules(audit.pricing)
     files = expand_paths(paths)
@@ -124,12 +139,16 @@ def run_audit(
         files, extra = [*files, *own_files], extra | own_format
     to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
     with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
-        own = None if records is None else ingest_records(list(records.files), records.format, opts)
-        ing = ingest(paths, opts)
+        own = (
+            None
+            if records is None
+            else ingest_records(list(records.files), records.format, opts, progress)
+        )
+        ing = ingest(paths, opts, progress)
         try:
             if own is not None:
                 merge_records(ing, own)
-            result = _audit(ing, partial, opts, audit, rules, own, records)
+            result = _audit(ing, partial, opts, audit, rules, own, records, progress)
         finally:
             ing.close()
         options = {"paths": paths, "ingest": opts, "audit": audit}
@@ -149,11 +168,13 @@ def _audit(
     rules: Rules,
     own: RecordsInput | None = None,
     records: RecordsOptions | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> AuditResult:
     has_cdr = ing.cdrs is not None
     paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
     if ing.usage.height or not paired:
         _require_accounts(ing)
+    progress.stage(STAGE_CLASSIFY)
     legs = classify_calls(ing.calls, rules, audit.period, opts.region)
     # One pass over the legs: the itemized audit streams to calls.parquet while they are summed.
     _, groups = pl.collect_all(
@@ -166,6 +187,7 @@ def _audit(
         .unique()
         .height
     )
+    progress.stage(STAGE_RECONCILE)
     rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
     if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
@@ -173,15 +195,18 @@ def _audit(
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
     matches, cdr_summary, encoding = None, None, None
     if ing.cdrs is not None:
+        progress.stage(STAGE_PBX)
         matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += cdr_summary.findings
     own_matches = None
     if own is not None and records is not None:
+        progress.stage(STAGE_OWN)
         calls_parquet = out / "calls.parquet"
         own_matches = match_own_records(ing, own, calls_parquet, rules, opts, audit.match, records)
         findings += own_matches.counts.findings
     exit_code = EXIT_FINDINGS if (findings or ing.rejects.height) else EXIT_OK
+    progress.stage(STAGE_WRITE)
     summary = build_summary(
         [f.as_dict() for f in ing.files],
         rec.rows,
@@ -205,6 +230,7 @@ def _audit(
         cdr_matches=matches,
         records_matches=None if own_matches is None else own_matches.matches,
         records_groups=None if own_matches is None else own_matches.groups,
+        daily=daily_volumes(out / "calls.parquet", rec.usage_records, rules, audit.period),
     )
     write_outputs(outcome, out, audit)
     return AuditResult(ing, out, outcome, exit_code, own_matches)

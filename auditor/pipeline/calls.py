@@ -15,7 +15,7 @@ order, so that later steps stream them too.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from auditor.normalize.calls import BAD, RAW, TIME_COLUMNS, normalize_calls, sta
 from auditor.normalize.calls import require_zone_for_naive as require_zone
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
-from auditor.pipeline.options import IngestOptions
+from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
 from auditor.validate.run import check_rows, duplicate_rejects
@@ -92,9 +92,13 @@ def _count(path: Path) -> int:
 
 
 def stage_calls_files(
-    items: list[tuple[Reader, InputFile]], opts: IngestOptions, work: Path
+    items: list[tuple[Reader, InputFile]],
+    opts: IngestOptions,
+    work: Path,
+    progress: Progress = NO_PROGRESS,
 ) -> StagedCalls:
-    """Every call-log file staged, second-looked and de-duplicated (see module docstring)."""
+    """Every call-log file staged, second-looked and de-duplicated (see module docstring).
+    `progress` advances by one step per file staged (from this thread, as files complete)."""
     parts = [
         _Part(f, work / f"calls-{i:05d}.good.parquet", work / f"calls-{i:05d}.bad.parquet")
         for i, (_, f) in enumerate(items)
@@ -102,13 +106,19 @@ def stage_calls_files(
     # Files are staged two (or cpu_count) at a time: a gzip file is inflated on one thread, so
     # one file at a time leaves the other cores idle while it is decoded.
     with ThreadPoolExecutor(max_workers=STAGE_WORKERS) as pool:
-        staged = [
-            pool.submit(_stage_file, reader, file, opts, part)
+        staged = {
+            pool.submit(_stage_file, reader, file, opts, part): part
             for (reader, file), part in zip(items, parts, strict=True)
-        ]
-        for future in staged:
+        }
+        read: dict[str, int] = {}
+        for future in as_completed(staged):
+            part = staged[future]
+            if future.exception() is None:
+                read[part.file.name] = _count(part.good) + _count(part.bad)
+            progress.advance(rows=read.get(part.file.name, 0))
+        for future in staged:  # the first failure in input order, whichever failed first
             future.result()
-    read = {p.file.name: _count(p.good) + _count(p.bad) for p in parts}
+    read = {p.file.name: read[p.file.name] for p in parts}  # input order
 
     # The second look, on the few bad rows of every file together.
     bad = pl.concat([pl.scan_parquet(p.bad) for p in parts], how="vertical")

@@ -21,7 +21,13 @@ from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_re
 from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
 from auditor.pipeline.calls import stage_calls_files
-from auditor.pipeline.options import DEFAULT_FALLBACK, IngestOptions
+from auditor.pipeline.options import (
+    DEFAULT_FALLBACK,
+    NO_PROGRESS,
+    STAGE_READ,
+    IngestOptions,
+    Progress,
+)
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
 from auditor.statuses import DstNote
@@ -78,11 +84,12 @@ def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
     return accepted, pl.concat([parse_rejects, schema_rejects, dup_rejects])
 
 
-def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
+def ingest(paths: list[str], opts: IngestOptions, progress: Progress = NO_PROGRESS) -> Ingested:
     """Every input file read once, normalised, validated; rejects and per-file counts.
 
     Call logs, usage records and PBX CDRs may come together; PBX rows grouped into one call are
-    still counted one by one for conservation.
+    still counted one by one for conservation. `progress`: the stage "reading files", one step
+    per input file.
     """
     check_zone(opts.tz)
     if opts.pbx_tz is not None:  # the PBX normaliser loads only where needed
@@ -103,6 +110,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     unsupported = set(by_kind) - {"calls", "usage", "cdr"}
     if unsupported:
         raise UsageError(f"inputs of kind {unsupported.pop()!r} are not supported by this command")
+    progress.stage(STAGE_READ, len(files))
 
     empty_usage = pl.DataFrame(schema=usage_schema.USAGE.dtypes())
     calls = pl.LazyFrame(schema=CALLS.dtypes())
@@ -111,14 +119,14 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     accepted: dict[str, int] = {}
     rejects: list[pl.DataFrame] = []
     if "calls" in by_kind:
-        staged = stage_calls_files(by_kind["calls"], opts, Path(work.name))
+        staged = stage_calls_files(by_kind["calls"], opts, Path(work.name), progress)
         calls, dst = staged.calls, staged.dst
         read |= staged.read
         accepted |= staged.accepted
         rejects.append(staged.rejects)
     usage = empty_usage
     if "usage" in by_kind:
-        raw = _read_all(by_kind["usage"], opts)
+        raw = _read_all(by_kind["usage"], opts, progress)
         usage, rej = _usage(raw.lazy())
         rejects.append(rej.collect())
         _tally(read, raw)
@@ -128,7 +136,7 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     if "cdr" in by_kind:
         from auditor.normalize.cdr import normalize_cdr
 
-        raw = _read_all(by_kind["cdr"], opts)
+        raw = _read_all(by_kind["cdr"], opts, progress)
         fallback_rows = int(raw[ENCODING].is_not_null().sum())
         _tally(read, raw)
         cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)
@@ -164,7 +172,9 @@ def ingest(paths: list[str], opts: IngestOptions) -> Ingested:
     )
 
 
-def _read_all(items: list[tuple[Reader, InputFile]], opts: IngestOptions) -> pl.DataFrame:
+def _read_all(
+    items: list[tuple[Reader, InputFile]], opts: IngestOptions, progress: Progress
+) -> pl.DataFrame:
     """Every file's raw frame, read file by file: polars failing on one (a corrupt Parquet file,
     a column of a type that cannot be text) is an InputError naming that file, not a traceback."""
     frames = []
@@ -173,6 +183,7 @@ def _read_all(items: list[tuple[Reader, InputFile]], opts: IngestOptions) -> pl.
             frames.append(reader.read(file, opts.read).collect())
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise InputError(file.name, f"unreadable ({str(exc).splitlines()[0]})") from None
+        progress.advance(rows=frames[-1].height)
     return pl.concat(frames)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from auditor.normalize.times import DstPolicy
 from auditor.reconcile.periods import Period
@@ -66,3 +67,39 @@ class AuditOptions:
     pricing: Path | None = None
     match: MatchOptions = field(default_factory=MatchOptions)
     calls_csv: bool = False  # calls.csv is hundreds of MB at scale: opt-in (calls.parquet always)
+    xlsx: bool = True  # audit.xlsx (`--no-xlsx` skips it): see report.xlsx
+    xlsx_calls: int = 100_000  # legs in audit.xlsx's Calls sheet (`--xlsx-calls`; report.xlsx)
+
+
+class Progress(Protocol):
+    """Where a run reports how far it is (the CLI draws it on a terminal; see
+    `report.progress`). Stages come one after another; `advance` counts steps of the current
+    stage (input files) and the rows they held. The pipeline calls it from its main thread only."""
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        """A new stage begins (the previous one is done): `total` steps, or None when unknown."""
+
+    def advance(self, n: int = 1, *, rows: int = 0) -> None:
+        """`n` more steps of the current stage are done, having read `rows` rows."""
+
+
+class NoProgress:
+    """The default `Progress`: reports nothing."""
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int = 1, *, rows: int = 0) -> None:
+        pass
+
+
+NO_PROGRESS: Progress = NoProgress()
+
+# Stage names, in the order a run reports them (tests and the display rely on them).
+STAGE_RECORDS = "reading records"
+STAGE_READ = "reading files"
+STAGE_CLASSIFY = "classifying"
+STAGE_RECONCILE = "reconciling"
+STAGE_PBX = "matching PBX"
+STAGE_OWN = "matching records"
+STAGE_WRITE = "writing"

@@ -17,7 +17,14 @@ from auditor.ingest.records_format_file import RecordsFormat, format_path, load_
 from auditor.normalize.records import normalize_records
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, sort_rejects
 from auditor.pipeline.ingest import FileReport, Ingested
-from auditor.pipeline.options import IngestOptions, MatchOptions, RecordsOptions
+from auditor.pipeline.options import (
+    NO_PROGRESS,
+    STAGE_RECORDS,
+    IngestOptions,
+    MatchOptions,
+    Progress,
+    RecordsOptions,
+)
 from auditor.reconcile.records import LEG_COLUMNS, RecordsMatches, match_records
 from auditor.rules.model import Rules
 from auditor.statuses import CALL_DIRECTIONS
@@ -38,13 +45,16 @@ class RecordsInput:
     inputs: list[InputFile]
 
 
-def ingest_records(paths: list[str], spec: str, opts: IngestOptions) -> RecordsInput:
+def ingest_records(
+    paths: list[str], spec: str, opts: IngestOptions, progress: Progress = NO_PROGRESS
+) -> RecordsInput:
     """Every records file read once and normalised under the format `spec` (a path or a shipped
-    name)."""
+    name); `progress`: the stage "reading records", one step per file."""
     fmt = load_records_format(spec)
     files = expand_paths(paths, opts.read.max_inflate)
     if not files:
         raise UsageError("--records: no records file found in " + ", ".join(paths))
+    progress.stage(STAGE_RECORDS, len(files))
     reports: list[FileReport] = []
     accepted: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
@@ -62,6 +72,7 @@ def ingest_records(paths: list[str], spec: str, opts: IngestOptions) -> RecordsI
         reports.append(report)
         accepted.append(records)
         rejects.append(rejected)
+        progress.advance(rows=raw.height)
     frame = pl.concat(accepted, how="vertical_relaxed")
     all_rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *rejects]).sort(
         SOURCE_FILE, "source_row", "column", "reason"

@@ -10,7 +10,7 @@ import polars as pl
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
 from auditor.ingest.files import expand_paths
 from auditor.pipeline.ingest import Ingested, ingest
-from auditor.pipeline.options import IngestOptions
+from auditor.pipeline.options import NO_PROGRESS, STAGE_WRITE, IngestOptions, Progress
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
 from auditor.report.tables import write_csv
@@ -24,16 +24,23 @@ class ValidateResult:
 
 
 def run_validate(
-    paths: list[str], out: Path, opts: IngestOptions, *, force: bool = False
+    paths: list[str],
+    out: Path,
+    opts: IngestOptions,
+    *,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> ValidateResult:
     """`auditor validate`: canonical calls/usage Parquet and rejects.csv in `out`, written
-    atomically (see `report.outdir`; `force` replaces a non-empty `out`), manifest.json last."""
+    atomically (see `report.outdir`; `force` replaces a non-empty `out`), manifest.json last.
+    `progress` hears the stages "reading files" and "writing"."""
     files = expand_paths(paths)
     extra = rule_files(cdr_format=opts.read.cdr_format)
     to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
     with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
-        ing = ingest(paths, opts)
+        ing = ingest(paths, opts, progress)
         try:
+            progress.stage(STAGE_WRITE)
             ing.calls.sink_parquet(partial / "calls.parquet", statistics=False)
             ing.usage.write_parquet(partial / "usage.parquet", statistics=False)
             if ing.cdrs is not None:

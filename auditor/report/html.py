@@ -1,193 +1,273 @@
 """report.html: one self-contained page an auditor would rather look at than read.
 
-It lays out figures already computed (summary.json and the reconciliation frame); it computes
-nothing. No scripts, no external assets: it opens from an archive folder years later. Every value
-goes through `html.escape` (input file names, accounts and categories come from the inputs).
+Rendered from `templates/report.html.j2` (Jinja2, autoescape on: every value from the inputs is
+escaped) with the charts of `report.charts` inlined as SVG: no script, no stylesheet or image to
+load, nothing that names an address; it opens offline from an archive folder years later and
+prints (`@media print`). It lays out figures already computed (the typed `AuditOutcome`): this
+module only picks rows to show (at most `Limits`, saying when it cut) and shapes them for the
+template.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from html import escape
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import polars as pl
 
-from auditor.result import Summary
+from auditor.report import charts
+from auditor.result import AuditOutcome, Summary
 from auditor.statuses import ReconStatus
 
-STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5em 0;width:100%}
-th,td{padding:.25em .6em;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.unexplained,.not-compared{color:#b00020;font-weight:600}.explained{color:#8a6d00}.match{color:#1b7a1b}
-.box{padding:.8em 1em;border-radius:6px;margin:1em 0}
-.bad{background:#fdecee;border:1px solid #f5c2c7}.good{background:#eaf6ea;border:1px solid #b7dfb7}
-small{color:#666}
-"""
+KEY = ("account_sid", "period", "category")
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    numeric = text.lstrip("-").replace(".", "", 1).isdigit()
-    return f'<td class="n">{escape(text)}</td>' if numeric else f"<td>{escape(text)}</td>"
+@dataclass(frozen=True)
+class Limits:
+    """At most this many of each on the page (it must stay small whatever the input size);
+    the CSV/Parquet tables hold them all."""
+
+    waterfalls: int = 50
+    items: int = 200
+    daily_charts: int = 24
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+@dataclass(frozen=True)
+class Shown:
+    """Rows of a table on the page: the first `len(rows)` of `total`."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.rows)
 
 
-def render_report(summary: Summary, recon: pl.DataFrame) -> str:
-    un = summary.unexplained
-    parts = [
-        f"<!doctype html><meta charset=utf-8><title>call-auditor report</title>"
-        f"<style>{STYLE}</style><h1>Billing audit</h1>"
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("auditor.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.ChainableUndefined,
+    )
+    env.filters["text"] = _text
+    return env
+
+
+def _text(value: Any) -> str:
+    """A cell's text: nothing for null, Decimals without trailing zeros."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return charts.minutes_text(value)
+    return str(value)
+
+
+def _shown(frame: pl.DataFrame | None, columns: list[str], limit: int) -> Shown | None:
+    if frame is None:
+        return None
+    rows = frame.head(limit).select([c for c in columns if c in frame.columns])
+    return Shown(list(rows.iter_rows(named=True)), frame.height)
+
+
+def _verdict(summary: Summary) -> dict[str, Any]:
+    """The exit code in words, with what made it."""
+    reasons = []
+    if summary.unexplained.rows:
+        reasons.append(f"{summary.unexplained.rows} difference(s) no rule explains")
+    if summary.not_compared.count:
+        reasons.append(f"{summary.not_compared.count} row(s) not compared")
+    if summary.rejects.rows:
+        reasons.append(f"{summary.rejects.rows} input row(s) rejected")
+    if summary.cdr_matching is not None and summary.cdr_matching.findings:
+        reasons.append(f"{summary.cdr_matching.findings} PBX finding(s)")
+    if summary.records is not None and summary.records.findings:
+        reasons.append(f"{summary.records.findings} finding(s) on your records")
+    if summary.exit_code == 0:
+        words = "Pass: every difference in scope was compared and explained, nothing rejected."
+    else:
+        words = "Findings: the audit does not pass."
+    return {
+        "code": summary.exit_code,
+        "ok": summary.exit_code == 0,
+        "words": words,
+        "reasons": reasons,
+    }
+
+
+def _waterfalls(
+    summary: Summary, bridge: pl.DataFrame | None, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Each headline row (unexplained first), with its bridge chart and steps, up to `limit`."""
+    heads = [r for r in summary.reconciliation if r.get("headline")]
+    order = {ReconStatus.UNEXPLAINED.value: 0, ReconStatus.NOT_COMPARED.value: 1}
+    heads.sort(key=lambda r: order.get(r["status"], 2))
+    out = []
+    for i, row in enumerate(heads[:limit]):
+        item: dict[str, Any] = {"row": row, "chart": None, "steps": []}
+        if bridge is not None and set(KEY) <= set(bridge.columns):
+            steps = bridge.filter(*(pl.col(k) == row[k] for k in KEY)).sort("step")
+            item["steps"] = list(steps.iter_rows(named=True))
+        if item["steps"]:
+            drawn = [
+                charts.Step(s["rule"], s["minutes_delta"], s["minutes_after"])
+                for s in item["steps"]
+                if s["minutes_after"] is not None and s["minutes_delta"] is not None
+            ]
+            title = f"Bridge: {row['period']} {row['category']} ({row['account_sid']})"
+            item["chart"] = charts.waterfall(f"bridge-{i}", title, drawn)
+        else:  # no bridge frame (or no row in it): the steps summary.json holds, as a table
+            item["summary_steps"] = row.get("bridge") or []
+        out.append(item)
+    return out, len(heads)
+
+
+def _daily(daily: pl.DataFrame | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+    if daily is None or not daily.height:
+        return [], 0
+    groups = daily.partition_by(["account_sid", "period"], maintain_order=True, as_dict=True)
+    out = []
+    for i, ((account, period), frame) in enumerate(list(groups.items())[:limit]):
+        days = [
+            charts.Day(
+                str(d["day"]),
+                d["billable_calls"],
+                d["billed_minutes"],
+                d["usage_count"],
+                d["usage_minutes"],
+            )
+            for d in frame.iter_rows(named=True)
+        ]
+        title = f"Per day: {period} ({account})"
+        out.append(
+            {
+                "account_sid": account,
+                "period": period,
+                "with_usage": any(d.usage_count is not None for d in days),
+                "chart": charts.daily(f"daily-{i}", title, days),
+            }
+        )
+    return out, len(groups)
+
+
+PBX_COLUMNS = [
+    "match_status",
+    "mismatch",
+    "pbx_source_file",
+    "pbx_source_rows",
+    "twilio_source_file",
+    "twilio_source_row",
+    "call_sid",
+    "from_e164",
+    "to_e164",
+    "pbx_start_utc",
+    "twilio_start_utc",
+    "duration_delta_s",
+    "billed_minutes_delta",
+]
+RECORDS_COLUMNS = [
+    "match_status",
+    "finding",
+    "records_source_file",
+    "records_source_row",
+    "twilio_source_file",
+    "twilio_source_row",
+    "call_sid",
+    "to_e164",
+    "record_time_utc",
+    "twilio_start_utc",
+    "delay_s",
+    "duration_delta_s",
+    "billed_minutes",
+    "campaign",
+]
+REJECT_COLUMNS = ["source_file", "source_row", "column", "value", "reason"]
+
+
+def _pbx_findings(matches: pl.DataFrame | None, limit: int) -> Shown | None:
+    if matches is None:
+        return None
+    found = matches.filter(
+        pl.col("match_status").cast(pl.String).is_in(["pbx-only", "twilio-only", "ambiguous"])
+        | pl.col("mismatch").is_not_null()
+    )
+    return _shown(found, PBX_COLUMNS, limit)
+
+
+def _records_findings(matches: pl.DataFrame | None, limit: int) -> Shown | None:
+    if matches is None:
+        return None
+    found = matches.filter(
+        pl.col("finding").is_not_null() | (pl.col("match_status").cast(pl.String) != "matched")
+    )
+    return _shown(found, RECORDS_COLUMNS, limit)
+
+
+def render_report(
+    summary: Summary,
+    recon: pl.DataFrame,
+    *,
+    bridge: pl.DataFrame | None = None,
+    daily: pl.DataFrame | None = None,
+    cdr_matches: pl.DataFrame | None = None,
+    records_matches: pl.DataFrame | None = None,
+    rejects: pl.DataFrame | None = None,
+    limits: Limits = Limits(),
+) -> str:
+    """The page. `summary` and `recon` are enough for the figures and tables; the frames add
+    the bridges' charts, the daily charts and the rows behind each finding."""
+    findings = [
+        r
+        for r in summary.reconciliation
+        if r["status"] in (ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value)
     ]
-    nc = summary.not_compared
-    if summary.reconciliation:
-        if un.rows:
-            parts.append(
-                f'<div class="box bad"><b>Unexplained:</b> {un.rows} row(s), {un.calls} '
-                f"call(s), {escape(un.minutes)} minute(s), {escape(un.price_text())} in "
-                "price (usage minus what the logs predict under the pricing rules).</div>"
-            )
-        if nc.count:
-            parts.append(
-                f'<div class="box bad"><b>Not compared:</b> {nc.count} row(s) that nothing '
-                f"on the other side covers ({nc.billable_calls} billable logged call(s), "
-                f"{nc.usage_count} usage call(s)). No rule can explain what was not "
-                "compared.</div>"
-            )
-        if not un.rows and not nc.count:
-            parts.append(
-                '<div class="box good">Every difference between the logs and usage '
-                "is explained by the rules.</div>"
-            )
-    heads = [r for r in summary.reconciliation if r["headline"] and r["status"] == "unexplained"]
-    if heads:
-        parts.append("<h2>What no rule explains</h2>")
-        parts.append(
-            _table(
-                ["account", "period", "category", "calls", "minutes", "price", "check next"],
-                [
-                    [
-                        r["account_sid"],
-                        r["period"],
-                        r["category"],
-                        r["unexplained_count"],
-                        r["unexplained_minutes"],
-                        f"{r['unexplained_price'] or ''} {r['currency'] or ''}".strip(),
-                        r["next_check"],
-                    ]
-                    for r in heads
-                ],
-            )
-        )
-        for r in heads:
-            parts.append(f"<h3>Bridge: {escape(r['period'])} {escape(r['category'])}</h3>")
-            parts.append(
-                _table(
-                    ["step", "calls", "minutes"],
-                    [[s["rule"], s["count_delta"], s["minutes_delta"]] for s in r["bridge"]],
-                )
-            )
-    nc_heads = [r for r in nc.rows if r["headline"]]
-    if nc_heads:
-        parts.append("<h2>What could not be compared</h2>")
-        parts.append(
-            _table(
-                ["account", "period", "category", "logged calls", "usage calls", "why", "next"],
-                [
-                    [
-                        r["account_sid"],
-                        r["period"],
-                        r["category"],
-                        r["logged_calls"],
-                        r["usage_count"],
-                        r["notes"],
-                        r["next_check"],
-                    ]
-                    for r in nc_heads
-                ],
-            )
-        )
-    if recon.height:
-        parts.append("<h2>Every category</h2>")
-        rows = []
-        for r in summary.reconciliation:
-            rows.append(
-                [
-                    r["period"],
-                    r["category"],
-                    r["billable_calls"],
-                    r["expected_minutes"],
-                    r["usage_count"],
-                    r["usage_minutes"],
-                    r["status"],
-                    r["explained_by"],
-                    r["notes"],
-                ]
-            )
-        table = _table(
-            [
-                "period",
-                "category",
-                "billable",
-                "expected min",
-                "usage calls",
-                "usage min",
-                "status",
-                "explained by",
-                "notes",
-            ],
-            rows,
-        )
-        for status in ReconStatus:
-            table = table.replace(f"<td>{status}</td>", f'<td class="{status}">{status}</td>')
-        parts.append(table)
-    if summary.cdr_matching is not None:
-        c = asdict(summary.cdr_matching)
-        parts.append("<h2>PBX vs Twilio</h2>")
-        parts.append(_table(["", "calls"], [[k.replace("_", " "), v] for k, v in c.items()]))
-        parts.append("<p><small>Call by call in cdr_matches.csv.</small></p>")
-    if summary.records is not None:
-        r = asdict(summary.records)
-        parts.append("<h2>Your records vs Twilio</h2>")
-        parts.append(_table(["", "rows"], [[k.replace("_", " "), v] for k, v in r.items()]))
-        parts.append(
-            "<p><small>Record by record in records_matches.csv, per group in "
-            "records_groups.csv.</small></p>"
-        )
-    parts.append("<h2>Inputs</h2>")
-    parts.append(
-        _table(
-            ["file", "kind", "format", "read", "accepted", "rejected"],
-            [
-                [
-                    f["file"],
-                    f["kind"],
-                    f["format"],
-                    f["rows_read"],
-                    f["rows_accepted"],
-                    f["rows_rejected"],
-                ]
-                for f in summary.inputs
-            ],
-        )
-    )
-    dst = summary.dst
-    parts.append(
-        f"<p><small>DST: {escape(str(dst['gap']))} row(s) in a gap, "
-        f"{escape(str(dst['overlap']))} in an overlap (--dst {escape(str(dst['policy']))}). "
-        f"Rejected rows: {summary.rejects.rows} (rejects.csv).</small></p>"
-    )
-    return "\n".join(parts) + "\n"
+    waterfalls, headline_rows = _waterfalls(summary, bridge, limits.waterfalls)
+    daily_charts, daily_groups = _daily(daily, limits.daily_charts)
+    context = {
+        "s": summary,
+        "verdict": _verdict(summary),
+        "heads": [
+            r
+            for r in summary.reconciliation
+            if r.get("headline") and r["status"] == ReconStatus.UNEXPLAINED.value
+        ],
+        "nc_heads": [r for r in summary.not_compared.rows if r.get("headline")],
+        "waterfalls": waterfalls,
+        "headline_rows": headline_rows,
+        "daily": daily_charts,
+        "daily_groups": daily_groups,
+        "findings": Shown(findings[: limits.items], len(findings)),
+        "every": summary.reconciliation if recon.height else [],
+        "cdr": None if summary.cdr_matching is None else asdict(summary.cdr_matching),
+        "cdr_findings": _pbx_findings(cdr_matches, limits.items),
+        "records": None if summary.records is None else asdict(summary.records),
+        "records_findings": _records_findings(records_matches, limits.items),
+        "rejects": _shown(rejects, REJECT_COLUMNS, limits.items),
+        "limits": limits,
+        "statuses": {s.value for s in ReconStatus},
+    }
+    template = _environment().get_template("report.html.j2")
+    return template.render(context)
 
 
-def write_report(summary: Summary, recon: pl.DataFrame, path: Path) -> None:
-    path.write_text(render_report(summary, recon), encoding="utf-8")
+def write_report(outcome: AuditOutcome, path: Path, limits: Limits = Limits()) -> None:
+    """report.html from the audit's typed result."""
+    page = render_report(
+        outcome.summary,
+        outcome.reconciliation,
+        bridge=outcome.bridge,
+        daily=outcome.daily,
+        cdr_matches=outcome.cdr_matches,
+        records_matches=outcome.records_matches,
+        rejects=outcome.rejects,
+        limits=limits,
+    )
+    path.write_text(page, encoding="utf-8")

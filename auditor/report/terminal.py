@@ -9,7 +9,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from auditor.result import CdrCounts, RecordsCounts, Summary, headline
+from auditor.result import CdrCounts, RecordsCounts, Summary, UnexplainedTotals, headline
 from auditor.statuses import ReconStatus
 
 
@@ -17,6 +17,13 @@ def _num(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return "" if value is None else str(value)
+
+
+def _price(unexplained: UnexplainedTotals) -> str:
+    """Money always with its currency, one amount per currency (never added across them)."""
+    if not unexplained.price_by_currency:
+        return "no price residual"
+    return f"{unexplained.price_text()} in price"
 
 
 def _hints(rows: pl.DataFrame) -> list[str]:
@@ -53,7 +60,7 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
     if un.rows:
         console.print(
             f"[bold red]UNEXPLAINED[/]: {un.rows} row(s), {un.calls} call(s), "
-            f"{un.minutes} minute(s), {un.price_text()} in price (usage minus logs; "
+            f"{un.minutes} minute(s), {_price(un)} (usage minus logs; "
             "details in usage_reconciliation.csv)"
         )
         _print_finding(

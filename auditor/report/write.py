@@ -1,9 +1,9 @@
 """The one step that writes an audit's output files, each by its own writer, from one
 `AuditOutcome`: adding an output is adding a writer here.
 
-Order: tables first, summary.json, then report.html; manifest.json is written after this step by
-the pipeline, because it hashes what these wrote. `calls.parquet` is already in the folder (it is
-streamed by the classify pass: see `AuditOutcome`).
+Order: tables first, audit.xlsx, summary.json, then report.html; manifest.json is written after
+this step by the pipeline, because it hashes what these wrote. `calls.parquet` is already in the
+folder (it is streamed by the classify pass: see `AuditOutcome`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from auditor.pipeline.options import AuditOptions
 from auditor.report.html import write_report
 from auditor.report.summary import write_summary
 from auditor.report.tables import csv_ready, sink_csv, sink_parquet, write_csv, write_table
+from auditor.report.xlsx import FILE_NAME as XLSX_NAME
+from auditor.report.xlsx import write_workbook
 from auditor.result import AuditOutcome
 
 Writer = Callable[[AuditOutcome, Path, AuditOptions], None]
@@ -60,7 +62,13 @@ def _summary(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None
 
 
 def _html(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None:
-    write_report(outcome.summary, outcome.reconciliation, folder / "report.html")
+    write_report(outcome, folder / "report.html")
+
+
+def _xlsx(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None:
+    """audit.xlsx, on by default (`--no-xlsx` skips it)."""
+    if options.xlsx:
+        write_workbook(outcome, folder / XLSX_NAME, options.xlsx_calls)
 
 
 WRITERS: tuple[Writer, ...] = (
@@ -69,6 +77,7 @@ WRITERS: tuple[Writer, ...] = (
     _rejects,
     _cdr_matches,
     _records,
+    _xlsx,
     _summary,
     _html,
 )

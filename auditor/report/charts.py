@@ -1,0 +1,184 @@
+"""report.html's charts: matplotlib (Agg, no display) drawn to SVG, inlined in the page.
+
+Why matplotlib to SVG: the page must open offline years later and print, so a chart is vector
+markup in the page itself, with no script to run and no library to load; matplotlib draws that
+deterministically (fixed `svg.hashsalt`, no date in the metadata: reruns give the same bytes) and
+escapes every text it writes (it is XML). Text stays text (`svg.fonttype = none`): searchable,
+selectable and small. Math text is off, so a `$` in an input is just a `$`.
+
+The charts lay out figures computed elsewhere (the bridge, the daily table); they derive none.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from markupsafe import Markup, escape
+from matplotlib.figure import Figure
+
+STYLE = {
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "text.usetex": False,
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+# The only attributes of matplotlib's SVG that name a URL: namespaces, which an <svg> inlined in
+# HTML takes from the HTML parser. Dropped, so the page names no address at all.
+NAMESPACES = (
+    ' xmlns="http://www.w3.org/2000/svg"',
+    ' xmlns:xlink="http://www.w3.org/1999/xlink"',
+)
+NO_METADATA = {"Date": None, "Type": None, "Format": None, "Creator": None}
+
+TOTAL, UP, DOWN, UNEXPLAINED, USAGE = "#4a6fa5", "#c0504d", "#5b9b52", "#8e3ca8", "#6b6b6b"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One bar of a waterfall: the bridge row's rule, its minutes delta and running total."""
+
+    rule: str
+    delta: Decimal
+    total: Decimal
+
+
+def minutes_text(value: Decimal) -> str:
+    """A Decimal as plain text without trailing zeros ("12.5", "0", "-3")."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def to_svg(fig: Figure, chart_id: str, title: str) -> Markup:
+    """The figure as an <svg> element for an HTML page: no XML prolog, no metadata, `title`
+    as its (escaped) aria-label, ids unique to `chart_id` (the hash salt), the same bytes for
+    the same figure."""
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": f"call-auditor-{chart_id}", **STYLE}):
+        fig.savefig(buf, format="svg", metadata=NO_METADATA)
+    plt.close(fig)
+    text = buf.getvalue()
+    svg = text[text.index("<svg") :]
+    for attribute in NAMESPACES:
+        svg = svg.replace(attribute, "", 1)
+    if "<script" in svg.lower() or "http" in svg:  # matplotlib escapes text: never expected
+        raise ValueError("a chart holds markup or an address")
+    label = escape(title)
+    svg = svg.replace("<svg ", f'<svg id="{chart_id}" role="img" aria-label="{label}" ', 1)
+    return Markup(svg)  # matplotlib's own XML: it escaped every text
+
+
+def _figure(width: float, height: float) -> tuple[Figure, plt.Axes]:
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), dpi=72)
+        ax = fig.add_subplot()
+    return fig, ax
+
+
+def waterfall(chart_id: str, title: str, steps: Sequence[Step]) -> Markup:
+    """The bridge as a waterfall: `naive` and `expected` as whole bars, each rule's step as a
+    floating bar on an invisible base (up red, down green), every bar labelled with the running
+    total after it; then, apart past a dashed line, `unexplained` (its own colour, labelled with
+    its delta) floating from expected to `usage`, the billed usage (the unexplained row's
+    running total)."""
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(9.5, 3.6)
+        names, bases, heights, colours, labels = [], [], [], [], []
+        previous = Decimal(0)
+        for step in steps:
+            if step.rule in ("naive", "expected"):
+                base, height, colour = Decimal(0), step.total, TOTAL
+            elif step.rule == "unexplained":
+                base, height, colour = min(previous, step.total), abs(step.delta), UNEXPLAINED
+            else:
+                base, height = min(previous, step.total), abs(step.delta)
+                colour = UP if step.delta > 0 else DOWN
+            names.append(step.rule)
+            bases.append(float(base))
+            heights.append(float(height))
+            colours.append(colour)
+            labels.append(minutes_text(step.total))
+            previous = step.total
+            if step.rule == "unexplained":
+                names.append("usage")
+                bases.append(0.0)
+                heights.append(float(step.total))
+                colours.append(USAGE)
+                labels.append(minutes_text(step.total))
+        xs = [
+            float(i) + (0.6 if n in ("unexplained", "usage") else 0.0) for i, n in enumerate(names)
+        ]
+        ax.bar(xs, bases, color="none", edgecolor="none", width=0.7)  # the invisible bases
+        bars = ax.bar(xs, heights, bottom=bases, color=colours, width=0.7)
+        for bar, name, label in zip(bars, names, labels, strict=True):
+            if name == "unexplained":
+                delta = next(s.delta for s in steps if s.rule == "unexplained")
+                label = ("+" if delta > 0 else "") + minutes_text(delta)
+                bar.set_hatch("///")
+            top = bar.get_y() + bar.get_height()
+            text = ax.annotate(
+                label,
+                (bar.get_x() + bar.get_width() / 2, top),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+            text.set_gid(f"{chart_id}-{'delta' if name == 'unexplained' else 'total'}-{name}")
+        if "unexplained" in names:
+            ax.axvline(xs[names.index("unexplained")] - 0.8, color="#999", linestyle="--", lw=0.8)
+        ax.set_xticks(xs, names, rotation=30, ha="right")
+        ax.set_ylabel("minutes")
+        ax.margins(y=0.15)
+        fig.tight_layout()
+    return to_svg(fig, chart_id, title)
+
+
+@dataclass(frozen=True)
+class Day:
+    """One UTC day of the daily table (usage figures None without a daily usage record)."""
+
+    day: str
+    billable_calls: int
+    billed_minutes: Decimal
+    usage_count: int | None
+    usage_minutes: Decimal | None
+
+
+def daily(chart_id: str, title: str, days: Sequence[Day]) -> Markup:
+    """Per day, billable calls (top) and billed minutes (bottom): the logs' bars, and beside
+    them the daily usage's where it exists."""
+    with_usage = any(d.usage_count is not None for d in days)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(9.5, 4.6), dpi=72)
+        top, bottom = fig.subplots(2, 1, sharex=True)
+        xs = list(range(len(days)))
+        width = 0.4 if with_usage else 0.8
+        shift = width / 2 if with_usage else 0.0
+        log_x = [x - shift for x in xs]
+        use_x = [x + shift for x in xs]
+        top.bar(log_x, [d.billable_calls for d in days], width, color=TOTAL, label="logs")
+        bottom.bar(log_x, [float(d.billed_minutes) for d in days], width, color=TOTAL)
+        if with_usage:
+            top.bar(use_x, [d.usage_count or 0 for d in days], width, color=USAGE, label="usage")
+            bottom.bar(use_x, [float(d.usage_minutes or 0) for d in days], width, color=USAGE)
+            top.legend(loc="upper right", fontsize=8, frameon=False)
+        top.set_ylabel("billable calls")
+        bottom.set_ylabel("billed minutes")
+        labels = [d.day[5:] for d in days]  # MM-DD
+        bottom.set_xticks(xs, labels, rotation=90, fontsize=7)
+        fig.tight_layout()
+    return to_svg(fig, chart_id, title)

@@ -1,0 +1,135 @@
+"""report.html in a real headless Chromium (Debian's /usr/bin/chromium, driven by playwright): it
+loads from file:// with no request leaving the machine and no console error, its charts are SVG
+in the DOM, the figures it shows are summary.json's, and a `<script>` from the inputs is text.
+
+Skips, saying why, when chromium or playwright cannot be found. The first screen is saved to
+tests/.artifacts/report.png (git-ignored) to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, ROOT, audit_samples, run_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = ROOT / "tests" / ".artifacts" / "report.png"
+SCRIPT = "<script>alert(1)</script>"
+ACCOUNT = "AC0123456789abcdef0123456789abcdef"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+playwright = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install '.[test]')"
+)
+
+
+class Loaded:
+    """A page loaded from file://, with every request and console message it made."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        try:
+            chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        except Exception as error:  # pragma: no cover - a broken install
+            pytest.skip(f"chromium at {CHROMIUM} does not start: {error}")
+        yield chromium
+        chromium.close()
+
+
+def load(browser: Any, html: Path) -> Iterator[Loaded]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
+    page = context.new_page()
+    loaded = Loaded(page)
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            loaded.outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and loaded.errors.append(m.text))
+    page.on("pageerror", lambda e: loaded.errors.append(str(e)))
+    page.on("requestfailed", lambda r: loaded.errors.append(f"failed: {r.url}"))
+    page.on("dialog", lambda d: (loaded.dialogs.append(d.message), d.dismiss()))
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    yield loaded
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "out"
+    assert audit_samples(out).returncode == 1
+    return out
+
+
+@pytest.fixture
+def report(browser: Any, samples: Path) -> Iterator[Loaded]:
+    yield from load(browser, samples / "report.html")
+
+
+def test_loads_offline_without_errors(report: Loaded) -> None:
+    assert report.outside == []
+    assert report.errors == []
+    assert report.page.evaluate("document.scripts.length") == 0
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    report.page.screenshot(path=str(SCREENSHOT))
+
+
+def test_charts_are_svg_in_the_dom(report: Loaded, samples: Path) -> None:
+    page = report.page
+    bridges = page.locator("figure.bridge svg")
+    assert bridges.count() == 3
+    assert page.locator("figure.daily svg").count() >= 1
+    box = bridges.first.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100
+    # bars are drawn: each bridge has a path per bar and a text per label
+    assert page.locator("#bridge-0 text").count() >= 13
+
+
+def test_figures_shown_are_summary_json(report: Loaded, samples: Path) -> None:
+    summary = json.loads((samples / "summary.json").read_text(encoding="utf-8"))
+    page = report.page
+
+    def shown(name: str) -> str:
+        return page.locator(f'[data-figure="{name}"]').first.inner_text().strip()
+
+    un = summary["unexplained"]
+    assert shown("exit-code").startswith("Findings")
+    assert f"Exit code {summary['exit_code']}" in shown("exit-code")
+    assert shown("unexplained-rows") == str(un["rows"])
+    assert shown("unexplained-calls") == str(un["calls"])
+    assert shown("unexplained-minutes") == un["minutes"]
+    assert shown("unexplained-price") == f"{un['price']} {un['currency']}"
+    assert shown("rejected-rows") == str(summary["rejects"]["rows"])
+    assert page.locator('[data-figure="unexplained-minutes"]').is_visible()
+
+
+def test_script_in_the_inputs_is_text(browser: Any, tmp_path: Path) -> None:
+    """The input's name is `<script>alert(1)</script>.csv` (its caller is the same payload): the
+    Inputs table shows it as text, and nothing runs."""
+    name = f"{SCRIPT}.csv"
+    (tmp_path / name).parent.mkdir()
+    shutil.copy(FIXTURES / "twilio" / "html_cells.csv", tmp_path / name)
+    done = run_cli("audit", name, "--out", "out", "--tz", "UTC", "--account", ACCOUNT, cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    for loaded in load(browser, tmp_path / "out" / "report.html"):
+        assert loaded.dialogs == [] and loaded.errors == [] and loaded.outside == []
+        assert loaded.page.evaluate("document.scripts.length") == 0
+        assert loaded.page.get_by_text(name, exact=True).count() >= 1

@@ -1,0 +1,261 @@
+"""report.html, read without a browser: self-contained, the verdict and figures summary.json holds,
+one waterfall per headline row whose running totals are bridge.csv's, the PBX and records
+sections only with those inputs, the same bytes on a rerun, caps that say so."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ROOT, audit_samples
+
+from auditor.report import charts
+from auditor.report.html import Limits, render_report
+from auditor.result import AuditOutcome
+
+RECORDS = ("--records", "sample_exports/records/notifications_2025-11.csv")
+RECORDS_FORMAT = ("--records-format", "notification_log")
+SCRIPT = "<script>alert(1)</script>"
+
+
+class Page(HTMLParser):
+    """Every element's tag and attributes, the text under each `data-figure`, and the text of
+    each waterfall label (`<g id="bridge-N-total-RULE">`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.figures: dict[str, list[str]] = {}
+        self.labels: dict[str, str] = {}
+        self._open: list[tuple[str, str, str]] = []  # (tag, kind, key)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if "data-figure" in a:
+            self._open.append((tag, "figure", a["data-figure"] or ""))
+        elif tag == "g" and re.fullmatch(r"bridge-\d+-(total|delta)-[\w-]+", a.get("id") or ""):
+            self._open.append((tag, "label", a["id"] or ""))
+        elif self._open:
+            self._open.append((tag, "", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for _, kind, key in self._open:
+            if kind == "figure":
+                self.figures.setdefault(key, []).append(data.strip())
+            elif kind == "label" and data.strip():
+                self.labels[key] = data.strip()
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    return page
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "out"
+    done = audit_samples(out)
+    assert done.returncode == 1, done.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def with_records(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "records"
+    done = audit_samples(out, *RECORDS, *RECORDS_FORMAT)
+    assert done.returncode == 1, done.stderr
+    return out
+
+
+def _page(out: Path) -> str:
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_self_contained(samples: Path) -> None:
+    html = _page(samples)
+    page = parse(html)
+    for tag, attrs in page.tags:
+        for name in ("src", "href", "xlink:href", "action", "data"):
+            value = attrs.get(name) or ""
+            assert value == "" or value.startswith("#"), (tag, name, value)
+        assert tag not in ("script", "link", "iframe", "img", "object", "embed"), tag
+    assert "http" not in html and "@import" not in html
+    assert set(re.findall(r"url\((.)", html)) <= {"#"}  # clip paths within the page only
+    assert html.count("<style") == 1 + html.count("<svg")  # the page's, and matplotlib's own
+
+
+def test_verdict_and_figures_are_summary_json(samples: Path) -> None:
+    summary = json.loads((samples / "summary.json").read_text(encoding="utf-8"))
+    page = parse(_page(samples))
+    exit_code = next(a for t, a in page.tags if a.get("data-figure") == "exit-code")
+    assert exit_code["data-value"] == str(summary["exit_code"]) == "1"
+    assert "Findings: the audit does not pass." in _page(samples)
+    un, nc = summary["unexplained"], summary["not_compared"]
+    f = {k: " ".join(v) for k, v in page.figures.items()}
+    assert f["unexplained-rows"] == str(un["rows"])
+    assert f["unexplained-calls"] == str(un["calls"])
+    assert f["unexplained-minutes"] == un["minutes"]
+    assert f["unexplained-price"] == " + ".join(
+        f"{p} {c}" for c, p in un["price_by_currency"].items()
+    )
+    assert un["currency"] and un["currency"] in f["unexplained-price"]
+    assert f.get("not-compared-rows", "0") == str(nc["count"])
+    assert f["rejected-rows"] == str(summary["rejects"]["rows"])
+    assert f["dst-gap"] == str(summary["dst"]["gap"])
+    assert f["dst-overlap"] == str(summary["dst"]["overlap"])
+    for key, value in summary["cdr_matching"].items():
+        assert f[f"pbx-{key}"] == str(value)
+
+
+def test_one_waterfall_per_headline_row_with_bridge_csv_totals(samples: Path) -> None:
+    html = _page(samples)
+    page = parse(html)
+    recon = pl.read_csv(samples / "usage_reconciliation.csv", infer_schema=False)
+    heads = recon.filter(pl.col("headline") == "true")
+    assert heads.height == 3
+    figures = [a for t, a in page.tags if t == "figure" and "bridge" in (a.get("class") or "")]
+    assert {(a["data-period"], a["data-category"]) for a in figures} == set(
+        heads.select("period", "category").iter_rows()
+    )
+    assert len(re.findall(r'<svg id="bridge-\d+"', html)) == heads.height
+    bridge = pl.read_csv(samples / "bridge.csv", infer_schema=False)
+    for i, fig in enumerate(figures):
+        steps = bridge.filter(
+            (pl.col("period") == fig["data-period"]) & (pl.col("category") == fig["data-category"])
+        )
+        totals = dict(steps.select("rule", "minutes_after").iter_rows())
+        for rule, after in totals.items():
+            if rule == "unexplained":  # the usage bar carries the running total; it its delta
+                shown = page.labels[f"bridge-{i}-total-usage"]
+                delta = steps.filter(pl.col("rule") == rule)["minutes_delta"][0]
+                assert Decimal(page.labels[f"bridge-{i}-delta-unexplained"]) == Decimal(delta)
+            else:
+                shown = page.labels[f"bridge-{i}-total-{rule}"]
+            assert Decimal(shown) == Decimal(after), (fig, rule)
+
+
+def test_pbx_and_records_sections_only_when_given(samples: Path, with_records: Path) -> None:
+    plain, records = _page(samples), _page(with_records)
+    assert 'id="pbx"' in plain and 'id="pbx"' in records  # sample_exports holds PBX CDRs
+    assert 'id="records"' not in plain and "Your records vs Twilio" not in plain
+    assert 'id="records"' in records and "Records with a finding" in records
+    summary = json.loads((with_records / "summary.json").read_text(encoding="utf-8"))
+    f = {k: " ".join(v) for k, v in parse(records).figures.items()}
+    for key, value in summary["records"].items():
+        assert f[f"records-{key}"] == str(value)
+    # the rows behind the findings carry their source file and row
+    matches = pl.read_csv(with_records / "records_matches.csv", infer_schema=False)
+    found = matches.filter(pl.col("finding").is_not_null())
+    assert found.height
+    source = found.row(0, named=True)
+    assert f"<td>{source['twilio_source_file']}</td>" in records
+    cdr = pl.read_csv(samples / "cdr_matches.csv", infer_schema=False)
+    pbx_only = cdr.filter(pl.col("match_status") == "pbx-only").row(0, named=True)
+    assert pbx_only["pbx_source_file"] in plain
+
+
+def test_dst_rejects_and_rows_with_source(samples: Path) -> None:
+    html = _page(samples)
+    assert 'id="dst"' in html and 'id="rejects"' in html
+    rejects = pl.read_csv(samples / "rejects.csv", infer_schema=False)
+    for file, row in rejects.select("source_file", "source_row").iter_rows():
+        assert f'<td>{file}</td><td class="n">{row}</td>' in html
+    recon = pl.read_csv(samples / "usage_reconciliation.csv", infer_schema=False)
+    for r in recon.filter(pl.col("status") == "unexplained").iter_rows(named=True):
+        assert f"<td>{r['usage_source_file']}</td>" in html
+
+
+def test_byte_identical_rerun(samples: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert audit_samples(again).returncode == 1
+    assert (again / "report.html").read_bytes() == (samples / "report.html").read_bytes()
+
+
+def test_caps_say_when_they_cut(samples: Path) -> None:
+    """A page capped at one waterfall and one row per table says how many there were."""
+    outcome = AuditOutcome(
+        summary=_summary(samples),
+        reconciliation=pl.read_parquet(samples / "usage_reconciliation.parquet"),
+        bridge=pl.read_parquet(samples / "bridge.parquet"),
+        usage_records=pl.read_parquet(samples / "usage_records.parquet"),
+        rejects=pl.read_csv(samples / "rejects.csv"),
+        calls=samples / "calls.parquet",
+        cdr_matches=pl.read_parquet(samples / "cdr_matches.parquet"),
+    )
+    html = render_report(
+        outcome.summary,
+        outcome.reconciliation,
+        bridge=outcome.bridge,
+        cdr_matches=outcome.cdr_matches,
+        rejects=outcome.rejects,
+        limits=Limits(waterfalls=1, items=1),
+    )
+    assert html.count('<svg id="bridge-') == 1
+    assert "Showing the first 1 of 3 bridges" in html
+    assert "Showing the first 1 of 4 rows" in html  # rejects
+
+
+def test_headline_row_without_bridge_says_so(samples: Path) -> None:
+    summary = _summary(samples)
+    recon = pl.read_parquet(samples / "usage_reconciliation.parquet")
+    empty = pl.read_parquet(samples / "bridge.parquet").clear()
+    rows = [r | {"bridge": []} for r in summary.reconciliation]
+    html = render_report(_replace(summary, reconciliation=rows), recon, bridge=empty)
+    assert html.count("No bridge for this row.") == 3
+
+
+def test_chart_text_is_escaped() -> None:
+    """matplotlib writes XML: a label from the inputs is text, never markup, and `$` is no math."""
+    svg = charts.waterfall(
+        "bridge-0",
+        SCRIPT,
+        [charts.Step(SCRIPT, Decimal(1), Decimal(1)), charts.Step("$x$ $", Decimal(1), Decimal(2))],
+    )
+    assert "<script" not in svg and "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert "$x$ $" in svg
+
+
+def _summary(out: Path):  # the typed Summary, rebuilt from summary.json for a render call
+    from auditor.result import (
+        CdrCounts,
+        NotComparedTotals,
+        RejectCounts,
+        Summary,
+        UnexplainedTotals,
+    )
+
+    doc = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return Summary(
+        inputs=doc["inputs"],
+        reconciliation=doc["reconciliation"],
+        unexplained=UnexplainedTotals(**doc["unexplained"]),
+        not_compared=NotComparedTotals(**doc["not_compared"]),
+        dst=doc["dst"],
+        rejects=RejectCounts(**doc["rejects"]),
+        unaligned_usage=doc["unaligned_usage"],
+        period=doc["period"],
+        exit_code=doc["exit_code"],
+        cdr_matching=CdrCounts(**doc["cdr_matching"]) if "cdr_matching" in doc else None,
+    )
+
+
+def _replace(summary, **changes):
+    from dataclasses import replace
+
+    return replace(summary, **changes)
+
+
+def test_templates_ship_as_package_data() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"auditor.report" = ["templates/*"]' in pyproject
