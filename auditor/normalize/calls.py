@@ -11,7 +11,13 @@ import polars as pl
 
 from auditor.errors import InputError
 from auditor.ingest.base import ERROR, SOURCE_FILE, SOURCE_ROW
-from auditor.normalize.rejects import Problem, find_problems, reader_errors, unparsed
+from auditor.normalize.rejects import (
+    Problem,
+    find_problems,
+    reader_errors,
+    time_problems,
+    unparsed,
+)
 from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time, parse_time_fast
 from auditor.normalize.values import blank_to_null, money, present, whole_number
 from auditor.schemas.calls import CALLS
@@ -35,31 +41,9 @@ def require_zone_for_naive(raw: pl.LazyFrame, tz: str | None) -> None:
 
 
 def _time_problems(col: str, tz: str | None, dst: DstPolicy) -> list[Problem]:
-    raw = pl.col(col)
-    problems = [
-        Problem(
-            col,
-            present(col) & pl.col(f"{col}__utc").is_null() & pl.col(f"{col}__dst").is_null(),
-            raw,
-            "unparseable time (expected RFC 2822, ISO 8601 or a local date-time)",
-        )
-    ]
-    if dst is DstPolicy.REJECT and tz is not None:
-        problems.append(
-            Problem(
-                col,
-                pl.col(f"{col}__dst").is_not_null(),
-                raw,
-                # concat_str, not pl.format: polars 2.1 panics on pl.format over a
-                # multi-chunk frame here (two Console CSVs in one run).
-                pl.concat_str(
-                    pl.lit("local time falls in a DST "),
-                    pl.col(f"{col}__dst"),
-                    pl.lit(f" in {tz} (--dst reject)"),
-                ),
-            )
-        )
-    return problems
+    reject_dst = dst is DstPolicy.REJECT and tz is not None
+    reason = "unparseable time (expected RFC 2822, ISO 8601 or a local date-time)"
+    return time_problems(col, reason, tz if reject_dst else None)
 
 
 def normalize_calls(

@@ -50,6 +50,7 @@ from auditor.normalize.rejects import (
     drop_rejected,
     find_problems,
     reader_errors,
+    time_problems,
     unparsed,
 )
 from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cell, parse_time
@@ -224,32 +225,7 @@ def _time_problems(col: str, dst: DstPolicy) -> list[Problem]:
         .then(pl.concat_str(pl.lit("does not match the format file's time format "), fmt))
         .otherwise(pl.lit("unparseable time (expected YYYY-MM-DD HH:MM:SS or ISO 8601)"))
     )
-    problems = [
-        Problem(
-            col,
-            present(col) & pl.col(f"{col}__utc").is_null() & pl.col(f"{col}__dst").is_null(),
-            pl.col(col),
-            reason,
-        )
-    ]
-    if dst is DstPolicy.REJECT:
-        problems.append(
-            Problem(
-                col,
-                pl.col(f"{col}__dst").is_not_null(),
-                pl.col(col),
-                # concat_str rather than pl.format, which polars 2.1 was seen to panic on over
-                # multi-chunk frames (see normalize/calls.py).
-                pl.concat_str(
-                    pl.lit("local time falls in a DST "),
-                    pl.col(f"{col}__dst"),
-                    pl.lit(" in "),
-                    pl.col(ZONE),
-                    pl.lit(" (--dst reject)"),
-                ),
-            )
-        )
-    return problems
+    return time_problems(col, reason, pl.col(ZONE) if dst is DstPolicy.REJECT else None)
 
 
 def _problems(dst: DstPolicy) -> list[Problem]:

@@ -26,7 +26,14 @@ from auditor.errors import InputError
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.ingest.records_format_file import EPOCH, ISO8601, RecordsFormat
 from auditor.normalize.numbers import normalise_numbers
-from auditor.normalize.rejects import KEY, Problem, drop_rejected, find_problems, reader_errors
+from auditor.normalize.rejects import (
+    KEY,
+    Problem,
+    drop_rejected,
+    find_problems,
+    reader_errors,
+    time_problems,
+)
 from auditor.normalize.times import (
     DT_NAIVE,
     DT_UTC,
@@ -156,29 +163,8 @@ def _time_problems(field: str, fmt: RecordsFormat, dst: DstPolicy) -> list[Probl
         reason = "unparseable time (expected ISO 8601 or RFC 2822)"
     else:
         reason = f"does not match the format file's time format {fmt.time_format}"
-    column = fmt.columns[field]
-    problems = [
-        Problem(
-            column,
-            present(field) & pl.col(f"{field}__utc").is_null() & pl.col(f"{field}__dst").is_null(),
-            pl.col(field),
-            reason,
-        )
-    ]
-    if dst is DstPolicy.REJECT:
-        problems.append(
-            Problem(
-                column,
-                pl.col(f"{field}__dst").is_not_null(),
-                pl.col(field),
-                pl.concat_str(
-                    pl.lit("local time falls in a DST "),
-                    pl.col(f"{field}__dst"),
-                    pl.lit(f" in {fmt.time_zone} (--dst reject)"),
-                ),
-            )
-        )
-    return problems
+    zone = fmt.time_zone if dst is DstPolicy.REJECT else None
+    return time_problems(field, reason, zone, column=fmt.columns[field])
 
 
 def _problems(fmt: RecordsFormat, dst: DstPolicy) -> list[Problem]:

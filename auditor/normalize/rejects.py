@@ -29,6 +29,43 @@ class Problem:
     reason: pl.Expr | str
 
 
+def time_problems(
+    field: str, reason: pl.Expr | str, dst_zone: pl.Expr | str | None, column: str | None = None
+) -> list[Problem]:
+    """The problems of a time column parsed by `normalize.times` (its `{field}__utc` and
+    `{field}__dst` twins): text that is no time (`reason`), and, when `dst_zone` is given (the
+    zone, under `--dst reject`), a naive time in one of its DST gaps or overlaps. `column`: the
+    name the user knows the column by, when not `field`."""
+    raw = pl.col(field)
+    problems = [
+        Problem(
+            column or field,
+            present(field) & pl.col(f"{field}__utc").is_null() & pl.col(f"{field}__dst").is_null(),
+            raw,
+            reason,
+        )
+    ]
+    if dst_zone is not None:
+        zone = pl.lit(dst_zone) if isinstance(dst_zone, str) else dst_zone
+        problems.append(
+            Problem(
+                column or field,
+                pl.col(f"{field}__dst").is_not_null(),
+                raw,
+                # concat_str, not pl.format: polars 2.1 panics on pl.format over a
+                # multi-chunk frame here (two Console CSVs in one run).
+                pl.concat_str(
+                    pl.lit("local time falls in a DST "),
+                    pl.col(f"{field}__dst"),
+                    pl.lit(" in "),
+                    zone,
+                    pl.lit(" (--dst reject)"),
+                ),
+            )
+        )
+    return problems
+
+
 def unparsed(column: str, reason: str) -> Problem:
     """`column` holds text but its parsed twin `__{column}` is null: the text is not a value."""
     return Problem(
