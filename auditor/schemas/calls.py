@@ -15,6 +15,7 @@ from auditor.schemas.checks import (
     matches,
     not_before_row,
     one_of,
+    plausible_time,
     required_when_row,
     sid,
 )
@@ -70,6 +71,8 @@ CALLS = FrameContract(
             "start_time_utc", pl.col("status") == "completed", "completed call without a start time"
         ),
         not_before_row("end_time_utc", "start_time_utc", "ends before it starts"),
+        plausible_time("start_time_utc"),
+        plausible_time("end_time_utc"),
         one_of("dst", DST_NOTES, "not a DST note"),
         at_least("duration_s", 0, "negative duration"),
         at_most_value("price", 0, "call price must be negative or zero"),

@@ -14,6 +14,7 @@ from auditor.schemas.checks import (
     matches,
     not_before_row,
     one_of,
+    plausible_time,
 )
 from auditor.statuses import DstNote
 
@@ -46,6 +47,9 @@ CDR_LINES = FrameContract(
         not_before_row("end_utc", "start_utc", "ends before it starts"),
         at_least("duration_s", 0, "negative duration"),
         at_least("billsec", 0, "negative billsec"),
+        plausible_time("start_utc"),
+        plausible_time("answer_utc"),
+        plausible_time("end_utc"),
         not_after_row("billsec", "duration_s", "billsec longer than the call's duration"),
     ),
     strict=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -91,6 +92,26 @@ def matches(column: str, pattern: str, message: str) -> RowCheck:
 
 def one_of(column: str, values: tuple[str, ...], message: str) -> RowCheck:
     return RowCheck(column, pl.col(column).is_in(list(values)), message)
+
+
+# The times a telephony record can plausibly carry: a bound, not a rule of billing. Outside it a
+# time is a broken clock or a broken export (year 0, year -144169), and no Python datetime, Excel
+# cell or chart could even show it.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = "time out of range (1970 to 2099)"
+
+
+def plausible_time(column: str) -> RowCheck:
+    """`column` (a UTC datetime, or a date) lies in [EARLIEST, LATEST)."""
+    col = pl.col(column)
+    return RowCheck(column, (col >= EARLIEST) & (col < LATEST), OUT_OF_RANGE)
+
+
+def plausible_date(column: str) -> RowCheck:
+    """`column` (a date) lies in [EARLIEST, LATEST)."""
+    col = pl.col(column)
+    return RowCheck(column, (col >= EARLIEST.date()) & (col < LATEST.date()), OUT_OF_RANGE)
 
 
 def at_least(column: str, bound: object, message: str) -> RowCheck:

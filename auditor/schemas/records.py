@@ -7,7 +7,15 @@ import polars as pl
 
 from auditor.normalize.values import MONEY
 from auditor.schemas.calls import SID_MESSAGE
-from auditor.schemas.checks import FrameContract, RowCheck, at_least, matches, not_before_row, sid
+from auditor.schemas.checks import (
+    FrameContract,
+    RowCheck,
+    at_least,
+    matches,
+    not_before_row,
+    plausible_time,
+    sid,
+)
 from auditor.statuses import RecordsMatch, enum_dtype
 
 DT_UTC = pl.Datetime("us", "UTC")
@@ -48,6 +56,8 @@ RECORDS = FrameContract(
             "no call SID, and no time to match the record by",
         ),
         not_before_row("end_utc", "time_utc", "ends before it starts"),
+        plausible_time("time_utc"),
+        plausible_time("end_utc"),
         at_least("duration_s", 0, "negative duration"),
     ),
     strict=False,

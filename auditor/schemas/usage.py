@@ -13,6 +13,7 @@ from auditor.schemas.checks import (
     at_least,
     matches,
     not_before_row,
+    plausible_date,
 )
 
 USAGE = FrameContract(
@@ -42,6 +43,8 @@ USAGE = FrameContract(
         at_least("price", 0, "usage price must be positive or zero"),
         matches("price_unit", CURRENCY, "not a currency code"),
         not_before_row("end_date", "start_date", "end_date before start_date"),
+        plausible_date("start_date"),
+        plausible_date("end_date"),
     ),
 )
 
