@@ -84,6 +84,7 @@ INTERNAL_KINDS = ("extension", "did")
 _RANK = 10_000_000
 _US = 1_000_000  # microseconds per second
 _SPARE_S = 2  # around a PBX window when bucketing: gaps are whole seconds, stamps may not be
+_MAX_BUCKETS = 64  # buckets one PBX key is spread over at most (about 2 h of ring at 60 s)
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,13 @@ def candidate_pairs(
     last = (start_us + (pl.col("__ring").clip(lower_bound=0) + window_s + _SPARE_S) * _US) // (
         bucket_us
     )
+    keys = _keys(left, "__p", left_numbers, "start_utc", "billsec", "__ring")
+    # A window over more than _MAX_BUCKETS buckets (a ring time of hours or years: a PBX clock
+    # gone wrong, a start in year 1) is joined on the number alone: spread over its buckets, one
+    # such key could take any memory.
+    wide = (last - first) >= _MAX_BUCKETS
     p = (
-        _keys(left, "__p", left_numbers, "start_utc", "billsec", "__ring")
+        keys.filter(~wide)
         .with_columns(pl.int_ranges(first, last + 1).alias("__bucket"))
         .explode("__bucket")
     )
@@ -194,9 +200,15 @@ def candidate_pairs(
     )
     delta = (pl.col("start_time_utc") - pl.col("start_utc")).dt.total_seconds()
     duration_gap = (pl.col("duration_s") - pl.col("billsec")).abs()
+    joined = pl.concat(
+        [
+            p.join(t, on=["number", "__bucket"]).drop("__bucket"),
+            keys.filter(wide).join(t.drop("__bucket"), on="number"),
+        ],
+        how="diagonal",
+    )
     pairs = (
-        p.join(t, on=["number", "__bucket"])
-        .with_columns(delta.alias("__delta"))
+        joined.with_columns(delta.alias("__delta"))
         .filter(
             (pl.col("__delta") >= -window_s) & (pl.col("__delta") <= pl.col("__ring") + window_s)
         )
