@@ -379,3 +379,15 @@ def test_1000_columns_with_the_call_fields_read(tmp_path: Path) -> None:
     proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), "--tz", "UTC")
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert rows_read(proc, str(path)) == 1
+
+
+def test_repeated_header_in_a_csv_python_reads_is_named_as_polars_names_it(tmp_path: Path) -> None:
+    """A header naming a column twice in a CSV that polars cannot parse (an unbalanced quote:
+    the Python reader takes over) is named as polars names it, instead of an internal error."""
+    from auditor.ingest.csv_source import read_delimited
+    from auditor.ingest.files import InputFile
+
+    path = tmp_path / "twice.csv"
+    path.write_text('a,b,a\n1,"2,3\n4,5,6\n', encoding="utf-8")
+    frame = read_delimited(InputFile(path, "twice.csv"))
+    assert frame.columns[:3] == ["a", "b", "a_duplicated_0"]

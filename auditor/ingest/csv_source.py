@@ -111,6 +111,21 @@ def _with_lines(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
     )
 
 
+def _polars_names(columns: list[str]) -> list[str]:
+    """Header names as polars' reader gives them: a repeated name becomes `NAME_duplicated_N`
+    (N from 0), so that both readers agree and no two columns share a name."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in columns:
+        if name in seen:
+            out.append(f"{name}_duplicated_{seen[name]}")
+            seen[name] += 1
+        else:
+            out.append(name)
+            seen[name] = 0
+    return out
+
+
 def _read_with_python(
     text: str,
     file: InputFile,
@@ -145,7 +160,7 @@ def _read_with_python(
                 errors.append(None)
     except csv.Error as exc:
         raise InputError(file.name, f"unreadable CSV ({exc})", row=reader.line_num) from None
-    columns = names or header or [f"column_{i}" for i in range(width)]  # as polars names them
+    columns = _polars_names(names or header or [f"column_{i}" for i in range(width)])
     df = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
     return df.with_columns(
         pl.Series(SOURCE_ROW, lines, dtype=pl.Int64), pl.Series(ERROR, errors, dtype=pl.String)
