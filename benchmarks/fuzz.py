@@ -139,6 +139,21 @@ def _mutator_error(index: int, case: Case, exc: Exception) -> dict:
     }
 
 
+class _Results(list):
+    """The results so far; each also appended to `--log` as it comes (JSON lines), so that a run
+    cut short still leaves them."""
+
+    def __init__(self, log: Path | None) -> None:
+        super().__init__()
+        self.log = log.open("w", encoding="utf-8") if log else None
+
+    def append(self, item: dict) -> None:
+        super().append(item)
+        if self.log:
+            self.log.write(json.dumps(item) + "\n")
+            self.log.flush()
+
+
 class Worker:
     """One worker process and the cases it still owes."""
 
@@ -196,7 +211,7 @@ def parent(args: argparse.Namespace) -> int:
     lines: queue.Queue = queue.Queue()
     jobs = max(1, min(args.jobs, args.cases))
     workers = {Worker(args, k, jobs, lines) for k in range(jobs)}
-    results: list[dict] = []
+    results = _Results(args.log)
     began = time.perf_counter()
     last_report = began
 
@@ -282,8 +297,6 @@ def parent(args: argparse.Namespace) -> int:
 
 def report(results: list[dict], elapsed: float, args: argparse.Namespace) -> int:
     results.sort(key=lambda r: r["index"])
-    if args.log:
-        args.log.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
     failed = [r for r in results if r["problems"]]
     per_case = sum(r["seconds"] for r in results) / max(len(results), 1)
     exits = Counter(r["exit_code"] for r in results)
