@@ -18,6 +18,7 @@ from auditor.pipeline.ingest import FileReport, Ingested
 from auditor.pipeline.options import (
     DEFAULT_FALLBACK,
     DEFAULT_MAX_INFLATE,
+    EXCEL_ROWS,
     AuditOptions,
     IngestOptions,
     MatchOptions,
@@ -317,10 +318,10 @@ def audit(
         typer.Option(
             "--xlsx-calls",
             min=0,
-            help="Legs in audit.xlsx's Calls sheet (at most Excel's 1,048,575; each 100,000 "
-            "cost about 10 s). calls.parquet always holds every leg.",
+            help="Legs in audit.xlsx's Calls sheet (default and most: Excel's 1,048,575; a "
+            "full sheet costs about 25 s of CPU). calls.parquet always holds every leg.",
         ),
-    ] = 100_000,
+    ] = EXCEL_ROWS,
     force: Force = False,
     records: Annotated[
         list[str] | None,

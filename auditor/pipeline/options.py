@@ -59,6 +59,10 @@ class RecordsOptions:
     directions: tuple[str, ...] = ()  # `--records-direction`: the directions of its legs
 
 
+# Data rows an Excel sheet holds below its header (1,048,576 rows in all).
+EXCEL_ROWS = 1_048_575
+
+
 @dataclass(frozen=True)
 class AuditOptions:
     """What `auditor audit` adds to ingest: the period, the rules file, matching, outputs."""
@@ -68,7 +72,7 @@ class AuditOptions:
     match: MatchOptions = field(default_factory=MatchOptions)
     calls_csv: bool = False  # calls.csv is hundreds of MB at scale: opt-in (calls.parquet always)
     xlsx: bool = True  # audit.xlsx (`--no-xlsx` skips it): see report.xlsx
-    xlsx_calls: int = 100_000  # legs in audit.xlsx's Calls sheet (`--xlsx-calls`; report.xlsx)
+    xlsx_calls: int = EXCEL_ROWS  # legs in audit.xlsx's Calls sheet (`--xlsx-calls`; report.xlsx)
 
 
 class Progress(Protocol):

@@ -8,14 +8,16 @@ run. Each table has a frozen, filtered header row, number formats (money, minute
 date-times as Excel date-times; headers of date-time columns say UTC) and column widths.
 
 Calls holds the itemized audit (calls.parquet), read lazily in batches, up to `--xlsx-calls` legs
-(default `DEFAULT_CALLS_ROWS`; at most Excel's row limit, `MAX_ROWS` data rows below the header):
-when it is cut, the cell right of the header and the Summary sheet say how many legs there were
-and why; calls.parquet always has all of them. The default is not Excel's limit because xlsxwriter
-writes each cell in Python (about 5 us): a full sheet of 1,048,575 legs x 19 columns costs some
-130 s of CPU, ten times the rest of a million-leg audit; 100,000 legs cost about 10 s.
+(default and most: Excel's row limit, `MAX_ROWS` data rows below the header): when it is cut, the
+cell right of the header and the Summary sheet say how many legs there were and why;
+calls.parquet always has all of them. Table rows are built in bulk (`sheet_xml.py`) and put in
+the sheet's row file, not written cell by cell through xlsxwriter (about 5 us a cell, 130 s of
+CPU for a full Calls sheet); a full sheet now costs some 25 s of CPU, half of it the deflate of
+its 1.15 GB of XML. xlsxwriter still writes the workbook around them: styles, column widths,
+frozen panes, filters, the Summary sheet, the package.
 
 No cell is ever a formula: the workbook is created with xlsxwriter's `strings_to_formulas`,
-`strings_to_urls` and `strings_to_numbers` off, every text cell is written with `write_string`,
+`strings_to_urls` and `strings_to_numbers` off, every text cell is an escaped in-line string,
 and text a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'` as in the
 CSVs (`cells.py`). Same inputs, same bytes: the creation date in docProps is fixed.
 
@@ -26,7 +28,7 @@ tuples at once (`df.rows()`), which at a million legs means millions of Python o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
@@ -39,15 +41,15 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
+from auditor.pipeline.options import EXCEL_ROWS
 from auditor.report.cells import is_text, neutralise_formulas
+from auditor.report.sheet_xml import rows_xml, safe_text
 from auditor.result import AuditOutcome, Summary
 from auditor.statuses import ReconStatus
 
 FILE_NAME = "audit.xlsx"
-# Excel's sheet: 1,048,576 rows, the header row included.
-MAX_ROWS = 1_048_575
-DEFAULT_CALLS_ROWS = 100_000  # `--xlsx-calls`: see the module doc
-BATCH_ROWS = 50_000
+MAX_ROWS = EXCEL_ROWS  # Excel's sheet: 1,048,576 rows, the header row included
+BATCH_ROWS = 20_000
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
     "strings_to_formulas": False,
@@ -141,19 +143,6 @@ def _width(kind: str, header: str, sample: pl.Series) -> float:
     return min(MAX_WIDTH, max(MIN_WIDTH, len(header) + 2, int(longest) + 2))
 
 
-def _writers(ws: Worksheet, schema: pl.Schema) -> list[Callable[..., Any]]:
-    """The worksheet method for each column's cells (text always as a string: never a formula)."""
-    out: list[Callable[..., Any]] = []
-    for dtype in schema.values():
-        if dtype == pl.String:
-            out.append(ws.write_string)
-        elif dtype == pl.Boolean:
-            out.append(ws.write_boolean)
-        else:
-            out.append(ws.write_number)
-    return out
-
-
 def _batches(frame: pl.DataFrame | pl.LazyFrame) -> Iterator[pl.DataFrame]:
     if isinstance(frame, pl.DataFrame):
         yield from frame.iter_slices(BATCH_ROWS)
@@ -176,7 +165,6 @@ def write_table(
     source = frame.lazy()
     schema = source.collect_schema()
     ready = excel_ready(source)
-    out_schema = ready.collect_schema()
     kinds = [_kind(n, d) for n, d in schema.items()]
     headers = [_header(n, d) for n, d in schema.items()]
     batches = _batches(ready if isinstance(frame, pl.LazyFrame) else ready.collect())
@@ -185,17 +173,20 @@ def write_table(
         sample = first.to_series(c) if first is not None else pl.Series([], dtype=pl.String)
         ws.set_column(c, c, _width(kind, header, sample), fmts[kind])
     for c, header in enumerate(headers):
-        ws.write_string(first_row, c, header, fmts["header"])
+        ws.write_string(first_row, c, safe_text(header), fmts["header"])
     if note:
-        ws.write_string(first_row, len(headers), note, fmts["note"])
-    writers = _writers(ws, out_schema)
+        ws.write_string(first_row, len(headers), safe_text(note), fmts["note"])
+    styles = [fmts[kind]._get_xf_index() for kind in kinds]
     row = first_row + 1
+    # The header row is flushed to the sheet's row file, then the rows go there in bulk
+    # (sheet_xml.py); the sheet's dimensions and next row are set as xlsxwriter's would be.
+    ws._write_single_row(row)
     for batch in (b for b in (first, *batches) if b is not None):
-        for values in batch.iter_rows():
-            for c, (write, value) in enumerate(zip(writers, values, strict=True)):
-                if value is not None:
-                    write(row, c, value)
-            row += 1
+        ws.row_data_fh.write(rows_xml(batch, row, styles))
+        row += batch.height
+    if row > first_row + 1:
+        ws._check_dimensions(row - 1, len(headers) - 1)
+    ws.previous_row = row
     if freeze:
         ws.freeze_panes(first_row + 1, 0)
         ws.autofilter(first_row, 0, max(row - 1, first_row), len(headers) - 1)
@@ -279,21 +270,13 @@ def _summary_sheet(ws: Worksheet, fmts: Formats, summary: Summary, calls_note: s
     for r, ((label, value, kind), text) in enumerate(zip(rows, texts, strict=True), start=1):
         ws.write_string(r, 0, label)
         if kind == "text":
-            ws.write_string(r, 1, text or "")
+            ws.write_string(r, 1, safe_text(text or ""))
         elif value is not None:
             ws.write_number(r, 1, value, fmts[kind])
     ws.freeze_panes(1, 0)
     if summary.inputs:
         ws.write_string(len(rows) + 2, 0, "inputs", fmts["header"])
-        inputs = pl.DataFrame(summary.inputs)
-        for c, name in enumerate(inputs.columns):
-            ws.write_string(len(rows) + 3, c, name, fmts["header"])
-        writers = _writers(ws, excel_ready(inputs.lazy()).collect_schema())
-        ready = excel_ready(inputs.lazy()).collect()
-        for r, values in enumerate(ready.iter_rows(), start=len(rows) + 4):
-            for c, (write, value) in enumerate(zip(writers, values, strict=True)):
-                if value is not None:
-                    write(r, c, value)
+        write_table(ws, fmts, pl.DataFrame(summary.inputs), first_row=len(rows) + 3, freeze=False)
 
 
 def _formats(wb: Workbook) -> Formats:
@@ -303,7 +286,7 @@ def _formats(wb: Workbook) -> Formats:
     return fmts
 
 
-def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = DEFAULT_CALLS_ROWS) -> None:
+def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS) -> None:
     """audit.xlsx from `outcome`, the Calls sheet cut at `calls_rows` legs (see the module doc)."""
     calls = pl.scan_parquet(outcome.calls)
     legs = calls.select(pl.len()).collect().item()
