@@ -20,6 +20,8 @@ from auditor.pipeline.options import (
     DEFAULT_MAX_INFLATE,
     EXCEL_ROWS,
     AuditOptions,
+    Engine,
+    EngineOptions,
     IngestOptions,
     MatchOptions,
     ReadOptions,
@@ -358,6 +360,30 @@ def audit(
             "these are twilio-only.",
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="Run here (local) or as Ray tasks: one per input file, then one per account "
+            'and UTC month (needs pip install "call-auditor[ray]").',
+        ),
+    ] = Engine.LOCAL,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --engine ray: the cluster to join (auto, ray://HOST:10001). Default: "
+            "a local Ray with this machine's cores.",
+        ),
+    ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option(
+            "--work",
+            help="Folder for the run's intermediate Parquet (with a cluster: shared by every "
+            "node). Default: the system's temporary folder.",
+        ),
+    ] = None,
     config: ConfigFile = None,
     quiet: Quiet = False,
     json_out: JsonOut = False,
@@ -368,7 +394,10 @@ def audit(
         tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
     )
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
-    audit_opts = AuditOptions(period, pricing, match, calls_csv, xlsx, xlsx_calls)
+    if ray_address is not None and engine is not Engine.RAY:
+        raise UsageError("--ray-address needs --engine ray")
+    engine_opts = EngineOptions(engine, ray_address, work)
+    audit_opts = AuditOptions(period, pricing, match, calls_csv, xlsx, xlsx_calls, engine_opts)
     own = None
     if records or records_format is not None:
         if records_format is None:

@@ -113,6 +113,7 @@ class Summary:
     unaligned_usage: list[dict[str, Any]]
     period: str
     exit_code: int
+    engine: str = "local"  # `--engine`: the one key a Ray run's summary.json differs in
     cdr_matching: CdrCounts | None = None
     encoding: dict[str, Any] | None = None
     records: RecordsCounts | None = None

@@ -25,11 +25,13 @@ from auditor.pipeline.options import (
     STAGE_RECONCILE,
     STAGE_WRITE,
     AuditOptions,
+    Engine,
     IngestOptions,
     MatchOptions,
     Progress,
     RecordsOptions,
 )
+from auditor.pipeline.partitions import classify_partitioned
 from auditor.pipeline.records import (
     RecordsInput,
     ingest_records,
@@ -37,6 +39,7 @@ from auditor.pipeline.records import (
     merge_records,
     records_inputs,
 )
+from auditor.pipeline.runner import THREADS, Runner
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
@@ -117,6 +120,15 @@ def _match_pbx(
     )
 
 
+def _runner(audit: AuditOptions) -> Runner:
+    """Where the run's tasks go: threads here, or Ray (started or joined only when asked)."""
+    if audit.engine.engine is Engine.RAY:
+        from auditor.pipeline.ray_engine import connect
+
+        return connect(audit.engine.ray_address)
+    return THREADS
+
+
 def run_audit(
     paths: list[str],
     out: Path,
@@ -144,11 +156,12 @@ def run_audit(
             if records is None
             else ingest_records(list(records.files), records.format, opts, progress)
         )
-        ing = ingest(paths, opts, progress)
+        runner = _runner(audit)
+        ing = ingest(paths, opts, progress, runner, audit.engine.work)
         try:
             if own is not None:
                 merge_records(ing, own)
-            result = _audit(ing, partial, opts, audit, rules, own, records, progress)
+            result = _audit(ing, partial, opts, audit, rules, own, records, progress, runner)
         finally:
             ing.close()
         options = {"paths": paths, "ingest": opts, "audit": audit}
@@ -169,17 +182,30 @@ def _audit(
     own: RecordsInput | None = None,
     records: RecordsOptions | None = None,
     progress: Progress = NO_PROGRESS,
+    runner: Runner = THREADS,
 ) -> AuditResult:
     has_cdr = ing.cdrs is not None
     paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
     if ing.usage.height or not paired:
         _require_accounts(ing)
-    progress.stage(STAGE_CLASSIFY)
-    legs = classify_calls(ing.calls, rules, audit.period, opts.region)
+    if audit.engine.engine is Engine.RAY:  # one task per file, then per account and month
+        legs, sums = classify_partitioned(
+            ing.call_parts,
+            ing.duplicates if ing.duplicates is not None else pl.DataFrame(),
+            ing.account_fill,
+            rules,
+            audit.period,
+            opts.region,
+            ing.work_path,
+            runner,
+            progress,
+        )
+    else:
+        progress.stage(STAGE_CLASSIFY)
+        classified = classify_calls(ing.calls, rules, audit.period, opts.region)
+        legs, sums = classified.select(CALL_AUDIT_COLUMNS), leg_groups(classified)
     # One pass over the legs: the itemized audit streams to calls.parquet while they are summed.
-    _, groups = pl.collect_all(
-        [sink_parquet(legs.select(CALL_AUDIT_COLUMNS), out, "calls"), leg_groups(legs)]
-    )
+    _, groups = pl.collect_all([sink_parquet(legs, out, "calls"), sums])
     call_files = [f.file for f in ing.files if f.kind == "calls"]
     rejected_call_rows = (
         ing.rejects.filter(pl.col("source_file").is_in(call_files))
@@ -219,6 +245,7 @@ def _audit(
         cdr_matching=cdr_summary,
         encoding=encoding,
         own_records=None if own_matches is None else own_matches.counts,
+        engine=str(audit.engine.engine),
     )
     outcome = AuditOutcome(
         summary=summary,

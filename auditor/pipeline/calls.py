@@ -14,9 +14,7 @@ order, so that later steps stream them too.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +28,13 @@ from auditor.normalize.calls import require_zone_for_naive as require_zone
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
+from auditor.pipeline.runner import THREADS, Outcome, Runner
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
 from auditor.validate.run import check_rows, duplicate_rejects
 
 # Work files are read once and deleted: fast lz4 over small zstd (about 0.5 s less per million).
 WORK_PARQUET: dict[str, Any] = {"compression": "lz4", "statistics": False}
-STAGE_WORKERS = max(2, os.cpu_count() or 1)  # files staged at once
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 
 
@@ -47,6 +45,10 @@ class StagedCalls:
     read: dict[str, int]  # rows read per file
     accepted: dict[str, int]  # rows accepted per file
     dst: dict[str, int]  # naive times in a DST gap / overlap (before any reject)
+    # Each file's accepted rows, in name order (what `calls` concatenates), and the rows
+    # rejected as duplicates (KEY columns): the Ray engine partitions them file by file.
+    parts: list[tuple[str, Path]] = field(default_factory=list)
+    duplicates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ def stage_calls_files(
     opts: IngestOptions,
     work: Path,
     progress: Progress = NO_PROGRESS,
+    runner: Runner = THREADS,
 ) -> StagedCalls:
     """Every call-log file staged, second-looked and de-duplicated (see module docstring).
     `progress` advances by one step per file staged (from this thread, as files complete)."""
@@ -103,21 +106,22 @@ def stage_calls_files(
         _Part(f, work / f"calls-{i:05d}.good.parquet", work / f"calls-{i:05d}.bad.parquet")
         for i, (_, f) in enumerate(items)
     ]
-    # Files are staged two (or cpu_count) at a time: a gzip file is inflated on one thread, so
-    # one file at a time leaves the other cores idle while it is decoded.
-    with ThreadPoolExecutor(max_workers=STAGE_WORKERS) as pool:
-        staged = {
-            pool.submit(_stage_file, reader, file, opts, part): part
-            for (reader, file), part in zip(items, parts, strict=True)
-        }
-        read: dict[str, int] = {}
-        for future in as_completed(staged):
-            part = staged[future]
-            if future.exception() is None:
-                read[part.file.name] = _count(part.good) + _count(part.bad)
-            progress.advance(rows=read.get(part.file.name, 0))
-        for future in staged:  # the first failure in input order, whichever failed first
-            future.result()
+    # Files are staged two (or cpu_count, or Ray's) at a time: a gzip file is inflated on one
+    # thread, so one file at a time leaves the other cores idle while it is decoded.
+    read: dict[str, int] = {}
+
+    def staged(i: int, outcome: Outcome) -> None:
+        if outcome.error is None:
+            read[parts[i].file.name] = _count(parts[i].good) + _count(parts[i].bad)
+        progress.advance(rows=read.get(parts[i].file.name, 0))
+
+    # Absolute paths: a task may run in another process (a Ray worker) with another cwd.
+    tasks = [
+        (_stage_file, (reader, replace(file, path=file.path.resolve()), opts, part))
+        for (reader, file), part in zip(items, parts, strict=True)
+    ]
+    for outcome in runner.run(tasks, staged):  # the first failure in input order
+        outcome.get()
     read = {p.file.name: read[p.file.name] for p in parts}  # input order
 
     # The second look, on the few bad rows of every file together.
@@ -158,4 +162,5 @@ def stage_calls_files(
     accepted = {p.file.name: _count(p.good) for p in parts}  # recovered rows merged in
     for name, n in dup_rejects.group_by(SOURCE_FILE).len().iter_rows():
         accepted[name] -= n
-    return StagedCalls(calls, rejects, read, accepted, dst)
+    named = [(p.file.name, p.good) for p in by_name]
+    return StagedCalls(calls, rejects, read, accepted, dst, named, dup_rejects)

@@ -28,6 +28,7 @@ from auditor.pipeline.options import (
     IngestOptions,
     Progress,
 )
+from auditor.pipeline.runner import THREADS, Runner
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
 from auditor.statuses import DstNote
@@ -63,6 +64,16 @@ class Ingested:
     encoding_fallback: str = DEFAULT_FALLBACK
     encoding_fallback_rows: int = 0
     work: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+    # What `calls` is made of, for the partitioned engine: each call-log file's accepted rows
+    # (name order), the duplicates to drop from them, and the account SID filled in.
+    call_parts: list[tuple[str, Path]] = field(default_factory=list)
+    duplicates: pl.DataFrame | None = None
+    account_fill: str | None = None
+
+    @property
+    def work_path(self) -> Path:
+        assert self.work is not None
+        return Path(self.work.name)
 
     def encoding_summary(self) -> dict[str, object]:
         """summary.json's `encoding`: the fallback and how many PBX lines needed it."""
@@ -84,12 +95,19 @@ def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
     return accepted, pl.concat([parse_rejects, schema_rejects, dup_rejects])
 
 
-def ingest(paths: list[str], opts: IngestOptions, progress: Progress = NO_PROGRESS) -> Ingested:
+def ingest(
+    paths: list[str],
+    opts: IngestOptions,
+    progress: Progress = NO_PROGRESS,
+    runner: Runner = THREADS,
+    work_root: Path | None = None,
+) -> Ingested:
     """Every input file read once, normalised, validated; rejects and per-file counts.
 
     Call logs, usage records and PBX CDRs may come together; PBX rows grouped into one call are
     still counted one by one for conservation. `progress`: the stage "reading files", one step
-    per input file.
+    per input file. Call-log files are staged as `runner`'s tasks, in a temporary folder
+    under `work_root` (default: the system's).
     """
     check_zone(opts.tz)
     if opts.pbx_tz is not None:  # the PBX normaliser loads only where needed
@@ -100,7 +118,9 @@ def ingest(paths: list[str], opts: IngestOptions, progress: Progress = NO_PROGRE
     files = expand_paths(paths, opts.read.max_inflate)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
-    work = tempfile.TemporaryDirectory(prefix="auditor-work-")
+    if work_root is not None:
+        work_root.mkdir(parents=True, exist_ok=True)
+    work = tempfile.TemporaryDirectory(prefix="auditor-work-", dir=work_root)
     by_kind: dict[Kind, list[tuple[Reader, InputFile]]] = {}
     reports: list[FileReport] = []
     for file in files:
@@ -118,12 +138,17 @@ def ingest(paths: list[str], opts: IngestOptions, progress: Progress = NO_PROGRE
     read: dict[str, int] = {}
     accepted: dict[str, int] = {}
     rejects: list[pl.DataFrame] = []
+    call_parts: list[tuple[str, Path]] = []
+    duplicates = None
     if "calls" in by_kind:
-        staged = stage_calls_files(by_kind["calls"], opts, Path(work.name), progress)
+        staged = stage_calls_files(
+            by_kind["calls"], opts, Path(work.name).resolve(), progress, runner
+        )
         calls, dst = staged.calls, staged.dst
         read |= staged.read
         accepted |= staged.accepted
         rejects.append(staged.rejects)
+        call_parts, duplicates = staged.parts, staged.duplicates
     usage = empty_usage
     if "usage" in by_kind:
         raw = _read_all(by_kind["usage"], opts, progress)
@@ -143,10 +168,12 @@ def ingest(paths: list[str], opts: IngestOptions, progress: Progress = NO_PROGRE
         rejects.append(rej.collect())
         _tally(accepted, keys)
 
+    account_fill = None
     if not opts.account and usage.height:
         accounts = usage["account_sid"].unique().drop_nulls()
         if accounts.len() == 1:
-            calls = calls.with_columns(pl.col("account_sid").fill_null(accounts[0]))
+            account_fill = accounts[0]
+            calls = calls.with_columns(pl.col("account_sid").fill_null(account_fill))
     all_rejects = sort_rejects(
         pl.concat(rejects).lazy() if rejects else pl.LazyFrame(schema=REJECT_SCHEMA)
     ).collect()
@@ -169,6 +196,9 @@ def ingest(paths: list[str], opts: IngestOptions, progress: Progress = NO_PROGRE
         encoding_fallback=fallback,
         encoding_fallback_rows=fallback_rows,
         work=work,
+        call_parts=call_parts,
+        duplicates=duplicates,
+        account_fill=account_fill,
     )
 
 

@@ -5,6 +5,7 @@ take options without an import circle."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -59,6 +60,23 @@ class RecordsOptions:
     directions: tuple[str, ...] = ()  # `--records-direction`: the directions of its legs
 
 
+class Engine(StrEnum):
+    """Where `audit` runs (`--engine`): this process (streaming polars), or Ray tasks, one per
+    input file, then one per account and UTC month (pipeline/ray_engine.py)."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """`--engine`, `--ray-address`, `--work`."""
+
+    engine: Engine = Engine.LOCAL
+    ray_address: str | None = None  # None: a local Ray with this machine's cores
+    work: Path | None = None  # where tasks write their Parquet (None: a temporary folder)
+
+
 # Data rows an Excel sheet holds below its header (1,048,576 rows in all).
 EXCEL_ROWS = 1_048_575
 
@@ -73,6 +91,7 @@ class AuditOptions:
     calls_csv: bool = False  # calls.csv is hundreds of MB at scale: opt-in (calls.parquet always)
     xlsx: bool = True  # audit.xlsx (`--no-xlsx` skips it): see report.xlsx
     xlsx_calls: int = EXCEL_ROWS  # legs in audit.xlsx's Calls sheet (`--xlsx-calls`; report.xlsx)
+    engine: EngineOptions = field(default_factory=EngineOptions)
 
 
 class Progress(Protocol):
@@ -102,6 +121,7 @@ NO_PROGRESS: Progress = NoProgress()
 # Stage names, in the order a run reports them (tests and the display rely on them).
 STAGE_RECORDS = "reading records"
 STAGE_READ = "reading files"
+STAGE_SPLIT = "splitting by month"  # --engine ray: tasks done / total from here on
 STAGE_CLASSIFY = "classifying"
 STAGE_RECONCILE = "reconciling"
 STAGE_PBX = "matching PBX"

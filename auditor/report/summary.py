@@ -42,6 +42,7 @@ def build_summary(
     cdr_matching: CdrCounts | None = None,
     encoding: dict[str, Any] | None = None,
     own_records: RecordsCounts | None = None,
+    engine: str = "local",
 ) -> Summary:
     return Summary(
         inputs=inputs,
@@ -60,6 +61,7 @@ def build_summary(
         ),
         period=period,
         exit_code=exit_code,
+        engine=engine,
         cdr_matching=cdr_matching,
         encoding=encoding,
         records=own_records,

@@ -1,0 +1,166 @@
+"""The partitioned audit (`--engine ray`): accepted calls split by account and UTC month, each
+partition classified by one task, the results merged as the local engine writes them.
+
+Calls belong to the period their UTC start falls in, so months are independent: a partition's
+legs are summed into the same groups (`leg_groups`, keyed by account and period) as the whole
+run's, and the groups of all partitions together are the run's. Each partition's itemized legs
+are written in input order (file name, row) with an order key, so that calls.parquet is their
+streaming merge, row for row the local engine's.
+
+Tasks are module-level functions of picklable arguments, run by a `Runner` (threads or Ray);
+each writes only its own files, at paths fixed by its arguments, so a retried task rewrites
+the same files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.rejects import KEY
+from auditor.pipeline.options import NO_PROGRESS, STAGE_CLASSIFY, STAGE_SPLIT, Progress
+from auditor.pipeline.runner import Runner, Task
+from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
+from auditor.reconcile.periods import Period, period_of
+from auditor.rules.model import Rules
+from auditor.schemas.calls import CALLS
+
+WORK_PARQUET = {"compression": "lz4", "statistics": False}
+NONE = "_none"  # a partition key that is null: no account SID, or no time at all
+ORDER = "_order"  # file rank << 32 | source_row: input order as one sortable key
+ROW_BITS = 32
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One account's one UTC month, and the files (by rank) that hold its rows."""
+
+    account: str
+    month: str
+    ranks: tuple[int, ...]
+
+    def folder(self, work: Path) -> Path:
+        return work / "partitions" / f"account={self.account}" / f"month={self.month}"
+
+
+def _keys() -> list[pl.Expr]:
+    moment = pl.coalesce(pl.col("start_time_utc"), pl.col("end_time_utc"))
+    return [
+        pl.col("account_sid").fill_null(NONE).alias("__account"),
+        period_of(moment, Period.MONTH).fill_null(NONE).alias("__month"),
+    ]
+
+
+def split_file(
+    rank: int, good: Path, duplicates: pl.DataFrame, account_fill: str | None, work: Path
+) -> list[tuple[str, str]]:
+    """Task: one file's accepted rows (its staged rows less `duplicates`, KEY columns), the
+    account filled as ingest fills it, written to each of its partitions' folders as
+    `<rank>.parquet`, in row order. Returns the (account, month) keys it wrote."""
+    rows = pl.scan_parquet(good)
+    if duplicates.height:
+        rows = rows.join(duplicates.lazy(), on=KEY, how="anti", maintain_order="left")
+    if account_fill is not None:
+        rows = rows.with_columns(pl.col("account_sid").fill_null(account_fill))
+    keyed = rows.with_columns(_keys())
+    keys = keyed.select("__account", "__month").unique().sort("__account", "__month").collect()
+    sinks = []
+    for account, month in keys.iter_rows():
+        folder = Partition(account, month, ()).folder(work)
+        folder.mkdir(parents=True, exist_ok=True)
+        part = keyed.filter((pl.col("__account") == account) & (pl.col("__month") == month))
+        sinks.append(
+            part.drop("__account", "__month").sink_parquet(
+                folder / f"{rank:06d}.parquet", lazy=True, **WORK_PARQUET
+            )
+        )
+    if sinks:
+        pl.collect_all(sinks)
+    return list(keys.iter_rows())
+
+
+def classify_partition(
+    partition: Partition,
+    ranks: dict[str, int],
+    rules: Rules,
+    period: Period,
+    region: str,
+    work: Path,
+) -> tuple[Path, pl.DataFrame]:
+    """Task: one partition's legs classified, written in input order with ORDER beside them
+    (`legs.parquet` in its folder), and summed into leg groups (returned, a few rows)."""
+    folder = partition.folder(work)
+    calls = pl.concat(
+        [pl.scan_parquet(folder / f"{r:06d}.parquet") for r in partition.ranks], how="vertical"
+    )
+    legs = classify_calls(calls, rules, period, region)
+    order = (
+        pl.col(SOURCE_FILE).replace_strict(ranks, return_dtype=pl.Int64) * (1 << ROW_BITS)
+        + pl.col(SOURCE_ROW).cast(pl.Int64)
+    ).alias(ORDER)
+    path = folder / "legs.parquet"
+    _, groups = pl.collect_all(
+        [
+            legs.select(*CALL_AUDIT_COLUMNS, order).sink_parquet(path, lazy=True, **WORK_PARQUET),
+            leg_groups(legs),
+        ]
+    )
+    return path, groups
+
+
+def classify_partitioned(
+    parts: list[tuple[str, Path]],
+    duplicates: pl.DataFrame,
+    account_fill: str | None,
+    rules: Rules,
+    period: Period,
+    region: str,
+    work: Path,
+    runner: Runner,
+    progress: Progress = NO_PROGRESS,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Every file split into partitions (one task per file), every partition classified (one
+    task per partition). Returns the itemized legs in input order (CALL_AUDIT_COLUMNS, a lazy
+    merge of the partitions' files) and the leg groups of them all."""
+    ranks = {name: i for i, (name, _) in enumerate(parts)}
+    split = [
+        (
+            split_file,
+            (
+                ranks[name],
+                good,
+                duplicates.filter(pl.col(SOURCE_FILE) == name).select(KEY),
+                account_fill,
+                work,
+            ),
+        )
+        for name, good in parts
+    ]
+    by_key: dict[tuple[str, str], list[int]] = {}
+    progress.stage(STAGE_SPLIT, len(split))
+    for (name, _), outcome in zip(parts, _all(runner, split, progress), strict=True):
+        for key in outcome:
+            by_key.setdefault(key, []).append(ranks[name])
+    partitions = [Partition(a, m, tuple(r)) for (a, m), r in sorted(by_key.items())]
+    tasks = [(classify_partition, (p, ranks, rules, period, region, work)) for p in partitions]
+    progress.stage(STAGE_CLASSIFY, len(tasks))
+    results = _all(runner, tasks, progress)
+    if not results:  # no accepted calls: the empty frames the local engine would give
+        legs = classify_calls(pl.LazyFrame(schema=CALLS.dtypes()), rules, period, region)
+        return legs.select(CALL_AUDIT_COLUMNS), leg_groups(legs)
+    merged = pl.scan_parquet(results[0][0])
+    for path, _ in results[1:]:
+        merged = merged.merge_sorted(pl.scan_parquet(path), key=ORDER)
+    groups = pl.concat([g for _, g in results], how="vertical")
+    return merged.select(CALL_AUDIT_COLUMNS), groups.lazy()
+
+
+def _all(runner: Runner, tasks: list[Task], progress: Progress) -> list[Any]:
+    """Every task's result, one progress step each as it completes; the first failure in
+    task order is raised."""
+    outcomes = runner.run(tasks, lambda _i, _o: progress.advance())
+    return [o.get() for o in outcomes]
