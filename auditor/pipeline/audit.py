@@ -150,13 +150,13 @@ def run_audit(
         own_files, own_format = records_inputs(records, opts)
         files, extra = [*files, *own_files], extra | own_format
     to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
+    runner = _runner(audit)  # Ray missing or unreachable: a one-line error before any output
     with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
         own = (
             None
             if records is None
             else ingest_records(list(records.files), records.format, opts, progress)
         )
-        runner = _runner(audit)
         ing = ingest(paths, opts, progress, runner, audit.engine.work)
         try:
             if own is not None:
