@@ -157,7 +157,8 @@ def run_audit(
             if records is None
             else ingest_records(list(records.files), records.format, opts, progress)
         )
-        ing = ingest(paths, opts, progress, runner, audit.engine.work)
+        partitioned = audit.engine.engine is Engine.RAY
+        ing = ingest(paths, opts, progress, runner, audit.engine.work, partitioned)
         try:
             if own is not None:
                 merge_records(ing, own)

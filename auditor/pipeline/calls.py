@@ -28,6 +28,7 @@ from auditor.normalize.calls import require_zone_for_naive as require_zone
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
+from auditor.pipeline.partitions import duplicates_by_bucket
 from auditor.pipeline.runner import THREADS, Outcome, Runner
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
@@ -99,6 +100,7 @@ def stage_calls_files(
     work: Path,
     progress: Progress = NO_PROGRESS,
     runner: Runner = THREADS,
+    partitioned: bool = False,
 ) -> StagedCalls:
     """Every call-log file staged, second-looked and de-duplicated (see module docstring).
     `progress` advances by one step per file staged (from this thread, as files complete)."""
@@ -151,7 +153,11 @@ def stage_calls_files(
     by_name = sorted(parts, key=lambda p: p.file.name)
     merged = pl.concat([pl.scan_parquet(p.good) for p in by_name], how="vertical")
     input_ranks = {p.file.name: i for i, p in enumerate(parts)}
-    dup_rejects = duplicate_rejects(merged, "call_sid", "sid", input_ranks)
+    if partitioned:  # one task per file, then per SID bucket (pipeline/partitions.py)
+        goods = [(p.file.name, p.good) for p in parts]
+        dup_rejects = duplicates_by_bucket(goods, input_ranks, work, runner)
+    else:
+        dup_rejects = duplicate_rejects(merged, "call_sid", "sid", input_ranks)
     calls = merged
     if dup_rejects.height:
         calls = calls.join(

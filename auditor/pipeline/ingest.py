@@ -101,13 +101,15 @@ def ingest(
     progress: Progress = NO_PROGRESS,
     runner: Runner = THREADS,
     work_root: Path | None = None,
+    partitioned: bool = False,
 ) -> Ingested:
     """Every input file read once, normalised, validated; rejects and per-file counts.
 
     Call logs, usage records and PBX CDRs may come together; PBX rows grouped into one call are
     still counted one by one for conservation. `progress`: the stage "reading files", one step
     per input file. Call-log files are staged as `runner`'s tasks, in a temporary folder
-    under `work_root` (default: the system's).
+    under `work_root` (default: the system's); `partitioned` (the Ray engine) also finds
+    duplicate SIDs as tasks, per file and then per SID bucket.
     """
     check_zone(opts.tz)
     if opts.pbx_tz is not None:  # the PBX normaliser loads only where needed
@@ -142,7 +144,7 @@ def ingest(
     duplicates = None
     if "calls" in by_kind:
         staged = stage_calls_files(
-            by_kind["calls"], opts, Path(work.name).resolve(), progress, runner
+            by_kind["calls"], opts, Path(work.name).resolve(), progress, runner, partitioned
         )
         calls, dst = staged.calls, staged.dst
         read |= staged.read

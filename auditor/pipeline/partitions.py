@@ -21,13 +21,14 @@ from typing import Any
 import polars as pl
 
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
-from auditor.normalize.rejects import KEY
+from auditor.normalize.rejects import KEY, REJECT_SCHEMA
 from auditor.pipeline.options import NO_PROGRESS, STAGE_CLASSIFY, STAGE_SPLIT, Progress
 from auditor.pipeline.runner import Runner, Task
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.periods import Period, period_of
 from auditor.rules.model import Rules
 from auditor.schemas.calls import CALLS
+from auditor.validate.run import duplicate_rejects
 
 WORK_PARQUET = {"compression": "lz4", "statistics": False}
 NONE = "_none"  # a partition key that is null: no account SID, or no time at all
@@ -110,6 +111,50 @@ def classify_partition(
         ]
     )
     return path, groups
+
+
+def sid_buckets(rank: int, good: Path, work: Path) -> list[str]:
+    """Task: one file's call SIDs (with source_file, source_row) split by the SID's last
+    character (hex: 16 buckets; the same on every node, unlike a hash) into
+    `sids/bucket=<hex of it>/<rank>.parquet`. Returns the buckets it wrote."""
+    sids = (
+        pl.scan_parquet(good)
+        .select("call_sid", SOURCE_FILE, SOURCE_ROW)
+        .filter(pl.col("call_sid").is_not_null())
+        .with_columns(pl.col("call_sid").str.slice(-1).str.encode("hex").alias("__b"))
+    )
+    buckets = sids.select(pl.col("__b").unique().sort()).collect()["__b"].to_list()
+    sinks = []
+    for b in buckets:
+        folder = work / "sids" / f"bucket={b}"
+        folder.mkdir(parents=True, exist_ok=True)
+        sinks.append(
+            sids.filter(pl.col("__b") == b)
+            .drop("__b")
+            .sink_parquet(folder / f"{rank:06d}.parquet", lazy=True, **WORK_PARQUET)
+        )
+    if sinks:
+        pl.collect_all(sinks)
+    return buckets
+
+
+def bucket_duplicates(folder: Path, ranks: dict[str, int]) -> pl.DataFrame:
+    """Task: the duplicate-SID rejects among one bucket's SIDs: every repeat of a SID is in
+    its bucket, so these are exactly the run's repeats of those SIDs."""
+    frame = pl.scan_parquet(sorted(folder.glob("*.parquet")))
+    return duplicate_rejects(frame, "call_sid", "sid", ranks)
+
+
+def duplicates_by_bucket(
+    goods: list[tuple[str, Path]], ranks: dict[str, int], work: Path, runner: Runner
+) -> pl.DataFrame:
+    """Duplicate call SIDs across every file, as `duplicate_rejects` finds them over the whole
+    run: one task per file splits its SIDs into buckets, one task per bucket finds repeats."""
+    split = [(sid_buckets, (ranks[name], good, work)) for name, good in goods]
+    written = sorted({b for found in _all(runner, split, NO_PROGRESS) for b in found})
+    tasks = [(bucket_duplicates, (work / "sids" / f"bucket={b}", ranks)) for b in written]
+    found = _all(runner, tasks, NO_PROGRESS)
+    return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *found]).cast(REJECT_SCHEMA)
 
 
 def classify_partitioned(
