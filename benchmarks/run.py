@@ -34,11 +34,13 @@ spec; a folder this run made is deleted at the end unless `--keep` (outputs like
 `--repeat K` runs each contestant K times, interleaved (fastest wall time, largest peak);
 `--timeout` / `--max-rss-gib` kill a contestant's tree past those bounds (the run then fails);
 `--auditor-src DIR` measures the `auditor` package found in DIR, e.g. a snapshot of an older
-commit (`git archive COMMIT auditor | tar -x -C DIR`), for before/after figures.
+commit (`git archive COMMIT auditor | tar -x -C DIR`), for before/after figures. `--ray` also
+times `auditor audit --engine ray` (a local Ray with the machine's cores, started by the run) and
+checks that its outputs are the local engine's byte for byte.
 
 Usage: python benchmarks/run.py [--legs N] [--months M] [--input bulk|parquet|csv] [--pbx]
        [--records] [--period month|day] [--keep] [--json FILE] [--skip pandas,...] [--repeat K]
-       [--timeout S] [--max-rss-gib G] [--auditor-src DIR]
+       [--timeout S] [--max-rss-gib G] [--auditor-src DIR] [--ray]
 """
 
 from __future__ import annotations
@@ -315,7 +317,30 @@ def commands(args: argparse.Namespace, data: Path, out: Path) -> dict[str, list[
     audit += ["--period", args.period]
     rollup = [py, str(HERE / "pandas_rollup.py"), "--calls", calls, "--input", args.input]
     rollup += ["--usage", usage, "--period", args.period, "--out", str(out / "pandas.csv")]
-    return {"floor": floor, "auditor": audit, "pandas": rollup}
+    todo = {"floor": floor, "auditor": audit, "pandas": rollup}
+    if args.ray:  # the same audit as Ray tasks on a local Ray (started by the run itself)
+        ray = [*auditor_command(args.auditor_src), "audit", calls, usage, "--out"]
+        ray += [str(out / "audit-ray"), "--period", args.period, "--engine", "ray"]
+        todo["auditor-ray"] = ray
+    return todo
+
+
+def check_same_as_local(report: Report, out: Path, ran: set[str]) -> None:
+    """`--ray`: the Ray engine's outputs are the local engine's, byte for byte (summary.json
+    but for its `engine` key; manifest.json names the options)."""
+    if not {"auditor", "auditor-ray"} <= ran:
+        return
+    local, ray = out / "audit", out / "audit-ray"
+    differ = []
+    for path in sorted(local.iterdir()):
+        if path.name == "manifest.json":
+            continue
+        a, b = path.read_bytes(), (ray / path.name).read_bytes()
+        if path.name == "summary.json":
+            a = a.replace(b'"engine": "local"', b'"engine": "ray"')
+        if a != b:
+            differ.append(path.name)
+    report.check("auditor-ray outputs = auditor outputs", not differ, ", ".join(differ) or "all")
 
 
 # Checks ------------------------------------------------------------------------------------------
@@ -525,6 +550,7 @@ def _diff(want: Totals, got: Totals) -> str:
 LABELS = {
     "floor": "floor (polars, streaming)",
     "auditor": "auditor audit",
+    "auditor-ray": "auditor audit --engine ray",
     "pandas": "pandas roll-up",
 }
 
@@ -592,6 +618,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--auditor-src", type=Path, help="run the auditor package found in DIR (e.g. a snapshot)"
     )
     ap.add_argument("--json", type=Path, help="also write the report as JSON here")
+    ap.add_argument(
+        "--ray", action="store_true", help="also time `--engine ray` (a local Ray; needs [ray])"
+    )
     return ap.parse_args(argv)
 
 
@@ -630,13 +659,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if m.timed_out or m.over_memory:
                     continue
                 print(f"running {m.name} ({round_ + 1}/{args.repeat}) ...", flush=True)
-                env = auditor_env(args.auditor_src) if m.name == "auditor" else None
-                if m.name == "auditor":  # it refuses a non-empty --out (a --repeat run)
-                    shutil.rmtree(out / "audit", ignore_errors=True)
+                is_auditor = m.name.startswith("auditor")
+                env = auditor_env(args.auditor_src) if is_auditor else None
+                if is_auditor:  # it refuses a non-empty --out (a --repeat run)
+                    shutil.rmtree(out / m.name.replace("auditor", "audit"), ignore_errors=True)
                 m.add(measure(m.command, Path(m.log), args.timeout or None, args.max_rss_gib, env))
         for m in report.measurements:
             name = m.name
-            expected_codes = {1} if name == "auditor" else {0}
+            expected_codes = {1} if name.startswith("auditor") else {0}
             if m.timed_out or m.over_memory:
                 limit = f"{args.timeout:g} s" if m.timed_out else f"{args.max_rss_gib:g} GiB"
                 report.check(f"{name} finishes within {limit}", False, "killed")
@@ -650,6 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ran.add(name)
         check = check_records if args.records else check_pbx if args.pbx else check_usage
         check(report, exp, out, ran)
+        check_same_as_local(report, out, ran)
         print_report(report)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
