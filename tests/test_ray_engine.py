@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import ROOT, run_cli
 
@@ -25,9 +26,11 @@ HEADER = (
 )
 
 
-def _row(n: int, start: str, end: str, seconds: str, status: str = "completed") -> str:
+def _row(
+    n: int, start: str, end: str, seconds: str, status: str = "completed", to: str = "+16578139082"
+) -> str:
     return (
-        f"CA{n:032x},{start},{start},{end},{seconds},+12125550103,+16578139082,"
+        f"CA{n:032x},{start},{start},{end},{seconds},+12125550103,{to},"
         f"outbound-api,{status},-0.0140,USD,"
     )
 
@@ -37,13 +40,23 @@ def _row(n: int, start: str, end: str, seconds: str, status: str = "completed") 
 MONTH_ENDS = [
     HEADER,
     _row(1, "2025-01-31 23:59:59+00:00", "2025-02-01 00:01:00+00:00", "61"),
-    _row(2, "2025-02-01 00:00:00+00:00", "2025-02-01 00:00:30+00:00", "30"),
+    _row(2, "2025-02-01 00:00:00+00:00", "2025-02-01 00:00:30+00:00", "30", to="+16578139083"),
     _row(3, "2025-02-28 23:59:59+00:00", "2025-03-01 00:00:09+00:00", "10"),
     _row(4, "2025-03-31 23:59:59+00:00", "2025-04-01 00:02:00+00:00", "121"),
     _row(5, "2025-03-31 23:59:59+00:00", "2025-03-31 23:59:59+00:00", "0", "no-answer"),
     _row(6, "2025-02-10 10:00:00+00:00", "2025-02-10 10:01:00+00:00", "sixty"),
     _row(1, "2025-01-31 23:59:59+00:00", "2025-02-01 00:01:00+00:00", "61"),
 ]
+
+
+# An Asterisk line (New York time) whose call starts 2025-02-01 00:00:05 UTC: the PBX side of
+# the first month-end leg above, which starts six seconds earlier, in January.
+PBX_ACROSS_MONTHS = (
+    '"","2017","+16578139082","from-internal","""Fay Brook"" <2017>","PJSIP/2017-00009000",'
+    '"PJSIP/twilio-trunk-00009001","Dial","PJSIP/+16578139082@twilio-trunk,60,T",'
+    '"2025-01-31 19:00:05","2025-01-31 19:00:07","2025-01-31 19:01:06",61,59,"ANSWERED",'
+    '"DOCUMENTATION","1738368005.1","","","1738368005.2",9001'
+)
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +120,9 @@ def three_months(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = generate.Spec(legs=3_000, months=3, formats=("bulk", "csv"), pbx=True, trunk_share=0.3)
     generate.generate(spec, data)
     (data / "csv" / "month_ends.csv").write_text("\n".join(MONTH_ENDS) + "\n", encoding="utf-8")
+    across = data / "pbx" / "month_end" / "Master.csv"
+    across.parent.mkdir(parents=True)
+    across.write_text(PBX_ACROSS_MONTHS + "\n", encoding="utf-8")
     return data
 
 
@@ -127,6 +143,10 @@ def test_three_months_with_month_ends_rejects_duplicates_and_pbx(
     inputs = {i["file"]: i for i in summary["inputs"]}
     month_ends = next(v for k, v in inputs.items() if k.endswith("month_ends.csv"))
     assert (month_ends["rows_read"], month_ends["rows_rejected"]) == (7, 2)
+    # the PBX call of February 1st is matched with its leg of January 31st, across partitions
+    matches = pl.read_csv(tmp_path / "ray" / "cdr_matches.csv", infer_schema=False)
+    across = matches.filter(pl.col("pbx_source_file").str.contains("month_end"))
+    assert across.select("call_sid", "match_status").rows() == [(f"CA{1:032x}", "matched")]
 
 
 def test_partitioned_flow_on_threads_is_the_local_engine(

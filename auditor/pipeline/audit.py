@@ -10,6 +10,7 @@ the logs-vs-usage files are written empty).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -31,7 +32,7 @@ from auditor.pipeline.options import (
     Progress,
     RecordsOptions,
 )
-from auditor.pipeline.partitions import classify_partitioned
+from auditor.pipeline.partitions import classify_partitioned, pbx_pairs_by_month
 from auditor.pipeline.records import (
     RecordsInput,
     ingest_records,
@@ -41,7 +42,7 @@ from auditor.pipeline.records import (
 )
 from auditor.pipeline.runner import THREADS, Runner
 from auditor.reconcile.bridge import build_bridge
-from auditor.reconcile.cdr import TrunkLegs, account_dids, match_cdrs
+from auditor.reconcile.cdr import PairsOf, TrunkLegs, account_dids, match_cdrs, pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.daily import daily_volumes
 from auditor.reconcile.records import RecordsMatches
@@ -100,7 +101,12 @@ def _require_accounts(ing: Ingested) -> None:
 
 
 def _match_pbx(
-    ing: Ingested, calls: pl.LazyFrame, rules: Rules, opts: IngestOptions, match: MatchOptions
+    ing: Ingested,
+    calls: pl.LazyFrame,
+    rules: Rules,
+    opts: IngestOptions,
+    match: MatchOptions,
+    pairs_of: PairsOf = pbx_pairs,
 ) -> tuple[pl.DataFrame, CdrCounts]:
     """PBX calls vs Twilio legs. DID legs are `twilio-only` candidates only when the user names
     the PBX's DIDs (`--did`); trunking legs always are."""
@@ -117,6 +123,7 @@ def _match_pbx(
         trunk_legs=TrunkLegs(did_legs=bool(match.dids)),
         billable_statuses=rules.billable,
         bill_zero_duration=rules.bill_zero_duration,
+        pairs_of=pairs_of,
     )
 
 
@@ -223,7 +230,10 @@ def _audit(
     matches, cdr_summary, encoding = None, None, None
     if ing.cdrs is not None:
         progress.stage(STAGE_PBX)
-        matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match)
+        pairs_of: PairsOf = pbx_pairs
+        if audit.engine.engine is Engine.RAY:  # candidate pairs: one task per UTC month
+            pairs_of = partial(pbx_pairs_by_month, runner=runner, work=ing.work_path)
+        matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match, pairs_of)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         findings += cdr_summary.findings
     own_matches = None

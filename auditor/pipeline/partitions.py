@@ -15,6 +15,7 @@ the same files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA
 from auditor.pipeline.options import NO_PROGRESS, STAGE_CLASSIFY, STAGE_SPLIT, Progress
 from auditor.pipeline.runner import Runner, Task
+from auditor.reconcile.cdr import pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.periods import Period, period_of
 from auditor.rules.model import Rules
@@ -34,6 +36,8 @@ WORK_PARQUET = {"compression": "lz4", "statistics": False}
 NONE = "_none"  # a partition key that is null: no account SID, or no time at all
 ORDER = "_order"  # file rank << 32 | source_row: input order as one sortable key
 ROW_BITS = 32
+PBX_SPARE_S = 3  # seconds around a PBX call's window, for sub-second stamps (cdr.py spares 2)
+MAX_RING_S = 1 << 33  # seconds (272 years): past any ring time a 1970-2099 call has
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,49 @@ def duplicates_by_bucket(
     tasks = [(bucket_duplicates, (work / "sids" / f"bucket={b}", ranks)) for b in written]
     found = _all(runner, tasks, NO_PROGRESS)
     return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *found]).cast(REJECT_SCHEMA)
+
+
+def month_pairs(pbx_path: Path, legs_path: Path, month: str, window_s: int) -> pl.DataFrame:
+    """Task: the PBX candidate pairs of one UTC month's legs (those starting in it). The PBX
+    calls given to it are every one whose window (start - window_s, answer + window_s) can
+    reach into the month, so a call near a month boundary is given to both months; each leg is
+    in one month only, so the months' pairs together are the run's, each pair once."""
+    lo = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    hi = (lo + timedelta(days=32)).replace(day=1)
+    reach = pl.duration(seconds=window_s + PBX_SPARE_S)
+    ring = pl.duration(seconds=pl.col("__ring").clip(0, MAX_RING_S))
+    start = pl.col("start_utc")
+    pbx = pl.scan_parquet(pbx_path).filter(
+        (start + ring + reach >= lo) & (start - reach < hi) | start.is_null()
+    )
+    return pbx_pairs(pbx, pl.scan_parquet(legs_path), window_s)
+
+
+def pbx_pairs_by_month(
+    pbx: pl.LazyFrame,
+    legs: pl.LazyFrame,
+    window_s: int,
+    *,
+    runner: Runner,
+    work: Path,
+) -> pl.DataFrame:
+    """`cdr.PairsOf` as tasks, one per UTC month of the legs' starts (`month_pairs`); the
+    matcher then settles the pairs once, by the same rule as on one machine."""
+    folder = work / "pbx"
+    folder.mkdir(parents=True, exist_ok=True)
+    pbx_path = folder / "pbx.parquet"
+    pbx.sink_parquet(pbx_path, **WORK_PARQUET)
+    months_of = period_of(pl.col("start_time_utc"), Period.MONTH)
+    keyed = legs.with_columns(months_of.alias("__month")).collect()
+    tasks = []
+    for (month,), part in keyed.partition_by("__month", as_dict=True).items():
+        path = folder / f"legs-{month}.parquet"
+        part.drop("__month").write_parquet(path, **WORK_PARQUET)
+        tasks.append((month_pairs, (pbx_path, path, month, window_s)))
+    found = _all(runner, sorted(tasks, key=lambda t: str(t[1][2])), NO_PROGRESS)
+    if not found:
+        return pbx_pairs(pbx.head(0), legs.head(0), window_s)
+    return pl.concat(found, how="vertical")
 
 
 def classify_partitioned(

@@ -142,19 +142,24 @@ def _keys(frame: pl.LazyFrame, id_col: str, columns: Sequence[str], *extra: str)
     return pl.concat(parts)
 
 
-def _candidate_pairs(pbx: pl.LazyFrame, legs: pl.LazyFrame, window_s: int) -> pl.DataFrame:
+# Seconds a PBX call's window reaches past its start besides the match window: its ring time.
+_RING = (
+    pl.when(pl.col("answered"))
+    .then((pl.col("answer_utc") - pl.col("start_utc")).dt.total_seconds())
+    .otherwise(0)
+    .fill_null(0)
+)
+
+# How candidate pairs are found: (PBX calls with __ring, legs, window) -> (__p, __t, __cost).
+# `pbx_pairs` here; the partitioned engine finds them month by month (pipeline/partitions.py).
+PairsOf = Callable[[pl.LazyFrame, pl.LazyFrame, int], pl.DataFrame]
+
+
+def pbx_pairs(pbx: pl.LazyFrame, legs: pl.LazyFrame, window_s: int) -> pl.DataFrame:
     """(__p, __t, __cost) for every (PBX call, leg) sharing an external number with the leg's
     start in the window (`candidate_pairs`, the window reaching past the PBX answer: ring time
-    counts)."""
-    ring = (
-        pl.when(pl.col("answered"))
-        .then((pl.col("answer_utc") - pl.col("start_utc")).dt.total_seconds())
-        .otherwise(0)
-        .fill_null(0)
-    )
-    return candidate_pairs(
-        pbx.with_columns(ring.alias("__ring")), legs, window_s, ("src", "dst"), ("from", "to")
-    )
+    counts, `__ring`)."""
+    return candidate_pairs(pbx, legs, window_s, ("src", "dst"), ("from", "to"))
 
 
 def candidate_pairs(
@@ -410,8 +415,11 @@ def match_cdrs(
     answered_statuses: Sequence[str] = ("completed", "in-progress"),
     bill_zero_duration: bool = True,
     extension_max_digits: int = 6,
+    pairs_of: PairsOf = pbx_pairs,
 ) -> tuple[pl.DataFrame, CdrCounts]:
     """(`cdr_matches` frame, summary): one row per PBX call and per unmatched trunk leg.
+    `pairs_of` finds the candidate pairs (whatever finds them, the same pairs: they are then
+    settled once, here, by `assign_pairs`).
 
     `cdr` is the canonical CDR frame (normalize.cdr), `calls` the canonical call frame (a
     LazyFrame is read for the columns the matching needs only). Only those columns are carried.
@@ -436,8 +444,8 @@ def match_cdrs(
         dids=dids,
         extension_max_digits=extension_max_digits,
     )
-    pairs = _candidate_pairs(
-        pbx.lazy().filter(~pl.col("__internal")),
+    pairs = pairs_of(
+        pbx.lazy().filter(~pl.col("__internal")).with_columns(_RING.alias("__ring")),
         legs.lazy().filter(pl.col("start_time_utc").is_not_null()),
         window_s,
     )
