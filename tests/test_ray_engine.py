@@ -5,6 +5,7 @@ with rejects and duplicates across files. One local Ray for the whole session.""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -171,3 +172,19 @@ def test_without_ray_installed_is_one_line(tmp_path: Path, monkeypatch: pytest.M
         '"call-auditor[ray]"'
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_an_unreadable_input_is_the_same_one_line_error(local_ray, tmp_path: Path) -> None:
+    """An InputError raised in a Ray task comes back as itself: same line, same exit code."""
+    (tmp_path / "calls.json.gz").write_bytes(gzip.compress(b'{"sid": "CA1"}\n' * 50)[:40])
+    lines = []
+    for engine in ("local", "ray"):
+        proc = run_cli(
+            "audit", "calls.json.gz", "--out", f"out-{engine}", "--engine", engine,
+            "--account", "AC0123456789abcdef0123456789abcdef", cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 2
+        assert not (tmp_path / f"out-{engine}").exists()
+        lines.append(proc.stderr.strip().splitlines())
+    assert lines[0] == lines[1] and len(lines[0]) == 1
+    assert lines[0][0].startswith("auditor: error: calls.json.gz: corrupt gzip data")
