@@ -13,7 +13,7 @@ from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import NO_PROGRESS, STAGE_WRITE, IngestOptions, Progress
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
-from auditor.report.tables import write_csv
+from auditor.report.tables import ROW_GROUP_ROWS, write_csv
 
 
 @dataclass
@@ -41,7 +41,9 @@ def run_validate(
         ing = ingest(paths, opts, progress)
         try:
             progress.stage(STAGE_WRITE)
-            ing.calls.sink_parquet(partial / "calls.parquet", statistics=False)
+            ing.calls.sink_parquet(
+                partial / "calls.parquet", statistics=False, row_group_size=ROW_GROUP_ROWS
+            )
             ing.usage.write_parquet(partial / "usage.parquet", statistics=False)
             if ing.cdrs is not None:
                 ing.cdrs.write_parquet(partial / "cdrs.parquet", statistics=False)
