@@ -5,7 +5,8 @@ tests/mutate.py mutates one export (truncated lines, missing / extra / shuffled 
 columns and headers, BOM, Latin-1, UTF-16 and NUL bytes, 1 MB fields, empty and header-only files,
 truncated gzip, JSON cut mid-object, wrong types, dates out of range, negative and huge numbers)
 and runs the audit in-process. Hypothesis draws the cases, derandomized: every run tries the same
-few hundred. `python benchmarks/fuzz.py --cases 10000` tries many more.
+300 (three tests of 100, spread over the cores by pytest-xdist). `python benchmarks/fuzz.py
+--cases 10000` tries many more.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mutate import SOURCES, Case, Mutated, Source, check, mutate, no_debug_env
 
-EXAMPLES = 100
+# 300 cases, in SHARDS tests of their own seed ranges, so that pytest-xdist spreads them over
+# the cores (one hypothesis test runs on one worker).
+SHARDS = 3
+EXAMPLES = 100  # per shard
 
 
 def _run(case: Case) -> None:
@@ -34,18 +38,32 @@ def _run(case: Case) -> None:
     )
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    # no shrinking: a seed is a name for a mutation, a smaller seed is no simpler case
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(seed=st.integers(min_value=0, max_value=2**32 - 1), source=st.sampled_from(SOURCES))
-def test_audit_survives_a_mutated_export(seed: int, source: Source) -> None:
-    _run(Case(source, seed))
+def _shard(index: int):
+    """A test of EXAMPLES cases drawn from the index-th of SHARDS ranges of 32-bit seeds."""
+    width = 2**32 // SHARDS
+    seeds = st.integers(min_value=index * width, max_value=(index + 1) * width - 1)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        # no shrinking: a seed is a name for a mutation, a smaller seed is no simpler case
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(seed=seeds, source=st.sampled_from(SOURCES))
+    def test(seed: int, source: Source) -> None:
+        _run(Case(source, seed))
+
+    test.__name__ = f"test_audit_survives_a_mutated_export_{index}"
+    return test
+
+
+test_audit_survives_a_mutated_export_0 = _shard(0)
+test_audit_survives_a_mutated_export_1 = _shard(1)
+test_audit_survives_a_mutated_export_2 = _shard(2)
+assert SHARDS == 3  # one line above per shard
 
 
 @pytest.mark.parametrize("forced", [False, True], ids=["detected", "forced"])

@@ -148,7 +148,8 @@ def test_window_join_and_spans_match_the_plain_join(seed: int) -> None:
     pbx = numbers.normalise_numbers(cdr.lazy().with_row_index("__p"), ("src", "dst"), **args)
     legs = numbers.normalise_numbers(calls.lazy().with_row_index("__t"), ("from", "to"), **args)
     for window in (0, 20, 60):
-        got = recon._candidate_pairs(pbx.lazy(), legs.lazy(), window).sort("__p", "__t")
+        with_ring = pbx.lazy().with_columns(recon._RING.alias("__ring"))
+        got = recon.pbx_pairs(with_ring, legs.lazy(), window).sort("__p", "__t")
         # The plain join on the number, then the window (the matcher's definition).
         ring = pl.when(pl.col("answered")).then(
             (pl.col("answer_utc") - pl.col("start_utc")).dt.total_seconds()

@@ -18,6 +18,7 @@ from auditor.pipeline import audit as audit_pipeline
 from auditor.pipeline.runner import THREADS
 
 ray = pytest.importorskip("ray", reason='Ray not installed: pip install ".[ray]"')
+pytestmark = pytest.mark.xdist_group("ray")  # one worker, one local Ray (pyproject addopts)
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402
 
