@@ -107,10 +107,15 @@ def _both(tmp: Path, *args: str) -> tuple[int, int]:
     return local.returncode, other.returncode
 
 
-def test_sample_exports(local_ray, tmp_path: Path) -> None:
+def test_sample_exports_with_pbx_and_own_records(local_ray, tmp_path: Path) -> None:
     samples = ROOT / "sample_exports"
-    codes = _both(tmp_path, str(samples), "--config", str(samples / "auditor.toml"))
+    codes = _both(
+        tmp_path, str(samples), "--config", str(samples / "auditor.toml"),
+        "--records", str(samples / "records" / "notifications_2025-11.csv"),
+        "--records-format", "notification_log",
+    )  # fmt: skip
     assert codes == (1, 1)
+    assert (tmp_path / "ray" / "records_matches.csv").exists()
 
 
 @pytest.fixture(scope="module")
