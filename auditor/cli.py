@@ -421,7 +421,7 @@ def audit(
     _print_config(config)
     _print_files(result.ingested.files)
     _print_encoding(result.ingested)
-    console = Console(highlight=False, width=120)
+    console = Console(highlight=False, width=120, markup=False)  # see report.terminal
     print_audit(result.recon, result.summary, str(out), console)
     if result.summary.cdr_matching is not None:
         print_cdr_matching(result.summary.cdr_matching, str(out), console)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import ROOT, SAMPLES, run_cli, run_cli_process
 
@@ -76,3 +78,18 @@ def test_ci_runs_ruff_after_the_tests() -> None:
     tests = ci.index(".venv/bin/pytest")
     assert tests < ci.index("ruff check auditor tests benchmarks")
     assert tests < ci.index("ruff format --check auditor tests benchmarks")
+
+
+def test_brackets_in_paths_are_names_not_globs_or_markup(tmp_path: Path) -> None:
+    """`[` and `]` are legal in file names: polars would read them as a glob, rich as markup
+    (`[/]` closes a tag): both used to end the run with an internal error."""
+    shutil.copy(SAMPLES / "api_calls_2025-11_page0.json", tmp_path / "calls[1].json")
+    shutil.copy(SAMPLES / "calls_2025-11-24_to_30.parquet", tmp_path / "calls[2].parquet")
+    proc = run_cli(
+        "audit", "calls[1].json", "calls[2].parquet", "--out", "[/]audit", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "internal error" not in proc.stderr
+    assert "audit written to [/]audit/" in proc.stdout
+    legs = pl.read_parquet(tmp_path / "[/]audit" / "calls.parquet", glob=False)
+    assert set(legs["source_file"]) == {"calls[1].json", "calls[2].parquet"}

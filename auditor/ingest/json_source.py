@@ -91,6 +91,7 @@ def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
     return (
         pl.scan_csv(
             file.path,
+            glob=False,
             has_header=False,
             separator="\x00",
             quote_char=None,

@@ -130,10 +130,10 @@ def _parquet(file: InputFile, fmt: RecordsFormat) -> pl.LazyFrame:
     if file.is_gzip:
         source = io.BytesIO(file.read_bytes())
     try:
-        schema = pl.read_parquet_schema(source)  # type: ignore[arg-type]
+        schema = pl.scan_parquet(source, glob=False).collect_schema()  # type: ignore[arg-type]
         if isinstance(source, io.BytesIO):
             source.seek(0)
-        lf = pl.scan_parquet(source)  # type: ignore[arg-type]
+        lf = pl.scan_parquet(source, glob=False)  # type: ignore[arg-type]
     except Exception as exc:  # polars raises several types for a broken file
         raise InputError(file.name, f"unreadable Parquet ({exc})") from None
     found = _resolve(list(schema), fmt, file)

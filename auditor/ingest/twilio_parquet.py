@@ -22,7 +22,7 @@ from auditor.pipeline.options import ReadOptions
 
 def _columns(file: InputFile) -> list[str]:
     try:
-        return list(pl.read_parquet_schema(file.path))
+        return pl.scan_parquet(file.path, glob=False).collect_schema().names()
     except Exception as exc:  # polars raises several types for a broken file
         raise InputError(file.name, f"unreadable Parquet ({exc})") from None
 
@@ -44,7 +44,7 @@ def _read(
 ) -> pl.LazyFrame:
     mapping = map_headers(_columns(file), fields)
     require(mapping, required, file.name)
-    lf = pl.scan_parquet(file.path).select(list(mapping))
+    lf = pl.scan_parquet(file.path, glob=False).select(list(mapping))
     schema = lf.collect_schema()
     lf = lf.select(_as_text(n, schema[n]) for n in mapping).rename(mapping)
     lf = lf.with_row_index(SOURCE_ROW, offset=1)

@@ -86,7 +86,7 @@ class AuditResult:
     @property
     def legs(self) -> pl.DataFrame:
         """The itemized audit as written (calls.parquet): read on demand, it can be large."""
-        return pl.read_parquet(self.out / "calls.parquet")
+        return pl.read_parquet(self.out / "calls.parquet", glob=False)
 
 
 def _require_accounts(ing: Ingested) -> None:

@@ -91,7 +91,7 @@ def _stage_file(reader: Reader, file: InputFile, opts: IngestOptions, part: _Par
 
 
 def _count(path: Path) -> int:
-    return pl.scan_parquet(path).select(pl.len()).collect().item()
+    return pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
 
 
 def stage_calls_files(
@@ -127,7 +127,7 @@ def stage_calls_files(
     read = {p.file.name: read[p.file.name] for p in parts}  # input order
 
     # The second look, on the few bad rows of every file together.
-    bad = pl.concat([pl.scan_parquet(p.bad) for p in parts], how="vertical")
+    bad = pl.concat([pl.scan_parquet(p.bad, glob=False) for p in parts], how="vertical")
     require_zone(bad, opts.tz)
     canonical, parse_rejects = normalize_calls(bad, opts.tz, opts.dst, opts.account)
     canonical = canonical.collect()
@@ -146,12 +146,12 @@ def stage_calls_files(
         mine = recovered.filter(pl.col(SOURCE_FILE) == part.file.name)
         if mine.height:
             merged_path = part.good.with_suffix(".merged.parquet")
-            pl.scan_parquet(part.good).merge_sorted(mine.lazy(), key=SOURCE_ROW).sink_parquet(
-                merged_path, **WORK_PARQUET
-            )
+            pl.scan_parquet(part.good, glob=False).merge_sorted(
+                mine.lazy(), key=SOURCE_ROW
+            ).sink_parquet(merged_path, **WORK_PARQUET)
             merged_path.replace(part.good)
     by_name = sorted(parts, key=lambda p: p.file.name)
-    merged = pl.concat([pl.scan_parquet(p.good) for p in by_name], how="vertical")
+    merged = pl.concat([pl.scan_parquet(p.good, glob=False) for p in by_name], how="vertical")
     input_ranks = {p.file.name: i for i, p in enumerate(parts)}
     if partitioned:  # one task per file, then per SID bucket (pipeline/partitions.py)
         goods = [(p.file.name, p.good) for p in parts]

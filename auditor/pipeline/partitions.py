@@ -66,7 +66,7 @@ def split_file(
     """Task: one file's accepted rows (its staged rows less `duplicates`, KEY columns), the
     account filled as ingest fills it, written to each of its partitions' folders as
     `<rank>.parquet`, in row order. Returns the (account, month) keys it wrote."""
-    rows = pl.scan_parquet(good)
+    rows = pl.scan_parquet(good, glob=False)
     if duplicates.height:
         rows = rows.join(duplicates.lazy(), on=KEY, how="anti", maintain_order="left")
     if account_fill is not None:
@@ -100,7 +100,8 @@ def classify_partition(
     (`legs.parquet` in its folder), and summed into leg groups (returned, a few rows)."""
     folder = partition.folder(work)
     calls = pl.concat(
-        [pl.scan_parquet(folder / f"{r:06d}.parquet") for r in partition.ranks], how="vertical"
+        [pl.scan_parquet(folder / f"{r:06d}.parquet", glob=False) for r in partition.ranks],
+        how="vertical",
     )
     legs = classify_calls(calls, rules, period, region)
     order = (
@@ -122,7 +123,7 @@ def sid_buckets(rank: int, good: Path, work: Path) -> list[str]:
     character (hex: 16 buckets; the same on every node, unlike a hash) into
     `sids/bucket=<hex of it>/<rank>.parquet`. Returns the buckets it wrote."""
     sids = (
-        pl.scan_parquet(good)
+        pl.scan_parquet(good, glob=False)
         .select("call_sid", SOURCE_FILE, SOURCE_ROW)
         .filter(pl.col("call_sid").is_not_null())
         .with_columns(pl.col("call_sid").str.slice(-1).str.encode("hex").alias("__b"))
@@ -145,7 +146,7 @@ def sid_buckets(rank: int, good: Path, work: Path) -> list[str]:
 def bucket_duplicates(folder: Path, ranks: dict[str, int]) -> pl.DataFrame:
     """Task: the duplicate-SID rejects among one bucket's SIDs: every repeat of a SID is in
     its bucket, so these are exactly the run's repeats of those SIDs."""
-    frame = pl.scan_parquet(sorted(folder.glob("*.parquet")))
+    frame = pl.scan_parquet(sorted(folder.glob("*.parquet")), glob=False)
     return duplicate_rejects(frame, "call_sid", "sid", ranks)
 
 
@@ -171,10 +172,10 @@ def month_pairs(pbx_path: Path, legs_path: Path, month: str, window_s: int) -> p
     reach = pl.duration(seconds=window_s + PBX_SPARE_S)
     ring = pl.duration(seconds=pl.col("__ring").clip(0, MAX_RING_S))
     start = pl.col("start_utc")
-    pbx = pl.scan_parquet(pbx_path).filter(
+    pbx = pl.scan_parquet(pbx_path, glob=False).filter(
         (start + ring + reach >= lo) & (start - reach < hi) | start.is_null()
     )
-    return pbx_pairs(pbx, pl.scan_parquet(legs_path), window_s)
+    return pbx_pairs(pbx, pl.scan_parquet(legs_path, glob=False), window_s)
 
 
 def pbx_pairs_by_month(
@@ -244,9 +245,9 @@ def classify_partitioned(
     if not results:  # no accepted calls: the empty frames the local engine would give
         legs = classify_calls(pl.LazyFrame(schema=CALLS.dtypes()), rules, period, region)
         return legs.select(CALL_AUDIT_COLUMNS), leg_groups(legs)
-    merged = pl.scan_parquet(results[0][0])
+    merged = pl.scan_parquet(results[0][0], glob=False)
     for path, _ in results[1:]:
-        merged = merged.merge_sorted(pl.scan_parquet(path), key=ORDER)
+        merged = merged.merge_sorted(pl.scan_parquet(path, glob=False), key=ORDER)
     groups = pl.concat([g for _, g in results], how="vertical")
     return merged.select(CALL_AUDIT_COLUMNS), groups.lazy()
 

@@ -130,7 +130,7 @@ def match_own_records(
     """The records against the classified legs (calls.parquet: category, billed minutes) with
     each leg's `answered_by` and currency from the canonical logs (`ing.calls`)."""
     wanted = [c for c in LEG_COLUMNS if c not in OWN_CALL_COLUMNS]
-    classified = pl.scan_parquet(calls_parquet).select(wanted)
+    classified = pl.scan_parquet(calls_parquet, glob=False).select(wanted)
     extra = ing.calls.select(*KEY, *OWN_CALL_COLUMNS)
     # calls.parquet is written from the logs in their order: side by side (checked), else joined.
     # Lazy: the matcher reads it once, and lets it go when done.

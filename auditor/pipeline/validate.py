@@ -52,5 +52,5 @@ def run_validate(
             ing.close()
         inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
         write_manifest(partial, "validate", {"paths": paths, "ingest": opts}, inputs)
-    ing.calls = pl.scan_parquet(out / "calls.parquet")  # the work folder is gone
+    ing.calls = pl.scan_parquet(out / "calls.parquet", glob=False)  # the work folder is gone
     return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK, out)

@@ -39,7 +39,7 @@ def daily_volumes(
     collected."""
     billable = pl.col("billable").fill_null(False)
     logs = (
-        pl.scan_parquet(calls)
+        pl.scan_parquet(calls, glob=False)
         .filter(pl.col("period").is_not_null())
         .group_by("account_sid", "period", pl.col("start_time_utc").dt.date().alias("day"))
         .agg(

@@ -1,4 +1,8 @@
-"""The short terminal summary: unexplained figures first, then per period what matched."""
+"""The short terminal summary: unexplained figures first, then per period what matched.
+
+Printed on a Console made with `markup=False`: account SIDs, categories, notes and paths come
+from the inputs and the command line, and rich would read `[/]` in one as markup (and fail).
+Styles are given as `Text` styles, never as markup in strings."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from decimal import Decimal
 import polars as pl
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from auditor.result import CdrCounts, RecordsCounts, Summary, UnexplainedTotals, headline
 from auditor.statuses import ReconStatus
@@ -59,9 +64,11 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
         console.print("No usage records among the inputs: logs vs usage not reconciled.")
     if un.rows:
         console.print(
-            f"[bold red]UNEXPLAINED[/]: {un.rows} row(s), {un.calls} call(s), "
-            f"{un.minutes} minute(s), {_price(un)} (usage minus logs; "
-            "details in usage_reconciliation.csv)"
+            Text.assemble(
+                ("UNEXPLAINED", "bold red"),
+                f": {un.rows} row(s), {un.calls} call(s), {un.minutes} minute(s), {_price(un)} "
+                "(usage minus logs; details in usage_reconciliation.csv)",
+            )
         )
         _print_finding(
             console,
@@ -74,9 +81,12 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
         )
     if nc.count:
         console.print(
-            f"[bold red]NOT COMPARED[/]: {nc.count} row(s) that nothing on the other side "
-            f"covers ({nc.billable_calls} billable logged call(s), {nc.usage_count} usage "
-            "call(s)): no rule can explain what was not compared"
+            Text.assemble(
+                ("NOT COMPARED", "bold red"),
+                f": {nc.count} row(s) that nothing on the other side covers "
+                f"({nc.billable_calls} billable logged call(s), {nc.usage_count} usage call(s)): "
+                "no rule can explain what was not compared",
+            )
         )
         _print_finding(
             console,
@@ -88,7 +98,7 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
             },
         )
     if not recon.is_empty() and not un.rows and not nc.count:
-        console.print("[bold green]Every difference is explained by the rules.[/]")
+        console.print(Text("Every difference is explained by the rules.", style="bold green"))
     names = [s.value for s in ReconStatus]
     per = recon.group_by("period").agg((status == s).sum().alias(s) for s in names).sort("period")
     table = Table("period", *names)

@@ -27,7 +27,7 @@ Writer = Callable[[AuditOutcome, Path, AuditOptions], None]
 def _calls_csv(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None:
     """calls.csv, opt-in (`--calls-csv`): streamed from calls.parquet."""
     if options.calls_csv:
-        sink_csv(pl.scan_parquet(outcome.calls), folder, "calls")
+        sink_csv(pl.scan_parquet(outcome.calls, glob=False), folder, "calls")
 
 
 def _logs_vs_usage(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None:

@@ -288,7 +288,7 @@ def _formats(wb: Workbook) -> Formats:
 
 def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS) -> None:
     """audit.xlsx from `outcome`, the Calls sheet cut at `calls_rows` legs (see the module doc)."""
-    calls = pl.scan_parquet(outcome.calls)
+    calls = pl.scan_parquet(outcome.calls, glob=False)
     legs = calls.select(pl.len()).collect().item()
     limit = min(max(calls_rows, 0), MAX_ROWS)
     shown = min(legs, limit)
