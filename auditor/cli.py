@@ -28,10 +28,11 @@ from auditor.pipeline.options import (
     RecordsOptions,
 )
 from auditor.pipeline.validate import run_validate
-from auditor.pipeline.verify import FileStatus, run_verify
+from auditor.pipeline.verify import run_verify
 from auditor.reconcile.periods import Period
 from auditor.report.progress import terminal_progress
 from auditor.report.terminal import print_audit, print_cdr_matching, print_records
+from auditor.statuses import FileStatus
 
 app = typer.Typer(
     add_completion=False,

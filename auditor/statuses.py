@@ -92,6 +92,14 @@ class DstNote(StrEnum):
     OVERLAP = "dst-overlap"
 
 
+class FileStatus(StrEnum):
+    """`auditor verify`: a file of the manifest as it is now."""
+
+    OK = "OK"
+    CHANGED = "changed"
+    MISSING = "missing"
+
+
 def enum_dtype(values: type[StrEnum]) -> pl.Enum:
     """The polars column type of an output column holding `values`."""
     return pl.Enum([v.value for v in values])

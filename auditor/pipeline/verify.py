@@ -15,17 +15,11 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path, PurePath
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from auditor.report.manifest import MANIFEST, Entry, Hashes, read_manifest
-
-
-class FileStatus(StrEnum):
-    OK = "OK"
-    CHANGED = "changed"
-    MISSING = "missing"
+from auditor.statuses import FileStatus
 
 
 @dataclass(frozen=True)
