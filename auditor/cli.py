@@ -206,6 +206,12 @@ def _print_files(files: list[FileReport]) -> None:
         )
 
 
+def _config_path(config: str | None) -> Path | None:
+    """The settings file read (the --config given, or auditor.toml found here): the manifest
+    hashes it with the inputs."""
+    return Path(config) if config is not None else None
+
+
 def _print_config(config: str | None) -> None:
     """Which settings file the run read (the --config given, or auditor.toml found here)."""
     if config is not None:
@@ -244,7 +250,9 @@ def validate(
         tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
     )
     with terminal_progress(quiet) as progress:
-        result = run_validate(paths, out, opts, force=force, progress=progress)
+        result = run_validate(
+            paths, out, opts, force=force, progress=progress, config=_config_path(config)
+        )
     ing = result.ingested
     rejects = ing.rejects
     rows = rejects.select("source_file", "source_row").unique().height
@@ -412,7 +420,14 @@ def audit(
         )
     with terminal_progress(quiet) as progress:
         result = run_audit(
-            paths, out, opts, audit_opts, force=force, records=own, progress=progress
+            paths,
+            out,
+            opts,
+            audit_opts,
+            force=force,
+            records=own,
+            progress=progress,
+            config=_config_path(config),
         )
     if json_out:  # summary.json as written, byte for byte
         typer.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)

@@ -49,13 +49,15 @@ def test_manifest_names_every_input_and_output(sample_audit: Path) -> None:
     assert opts["audit"]["period"] == "month" and opts["audit"]["calls_csv"] is True
     assert "out" not in json.dumps(opts) and "force" not in opts
     # every input by the name the user gave it (as in source_file), with its size and hash
+    # (the exports, then the settings file the options came from)
     summary = json.loads((sample_audit / "summary.json").read_text(encoding="utf-8"))
-    assert [i["path"] for i in manifest["inputs"]] == [f["file"] for f in summary["inputs"]]
+    paths = [i["path"] for i in manifest["inputs"]]
+    assert paths == [f["file"] for f in summary["inputs"]] + ["sample_exports/auditor.toml"]
     for entry in manifest["inputs"]:
         path = ROOT / entry["path"]
         assert entry["path"].startswith("sample_exports/")
         assert entry["size"] == path.stat().st_size and entry["sha256"] == sha(path)
-    assert {i["kind"] for i in manifest["inputs"]} == {"calls", "usage", "cdr"}
+    assert {i["kind"] for i in manifest["inputs"]} == {"calls", "usage", "cdr", "config"}
     # every other file in DIR, not manifest.json itself
     outputs = {o["path"]: o for o in manifest["outputs"]}
     assert sorted(outputs) == sorted(set(files_of(sample_audit)) - {"manifest.json"})
@@ -163,11 +165,38 @@ def test_pricing_file_is_an_input(tmp_path: Path) -> None:
     proc = audit_samples(out, "--pricing", str(rules))
     assert proc.returncode == 1, proc.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    entry = manifest["inputs"][-1]
+    entry = next(i for i in manifest["inputs"] if i["kind"] == "pricing")
     assert (entry["path"], entry["kind"], entry["size"]) == (str(rules), "pricing", 0)
     assert manifest["options"]["audit"]["pricing"] == str(rules)
     rules.write_text("# edited")
     assert run_cli("verify", str(out), cwd=ROOT).returncode == 1
+
+
+@pytest.mark.parametrize("command", ["audit", "validate"])
+def test_the_settings_file_is_an_input(tmp_path: Path, command: str) -> None:
+    """The --config file shaped the run as much as its flags: hashed beside the exports, and a
+    later edit of it is `changed`."""
+    settings = tmp_path / "account.toml"
+    shutil.copy(ROOT / "sample_exports" / "auditor.toml", settings)
+    out = tmp_path / "o"
+    proc = run_cli(
+        command, "sample_exports", "--out", str(out), "--config", str(settings), cwd=ROOT
+    )
+    assert proc.returncode == 1, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["inputs"][-1]
+    assert (entry["path"], entry["kind"], entry["sha256"]) == (
+        str(settings),
+        "config",
+        sha(settings),
+    )
+    assert run_cli("verify", str(out), cwd=ROOT).returncode == 0
+    settings.write_text(settings.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    check = run_cli("verify", str(out), cwd=ROOT)
+    assert check.returncode == 1
+    assert any(
+        line.startswith("changed") and str(settings) in line for line in check.stdout.splitlines()
+    )
 
 
 @pytest.mark.parametrize("command", ["audit", "validate"])

@@ -145,14 +145,16 @@ def run_audit(
     force: bool = False,
     records: RecordsOptions | None = None,
     progress: Progress = NO_PROGRESS,
+    config: Path | None = None,
 ) -> AuditResult:
     """The audit of `paths`, written to `out` atomically (see `report.outdir`; `force` replaces a
     non-empty `out`), manifest.json last. The result's `out` is `out`. `progress` hears the
-    stages (`options.STAGE_*`) in the order they run."""
+    stages (`options.STAGE_*`) in the order they run. `config`, the settings file the options
+    came from, is hashed in the manifest with the inputs."""
     audit = audit or AuditOptions()
     rules = load_rules(audit.pricing)
     files = expand_paths(paths)
-    extra = rule_files(audit.pricing, opts.read.cdr_format)
+    extra = rule_files(audit.pricing, opts.read.cdr_format, config)
     if records is not None:  # --records: read besides PATHS (a bad format stops the run here)
         own_files, own_format = records_inputs(records, opts)
         files, extra = [*files, *own_files], extra | own_format

@@ -30,12 +30,14 @@ def run_validate(
     *,
     force: bool = False,
     progress: Progress = NO_PROGRESS,
+    config: Path | None = None,
 ) -> ValidateResult:
     """`auditor validate`: canonical calls/usage Parquet and rejects.csv in `out`, written
     atomically (see `report.outdir`; `force` replaces a non-empty `out`), manifest.json last.
-    `progress` hears the stages "reading files" and "writing"."""
+    `progress` hears the stages "reading files" and "writing"; `config`, the settings file the
+    options came from, is hashed in the manifest with the inputs."""
     files = expand_paths(paths)
-    extra = rule_files(cdr_format=opts.read.cdr_format)
+    extra = rule_files(cdr_format=opts.read.cdr_format, config=config)
     to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
     with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
         ing = ingest(paths, opts, progress)

@@ -97,10 +97,17 @@ class Hashes:
             raise InputError(name, f"cannot be read for manifest.json ({exc.strerror})") from None
 
 
-def rule_files(pricing: Path | None = None, cdr_format: str | None = None) -> dict[str, Path]:
-    """The files of `--pricing` and `--cdr-format` (when a file, not a shipped format name), by
-    the name given, with their kind: they shape the outputs as much as the exports do."""
-    named = {"pricing": str(pricing) if pricing is not None else None, "cdr-format": cdr_format}
+def rule_files(
+    pricing: Path | None = None, cdr_format: str | None = None, config: Path | None = None
+) -> dict[str, Path]:
+    """The files of `--pricing`, `--cdr-format` (when a file, not a shipped format name) and
+    `--config` (or the `auditor.toml` read), by the name given, with their kind: they shape
+    the outputs as much as the exports do."""
+    named = {
+        "pricing": str(pricing) if pricing is not None else None,
+        "cdr-format": cdr_format,
+        "config": str(config) if config is not None else None,
+    }
     return {kind: Path(name) for kind, name in named.items() if name and Path(name).is_file()}
 
 
