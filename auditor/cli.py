@@ -82,7 +82,12 @@ CdrFormat = Annotated[
     typer.Option("--cdr-format", help="TOML file describing your own PBX CSV (or a shipped name)."),
 ]
 Region = Annotated[
-    str, typer.Option("--region", help="Region of national numbers in PBX CDRs (phonenumbers).")
+    str,
+    typer.Option(
+        "--region",
+        help="Region (phonenumbers) of numbers written without a country code, in PBX CDRs, "
+        "your records and call logs (e.g. to tell a toll-free or mobile callee).",
+    ),
 ]
 EncodingFallback = Annotated[
     str,
