@@ -100,7 +100,8 @@ MaxInflate = Annotated[
     float,
     typer.Option(
         "--max-inflate",
-        help="Refuse a gzip input inflating past this multiple of its size (at least 1 GiB).",
+        help="Refuse a gzip or Parquet input inflating past this multiple of its size (at "
+        "least 1 GiB).",
     ),
 ]
 CONFIG_META = "auditor.config"  # ctx.meta key: the config file a command read

@@ -16,9 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from audit_inputs import call, calls_page, sid
-from conftest import run_cli
+from conftest import SAMPLES, run_cli
 
 from auditor.errors import InputError
 from auditor.ingest import files
@@ -391,3 +392,35 @@ def test_repeated_header_in_a_csv_python_reads_is_named_as_polars_names_it(tmp_p
     path.write_text('a,b,a\n1,"2,3\n4,5,6\n', encoding="utf-8")
     frame = read_delimited(InputFile(path, "twice.csv"))
     assert frame.columns[:3] == ["a", "b", "a_duplicated_0"]
+
+
+def test_a_parquet_file_that_inflates_past_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parquet compresses too: its footer's uncompressed sizes are held to the gzip limit (the
+    floor lowered to 1 MiB here), before polars decodes a page."""
+    monkeypatch.setattr(files, "INFLATE_FLOOR", MIB)
+    sample = pl.read_parquet(SAMPLES / "calls_2025-11-24_to_30.parquet")
+    bomb = pl.concat([sample] * 40).with_columns(pl.lit("x" * 4096).alias("caller_name"))
+    path = tmp_path / "bomb.parquet"
+    # plain pages (no dictionary): zstd alone shrinks the repeated text
+    bomb.write_parquet(
+        path, compression="zstd", use_pyarrow=True, pyarrow_options={"use_dictionary": False}
+    )
+    size = path.stat().st_size
+    assert size < MIB // 2  # tens of KB that inflate to several MB
+    file = InputFile(path, "bomb.parquet", max_inflate=2)
+    with pytest.raises(InputError, match=r"bomb.parquet: Parquet data inflates past 1048576 bytes"):
+        file.check_parquet_inflate()
+    InputFile(SAMPLES / "calls_2025-11-24_to_30.parquet", "ok.parquet").check_parquet_inflate()
+    proc = run_cli("audit", "bomb.parquet", "--out", "o", "--max-inflate", "2", cwd=tmp_path)
+    assert proc.returncode == 2 and not (tmp_path / "o").exists()
+    assert proc.stderr.splitlines() == [f"auditor: error: {file.name}: {_too_big(size)}"]
+
+
+def _too_big(size: int) -> str:
+    return (
+        f"Parquet data inflates past {MIB} bytes (--max-inflate 2 x its {size} bytes, at least "
+        "1 GiB); "
+        "refusing to read it"
+    )

@@ -128,6 +128,22 @@ class InputFile:
         for _ in self._inflate():
             pass
 
+    def check_parquet_inflate(self) -> None:
+        """For a Parquet file: InputError when its row groups, as its footer states their
+        uncompressed size, pass the same limit as gzip (a few KB of zstd can hold gigabytes of
+        one repeated value, which polars would decode in memory). Reads the footer only."""
+        import pyarrow.parquet as pq
+
+        size = self.path.stat().st_size
+        limit = inflate_limit(size, self.max_inflate)
+        try:
+            meta = pq.ParquetFile(self.path).metadata
+        except Exception as exc:  # pyarrow raises several types for a broken footer
+            raise InputError(self.name, f"unreadable Parquet ({exc})") from None
+        inflated = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if inflated > limit:
+            raise InputError(self.name, _too_big(limit, self.max_inflate, size, "Parquet data"))
+
     def _inflate(self) -> Iterator[bytes]:
         """The gzip file's content in chunks, every member (concatenated gzip, zero padding
         between members allowed, as `gzip.decompress` reads it); InputError as soon as the output
@@ -193,10 +209,10 @@ class InputFile:
             return decode_by_line(data, self.name, fallback).text
 
 
-def _too_big(limit: int, ratio: float, size: int) -> str:
+def _too_big(limit: int, ratio: float, size: int, what: str = "gzip") -> str:
     floor = ", at least 1 GiB" if limit == INFLATE_FLOOR else ""
     return (
-        f"gzip inflates past {limit} bytes (--max-inflate {ratio:g} x its {size} bytes{floor}); "
+        f"{what} inflates past {limit} bytes (--max-inflate {ratio:g} x its {size} bytes{floor}); "
         "refusing to read it"
     )
 

@@ -129,6 +129,8 @@ def _parquet(file: InputFile, fmt: RecordsFormat) -> pl.LazyFrame:
     source: object = file.path
     if file.is_gzip:
         source = io.BytesIO(file.read_bytes())
+    else:
+        file.check_parquet_inflate()
     try:
         schema = pl.scan_parquet(source, glob=False).collect_schema()  # type: ignore[arg-type]
         if isinstance(source, io.BytesIO):

@@ -44,6 +44,7 @@ def _read(
 ) -> pl.LazyFrame:
     mapping = map_headers(_columns(file), fields)
     require(mapping, required, file.name)
+    file.check_parquet_inflate()
     lf = pl.scan_parquet(file.path, glob=False).select(list(mapping))
     schema = lf.collect_schema()
     lf = lf.select(_as_text(n, schema[n]) for n in mapping).rename(mapping)
