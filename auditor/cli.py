@@ -392,11 +392,13 @@ def audit(
         ),
     ] = None,
     work: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--work",
-            help="Folder for the run's intermediate Parquet (with a cluster: shared by every "
-            "node). Default: the system's temporary folder.",
+            metavar="DIR|URL",
+            help="Folder or object-store URL (s3://bucket/prefix, any polars writes) for the "
+            "run's intermediate Parquet; with a cluster, one every node reaches. Default: the "
+            "system's temporary folder.",
         ),
     ] = None,
     config: ConfigFile = None,

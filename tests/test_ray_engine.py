@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_cli_process
 
 from auditor.pipeline import audit as audit_pipeline
 from auditor.pipeline.runner import THREADS
@@ -194,3 +197,84 @@ def test_an_unreadable_input_is_the_same_one_line_error(local_ray, tmp_path: Pat
         lines.append(proc.stderr.strip().splitlines())
     assert lines[0] == lines[1] and len(lines[0]) == 1
     assert lines[0][0].startswith("auditor: error: calls.json.gz: corrupt gzip data")
+
+
+@pytest.fixture(scope="module")
+def object_store() -> dict[str, str]:
+    """An S3 endpoint on this machine (moto's server), and the environment that points polars,
+    s3fs and boto3 at it."""
+    pytest.importorskip("moto", reason='moto not installed: pip install ".[test]"')
+    pytest.importorskip("s3fs", reason='s3fs not installed: pip install ".[ray]"')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("moto's S3 server did not start")
+            time.sleep(0.2)
+    yield {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_work_in_an_object_store(
+    object_store: dict[str, str],
+    three_months: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--work s3://...: a real `auditor` process with its own local Ray, its tasks writing and
+    reading their Parquet in a bucket; the same outputs, and nothing left in the bucket."""
+    import boto3
+
+    for key, value in object_store.items():
+        monkeypatch.setenv(key, value)
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="auditor-work")
+    # versions outlive the deletes: what the tasks wrote can be told afterwards
+    s3.put_bucket_versioning(Bucket="auditor-work", VersioningConfiguration={"Status": "Enabled"})
+    d = three_months
+    args = [str(d / "bulk_export"), str(d / "csv"), str(d / "usage" / "monthly"), str(d / "pbx")]
+    args += ["--pbx-tz", "America/New_York", "--quiet"]
+    local = run_cli("audit", *args, "--out", str(tmp_path / "local"))
+    remote = run_cli_process(
+        "audit", *args, "--out", str(tmp_path / "ray"), "--engine", "ray",
+        "--work", "s3://auditor-work/runs",
+    )  # fmt: skip
+    assert (local.returncode, remote.returncode) == (1, 1), remote.stderr
+    _same_outputs(tmp_path / "local", tmp_path / "ray", "ray")
+    written = {
+        v["Key"].split("/")[2]
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket="auditor-work")
+        for v in page.get("Versions", [])
+    }
+    assert {"partitions", "sids", "pbx"} <= written, written
+    assert s3.list_objects_v2(Bucket="auditor-work").get("KeyCount") == 0  # none of it is left
+    # the tasks did go to the store: without its bucket the run stops before it starts
+    missing = run_cli(
+        "audit", *args, "--out", str(tmp_path / "x"), "--engine", "ray",
+        "--work", "s3://no-such-bucket/runs",
+    )  # fmt: skip
+    assert missing.returncode == 2 and not (tmp_path / "x").exists()
+    assert missing.stderr.splitlines() == [
+        "auditor: error: --work s3://no-such-bucket/runs: no bucket or container "
+        "'no-such-bucket' there"
+    ]

@@ -15,7 +15,6 @@ order, so that later steps stream them too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -30,6 +29,7 @@ from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
 from auditor.pipeline.partitions import duplicates_by_bucket
 from auditor.pipeline.runner import THREADS, Outcome, Runner
+from auditor.pipeline.workdir import Work
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
 from auditor.validate.run import check_rows, duplicate_rejects
@@ -48,15 +48,15 @@ class StagedCalls:
     dst: dict[str, int]  # naive times in a DST gap / overlap (before any reject)
     # Each file's accepted rows, in name order (what `calls` concatenates), and the rows
     # rejected as duplicates (KEY columns): the Ray engine partitions them file by file.
-    parts: list[tuple[str, Path]] = field(default_factory=list)
+    parts: list[tuple[str, str]] = field(default_factory=list)
     duplicates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
 
 
 @dataclass(frozen=True)
 class _Part:
     file: InputFile
-    good: Path
-    bad: Path
+    good: str  # in the run's Work: a local path or a URL
+    bad: str
 
 
 def _shapes(raw: pl.LazyFrame, tz: str | None) -> dict[str, str | None]:
@@ -90,14 +90,14 @@ def _stage_file(reader: Reader, file: InputFile, opts: IngestOptions, part: _Par
         _split(fallback(file, opts.read), part, opts)
 
 
-def _count(path: Path) -> int:
+def _count(path: str) -> int:
     return pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
 
 
 def stage_calls_files(
     items: list[tuple[Reader, InputFile]],
     opts: IngestOptions,
-    work: Path,
+    work: Work,
     progress: Progress = NO_PROGRESS,
     runner: Runner = THREADS,
     partitioned: bool = False,
@@ -142,14 +142,15 @@ def stage_calls_files(
     # Recovered rows go back into their file's part, in row order (a merge of two sorted runs,
     # one file at a time; most files have none). Then every part holds its file's accepted rows
     # in row order, and the parts in name order are the output order: no sort of the whole.
-    for part in parts:
+    # The merge is a new file (an object store cannot rename), the part then points to it.
+    for i, part in enumerate(parts):
         mine = recovered.filter(pl.col(SOURCE_FILE) == part.file.name)
         if mine.height:
-            merged_path = part.good.with_suffix(".merged.parquet")
+            merged_path = part.good.removesuffix(".parquet") + ".merged.parquet"
             pl.scan_parquet(part.good, glob=False).merge_sorted(
                 mine.lazy(), key=SOURCE_ROW
             ).sink_parquet(merged_path, **WORK_PARQUET)
-            merged_path.replace(part.good)
+            parts[i] = replace(part, good=merged_path)
     by_name = sorted(parts, key=lambda p: p.file.name)
     merged = pl.concat([pl.scan_parquet(p.good, glob=False) for p in by_name], how="vertical")
     input_ranks = {p.file.name: i for i, p in enumerate(parts)}

@@ -7,7 +7,7 @@ is rejected once however many of its columns are bad. PBX CDR lines that were no
 
 from __future__ import annotations
 
-import tempfile
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from auditor.pipeline.options import (
     Progress,
 )
 from auditor.pipeline.runner import THREADS, Runner
+from auditor.pipeline.workdir import Work
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
 from auditor.statuses import DstNote
@@ -63,25 +64,29 @@ class Ingested:
     # lines (accepted or rejected) needed it.
     encoding_fallback: str = DEFAULT_FALLBACK
     encoding_fallback_rows: int = 0
-    work: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+    work: Work | None = field(default=None, repr=False)
     # What `calls` is made of, for the partitioned engine: each call-log file's accepted rows
     # (name order), the duplicates to drop from them, and the account SID filled in.
     call_parts: list[tuple[str, Path]] = field(default_factory=list)
     duplicates: pl.DataFrame | None = None
     account_fill: str | None = None
 
+    def __post_init__(self) -> None:
+        # the work files go when this object does, if close() was not called
+        self._cleanup = weakref.finalize(self, self.work.cleanup) if self.work else None
+
     @property
-    def work_path(self) -> Path:
+    def work_path(self) -> Work:
         assert self.work is not None
-        return Path(self.work.name)
+        return self.work
 
     def encoding_summary(self) -> dict[str, object]:
         """summary.json's `encoding`: the fallback and how many PBX lines needed it."""
         return {"fallback": self.encoding_fallback, "rows": self.encoding_fallback_rows}
 
     def close(self) -> None:
-        if self.work is not None:
-            self.work.cleanup()
+        if self._cleanup is not None:
+            self._cleanup()
 
 
 def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
@@ -100,15 +105,16 @@ def ingest(
     opts: IngestOptions,
     progress: Progress = NO_PROGRESS,
     runner: Runner = THREADS,
-    work_root: Path | None = None,
+    work_root: str | Path | None = None,
     partitioned: bool = False,
 ) -> Ingested:
     """Every input file read once, normalised, validated; rejects and per-file counts.
 
     Call logs, usage records and PBX CDRs may come together; PBX rows grouped into one call are
     still counted one by one for conservation. `progress`: the stage "reading files", one step
-    per input file. Call-log files are staged as `runner`'s tasks, in a temporary folder
-    under `work_root` (default: the system's); `partitioned` (the Ray engine) also finds
+    per input file. Call-log files are staged as `runner`'s tasks, in a work folder of
+    their own under `work_root` (a folder or an object-store URL; default: the system's
+    temporary folder; see pipeline/workdir.py); `partitioned` (the Ray engine) also finds
     duplicate SIDs as tasks, per file and then per SID bucket.
     """
     check_zone(opts.tz)
@@ -120,9 +126,23 @@ def ingest(
     files = expand_paths(paths, opts.read.max_inflate)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
-    if work_root is not None:
-        work_root.mkdir(parents=True, exist_ok=True)
-    work = tempfile.TemporaryDirectory(prefix="auditor-work-", dir=work_root)
+    work = Work.create(work_root)
+    try:
+        return _ingest(files, opts, fallback, progress, runner, work, partitioned)
+    except BaseException:  # nothing is left behind by a run that stops here
+        work.cleanup()
+        raise
+
+
+def _ingest(
+    files: list[InputFile],
+    opts: IngestOptions,
+    fallback: str,
+    progress: Progress,
+    runner: Runner,
+    work: Work,
+    partitioned: bool,
+) -> Ingested:
     by_kind: dict[Kind, list[tuple[Reader, InputFile]]] = {}
     reports: list[FileReport] = []
     for file in files:
@@ -143,9 +163,7 @@ def ingest(
     call_parts: list[tuple[str, Path]] = []
     duplicates = None
     if "calls" in by_kind:
-        staged = stage_calls_files(
-            by_kind["calls"], opts, Path(work.name).resolve(), progress, runner, partitioned
-        )
+        staged = stage_calls_files(by_kind["calls"], opts, work, progress, runner, partitioned)
         calls, dst = staged.calls, staged.dst
         read |= staged.read
         accepted |= staged.accepted

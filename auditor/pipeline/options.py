@@ -74,7 +74,7 @@ class EngineOptions:
 
     engine: Engine = Engine.LOCAL
     ray_address: str | None = None  # None: a local Ray with this machine's cores
-    work: Path | None = None  # where tasks write their Parquet (None: a temporary folder)
+    work: str | None = None  # folder or object-store URL for the tasks' Parquet (workdir.py)
 
 
 # Data rows an Excel sheet holds below its header (1,048,576 rows in all).

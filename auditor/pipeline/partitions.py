@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -25,6 +24,7 @@ from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA
 from auditor.pipeline.options import NO_PROGRESS, STAGE_CLASSIFY, STAGE_SPLIT, Progress
 from auditor.pipeline.runner import Runner, Task
+from auditor.pipeline.workdir import Work
 from auditor.reconcile.cdr import pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.periods import Period, period_of
@@ -48,8 +48,8 @@ class Partition:
     month: str
     ranks: tuple[int, ...]
 
-    def folder(self, work: Path) -> Path:
-        return work / "partitions" / f"account={self.account}" / f"month={self.month}"
+    def folder(self, work: Work) -> str:
+        return work / f"partitions/account={self.account}/month={self.month}"
 
 
 def _keys() -> list[pl.Expr]:
@@ -61,7 +61,7 @@ def _keys() -> list[pl.Expr]:
 
 
 def split_file(
-    rank: int, good: Path, duplicates: pl.DataFrame, account_fill: str | None, work: Path
+    rank: int, good: str, duplicates: pl.DataFrame, account_fill: str | None, work: Work
 ) -> list[tuple[str, str]]:
     """Task: one file's accepted rows (its staged rows less `duplicates`, KEY columns), the
     account filled as ingest fills it, written to each of its partitions' folders as
@@ -76,11 +76,10 @@ def split_file(
     sinks = []
     for account, month in keys.iter_rows():
         folder = Partition(account, month, ()).folder(work)
-        folder.mkdir(parents=True, exist_ok=True)
         part = keyed.filter((pl.col("__account") == account) & (pl.col("__month") == month))
         sinks.append(
             part.drop("__account", "__month").sink_parquet(
-                folder / f"{rank:06d}.parquet", lazy=True, **WORK_PARQUET
+                f"{folder}/{rank:06d}.parquet", lazy=True, mkdir=True, **WORK_PARQUET
             )
         )
     if sinks:
@@ -94,13 +93,13 @@ def classify_partition(
     rules: Rules,
     period: Period,
     region: str,
-    work: Path,
-) -> tuple[Path, pl.DataFrame]:
+    work: Work,
+) -> tuple[str, pl.DataFrame]:
     """Task: one partition's legs classified, written in input order with ORDER beside them
     (`legs.parquet` in its folder), and summed into leg groups (returned, a few rows)."""
     folder = partition.folder(work)
     calls = pl.concat(
-        [pl.scan_parquet(folder / f"{r:06d}.parquet", glob=False) for r in partition.ranks],
+        [pl.scan_parquet(f"{folder}/{r:06d}.parquet", glob=False) for r in partition.ranks],
         how="vertical",
     )
     legs = classify_calls(calls, rules, period, region)
@@ -108,7 +107,7 @@ def classify_partition(
         pl.col(SOURCE_FILE).replace_strict(ranks, return_dtype=pl.Int64) * (1 << ROW_BITS)
         + pl.col(SOURCE_ROW).cast(pl.Int64)
     ).alias(ORDER)
-    path = folder / "legs.parquet"
+    path = f"{folder}/legs.parquet"
     _, groups = pl.collect_all(
         [
             legs.select(*CALL_AUDIT_COLUMNS, order).sink_parquet(path, lazy=True, **WORK_PARQUET),
@@ -118,7 +117,7 @@ def classify_partition(
     return path, groups
 
 
-def sid_buckets(rank: int, good: Path, work: Path) -> list[str]:
+def sid_buckets(rank: int, good: str, work: Work) -> list[str]:
     """Task: one file's call SIDs (with source_file, source_row) split by the SID's last
     character (hex: 16 buckets; the same on every node, unlike a hash) into
     `sids/bucket=<hex of it>/<rank>.parquet`. Returns the buckets it wrote."""
@@ -131,38 +130,45 @@ def sid_buckets(rank: int, good: Path, work: Path) -> list[str]:
     buckets = sids.select(pl.col("__b").unique().sort()).collect()["__b"].to_list()
     sinks = []
     for b in buckets:
-        folder = work / "sids" / f"bucket={b}"
-        folder.mkdir(parents=True, exist_ok=True)
         sinks.append(
             sids.filter(pl.col("__b") == b)
             .drop("__b")
-            .sink_parquet(folder / f"{rank:06d}.parquet", lazy=True, **WORK_PARQUET)
+            .sink_parquet(_sid_file(work, b, rank), lazy=True, mkdir=True, **WORK_PARQUET)
         )
     if sinks:
         pl.collect_all(sinks)
     return buckets
 
 
-def bucket_duplicates(folder: Path, ranks: dict[str, int]) -> pl.DataFrame:
-    """Task: the duplicate-SID rejects among one bucket's SIDs: every repeat of a SID is in
-    its bucket, so these are exactly the run's repeats of those SIDs."""
-    frame = pl.scan_parquet(sorted(folder.glob("*.parquet")), glob=False)
+def _sid_file(work: Work, bucket: str, rank: int) -> str:
+    return work / f"sids/bucket={bucket}/{rank:06d}.parquet"
+
+
+def bucket_duplicates(files: list[str], ranks: dict[str, int]) -> pl.DataFrame:
+    """Task: the duplicate-SID rejects among one bucket's SIDs (`files`, one per input file
+    that has such SIDs): every repeat of a SID is in its bucket, so these are exactly the
+    run's repeats of those SIDs."""
+    frame = pl.scan_parquet(files, glob=False)
     return duplicate_rejects(frame, "call_sid", "sid", ranks)
 
 
 def duplicates_by_bucket(
-    goods: list[tuple[str, Path]], ranks: dict[str, int], work: Path, runner: Runner
+    goods: list[tuple[str, str]], ranks: dict[str, int], work: Work, runner: Runner
 ) -> pl.DataFrame:
     """Duplicate call SIDs across every file, as `duplicate_rejects` finds them over the whole
-    run: one task per file splits its SIDs into buckets, one task per bucket finds repeats."""
+    run: one task per file splits its SIDs into buckets, one task per bucket finds repeats
+    (given the files written, by name: an object store is not listed)."""
     split = [(sid_buckets, (ranks[name], good, work)) for name, good in goods]
-    written = sorted({b for found in _all(runner, split, NO_PROGRESS) for b in found})
-    tasks = [(bucket_duplicates, (work / "sids" / f"bucket={b}", ranks)) for b in written]
+    files: dict[str, list[str]] = {}
+    for (name, _), found in zip(goods, _all(runner, split, NO_PROGRESS), strict=True):
+        for b in found:
+            files.setdefault(b, []).append(_sid_file(work, b, ranks[name]))
+    tasks = [(bucket_duplicates, (files[b], ranks)) for b in sorted(files)]
     found = _all(runner, tasks, NO_PROGRESS)
     return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *found]).cast(REJECT_SCHEMA)
 
 
-def month_pairs(pbx_path: Path, legs_path: Path, month: str, window_s: int) -> pl.DataFrame:
+def month_pairs(pbx_path: str, legs_path: str, month: str, window_s: int) -> pl.DataFrame:
     """Task: the PBX candidate pairs of one UTC month's legs (those starting in it). The PBX
     calls given to it are every one whose window (start - window_s, answer + window_s) can
     reach into the month, so a call near a month boundary is given to both months; each leg is
@@ -184,20 +190,18 @@ def pbx_pairs_by_month(
     window_s: int,
     *,
     runner: Runner,
-    work: Path,
+    work: Work,
 ) -> pl.DataFrame:
     """`cdr.PairsOf` as tasks, one per UTC month of the legs' starts (`month_pairs`); the
     matcher then settles the pairs once, by the same rule as on one machine."""
-    folder = work / "pbx"
-    folder.mkdir(parents=True, exist_ok=True)
-    pbx_path = folder / "pbx.parquet"
-    pbx.sink_parquet(pbx_path, **WORK_PARQUET)
+    pbx_path = work / "pbx/pbx.parquet"
+    pbx.sink_parquet(pbx_path, mkdir=True, **WORK_PARQUET)
     months_of = period_of(pl.col("start_time_utc"), Period.MONTH)
     keyed = legs.with_columns(months_of.alias("__month")).collect()
     tasks = []
     for (month,), part in keyed.partition_by("__month", as_dict=True).items():
-        path = folder / f"legs-{month}.parquet"
-        part.drop("__month").write_parquet(path, **WORK_PARQUET)
+        path = work / f"pbx/legs-{month}.parquet"
+        part.drop("__month").lazy().sink_parquet(path, mkdir=True, **WORK_PARQUET)
         tasks.append((month_pairs, (pbx_path, path, month, window_s)))
     found = _all(runner, sorted(tasks, key=lambda t: str(t[1][2])), NO_PROGRESS)
     if not found:
@@ -206,13 +210,13 @@ def pbx_pairs_by_month(
 
 
 def classify_partitioned(
-    parts: list[tuple[str, Path]],
+    parts: list[tuple[str, str]],
     duplicates: pl.DataFrame,
     account_fill: str | None,
     rules: Rules,
     period: Period,
     region: str,
-    work: Path,
+    work: Work,
     runner: Runner,
     progress: Progress = NO_PROGRESS,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
