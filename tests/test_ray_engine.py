@@ -124,12 +124,16 @@ def test_sample_exports_with_pbx_and_own_records(local_ray, tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def three_months(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three months of a generated account (Bulk Export and Console CSV: every call in two
-    files, so every SID is a duplicate across files), its usage and PBX CDRs, and the
-    month-end file above."""
+    files, so every SID is a duplicate across files), its usage and PBX CDRs, the month-end
+    file above, and a fourth month of usage without calls."""
     data = tmp_path_factory.mktemp("three-months")
     spec = generate.Spec(legs=3_000, months=3, formats=("bulk", "csv"), pbx=True, trunk_share=0.3)
     generate.generate(spec, data)
     (data / "csv" / "month_ends.csv").write_text("\n".join(MONTH_ENDS) + "\n", encoding="utf-8")
+    # a month of usage with no call logged in it: a partition of usage only
+    march = (data / "usage" / "monthly" / "2025-03.json").read_text(encoding="utf-8")
+    april = march.replace("2025-03-31", "2025-04-30").replace("2025-03-01", "2025-04-01")
+    (data / "usage" / "monthly" / "2025-04.json").write_text(april, encoding="utf-8")
     across = data / "pbx" / "month_end" / "Master.csv"
     across.parent.mkdir(parents=True)
     across.write_text(PBX_ACROSS_MONTHS + "\n", encoding="utf-8")
@@ -147,7 +151,7 @@ def test_three_months_with_month_ends_rejects_duplicates_and_pbx(
     assert codes == (1, 1)
     summary = json.loads((tmp_path / "ray" / "summary.json").read_text(encoding="utf-8"))
     months = {r["period"] for r in summary["reconciliation"]}
-    assert {"2025-01", "2025-02", "2025-03"} <= months
+    assert {"2025-01", "2025-02", "2025-03", "2025-04"} <= months
     rejects = (tmp_path / "ray" / "rejects.csv").read_text(encoding="utf-8")
     assert "duplicate of" in rejects and "month_ends.csv" in rejects
     inputs = {i["file"]: i for i in summary["inputs"]}

@@ -46,7 +46,7 @@ from auditor.reconcile.cdr import PairsOf, TrunkLegs, account_dids, match_cdrs, 
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.daily import daily_volumes
 from auditor.reconcile.records import RecordsMatches
-from auditor.reconcile.usage import reconcile_usage
+from auditor.reconcile.usage import UsageReconciliation, reconcile_usage, usage_records_used
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
 from auditor.report.summary import build_summary
@@ -198,24 +198,6 @@ def _audit(
     paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
     if ing.usage.height or not paired:
         _require_accounts(ing)
-    if audit.engine.engine is Engine.RAY:  # one task per file, then per account and month
-        legs, sums = classify_partitioned(
-            ing.call_parts,
-            ing.duplicates if ing.duplicates is not None else pl.DataFrame(),
-            ing.account_fill,
-            rules,
-            audit.period,
-            opts.region,
-            ing.work_path,
-            runner,
-            progress,
-        )
-    else:
-        progress.stage(STAGE_CLASSIFY)
-        classified = classify_calls(ing.calls, rules, audit.period, opts.region)
-        legs, sums = classified.select(CALL_AUDIT_COLUMNS), leg_groups(classified)
-    # One pass over the legs: the itemized audit streams to calls.parquet while they are summed.
-    _, groups = pl.collect_all([sink_parquet(legs, out, "calls"), sums])
     call_files = [f.file for f in ing.files if f.kind == "calls"]
     rejected_call_rows = (
         ing.rejects.filter(pl.col("source_file").is_in(call_files))
@@ -223,8 +205,31 @@ def _audit(
         .unique()
         .height
     )
-    progress.stage(STAGE_RECONCILE)
-    rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
+    if audit.engine.engine is Engine.RAY:  # one task per file, then per account and month
+        legs, sums, rows = classify_partitioned(
+            ing.call_parts,
+            ing.duplicates if ing.duplicates is not None else pl.DataFrame(),
+            ing.account_fill,
+            ing.usage,
+            rejected_call_rows,
+            rules,
+            audit.period,
+            opts.region,
+            ing.work_path,
+            runner,
+            progress,
+        )
+        _, groups = pl.collect_all([sink_parquet(legs, out, "calls"), sums])
+        progress.stage(STAGE_RECONCILE)
+        rec = UsageReconciliation(rows, usage_records_used(ing.usage, rules, audit.period))
+    else:
+        progress.stage(STAGE_CLASSIFY)
+        classified = classify_calls(ing.calls, rules, audit.period, opts.region)
+        legs, sums = classified.select(CALL_AUDIT_COLUMNS), leg_groups(classified)
+        # One pass over the legs: the itemized audit streams to calls.parquet while summed.
+        _, groups = pl.collect_all([sink_parquet(legs, out, "calls"), sums])
+        progress.stage(STAGE_RECONCILE)
+        rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
     if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
     bridge = build_bridge(groups, rec.rows, rules)

@@ -27,7 +27,9 @@ from auditor.pipeline.runner import Runner, Task
 from auditor.pipeline.workdir import Work
 from auditor.reconcile.cdr import pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
-from auditor.reconcile.periods import Period, period_of
+from auditor.reconcile.periods import Period, period_of, usage_period
+from auditor.reconcile.usage import KEY as USAGE_KEY
+from auditor.reconcile.usage import reconcile_usage
 from auditor.rules.model import Rules
 from auditor.schemas.calls import CALLS
 from auditor.validate.run import duplicate_rejects
@@ -87,6 +89,11 @@ def split_file(
     return list(keys.iter_rows())
 
 
+def _empty_groups(rules: Rules, period: Period, region: str) -> pl.DataFrame:
+    legs = classify_calls(pl.LazyFrame(schema=CALLS.dtypes()), rules, period, region)
+    return leg_groups(legs).collect()
+
+
 def classify_partition(
     partition: Partition,
     ranks: dict[str, int],
@@ -94,9 +101,17 @@ def classify_partition(
     period: Period,
     region: str,
     work: Work,
-) -> tuple[str, pl.DataFrame]:
+    usage: pl.DataFrame,
+    rejected_rows: int,
+) -> tuple[str | None, pl.DataFrame, pl.DataFrame]:
     """Task: one partition's legs classified, written in input order with ORDER beside them
-    (`legs.parquet` in its folder), and summed into leg groups (returned, a few rows)."""
+    (`legs.parquet` in its folder), summed into leg groups, and reconciled against the
+    partition's `usage` records. Returns the legs' file (None: a month of usage without
+    calls), the groups and the reconciliation rows (a few rows each)."""
+    if not partition.ranks:
+        groups = _empty_groups(rules, period, region)
+        rows = reconcile_usage(groups, usage, rules, period, rejected_rows).rows
+        return None, groups, rows
     folder = partition.folder(work)
     calls = pl.concat(
         [pl.scan_parquet(f"{folder}/{r:06d}.parquet", glob=False) for r in partition.ranks],
@@ -114,7 +129,18 @@ def classify_partition(
             leg_groups(legs),
         ]
     )
-    return path, groups
+    rows = reconcile_usage(groups, usage, rules, period, rejected_rows).rows
+    return path, groups, rows
+
+
+def _usage_keys(usage: pl.DataFrame, period: Period) -> pl.DataFrame:
+    """`usage` with the (account, month) of the period each record covers exactly (null when
+    it covers none: such a record is reconciled in no period, so in no partition)."""
+    covers = usage_period(pl.col("start_date"), pl.col("end_date"), period)
+    return usage.with_columns(
+        pl.col("account_sid").fill_null(NONE).alias("__account"),
+        covers.str.slice(0, 7).alias("__month"),
+    )
 
 
 def sid_buckets(rank: int, good: str, work: Work) -> list[str]:
@@ -213,16 +239,21 @@ def classify_partitioned(
     parts: list[tuple[str, str]],
     duplicates: pl.DataFrame,
     account_fill: str | None,
+    usage: pl.DataFrame,
+    rejected_rows: int,
     rules: Rules,
     period: Period,
     region: str,
     work: Work,
     runner: Runner,
     progress: Progress = NO_PROGRESS,
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Every file split into partitions (one task per file), every partition classified (one
-    task per partition). Returns the itemized legs in input order (CALL_AUDIT_COLUMNS, a lazy
-    merge of the partitions' files) and the leg groups of them all."""
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.DataFrame]:
+    """Every file split into partitions (one task per file), every partition classified and
+    reconciled against its month's usage (one task per partition; a month of usage without
+    calls is a partition too). Returns the itemized legs in input order (CALL_AUDIT_COLUMNS,
+    a lazy merge of the partitions' files), the leg groups of them all and the reconciliation
+    rows of them all (sorted as `reconcile_usage` sorts them: every row is of one account and
+    period, so of one partition)."""
     ranks = {name: i for i, (name, _) in enumerate(parts)}
     split = [
         (
@@ -242,18 +273,43 @@ def classify_partitioned(
     for (name, _), outcome in zip(parts, _all(runner, split, progress), strict=True):
         for key in outcome:
             by_key.setdefault(key, []).append(ranks[name])
+    keyed_usage = _usage_keys(usage, period)
+    for key in keyed_usage.select("__account", "__month").drop_nulls().unique().iter_rows():
+        by_key.setdefault(key, [])
     partitions = [Partition(a, m, tuple(r)) for (a, m), r in sorted(by_key.items())]
-    tasks = [(classify_partition, (p, ranks, rules, period, region, work)) for p in partitions]
+    tasks = []
+    for p in partitions:
+        mine = keyed_usage.filter(
+            (pl.col("__account") == p.account) & (pl.col("__month") == p.month)
+        )
+        args = (
+            p,
+            ranks,
+            rules,
+            period,
+            region,
+            work,
+            mine.drop("__account", "__month"),
+            rejected_rows,
+        )
+        tasks.append((classify_partition, args))
     progress.stage(STAGE_CLASSIFY, len(tasks))
     results = _all(runner, tasks, progress)
-    if not results:  # no accepted calls: the empty frames the local engine would give
-        legs = classify_calls(pl.LazyFrame(schema=CALLS.dtypes()), rules, period, region)
-        return legs.select(CALL_AUDIT_COLUMNS), leg_groups(legs)
-    merged = pl.scan_parquet(results[0][0], glob=False)
-    for path, _ in results[1:]:
-        merged = merged.merge_sorted(pl.scan_parquet(path, glob=False), key=ORDER)
-    groups = pl.concat([g for _, g in results], how="vertical")
-    return merged.select(CALL_AUDIT_COLUMNS), groups.lazy()
+    paths = [path for path, _, _ in results if path is not None]
+    if not paths:  # no accepted calls: the empty frames the local engine would give
+        empty = classify_calls(pl.LazyFrame(schema=CALLS.dtypes()), rules, period, region)
+        legs = empty.select(CALL_AUDIT_COLUMNS)
+    else:
+        legs = pl.scan_parquet(paths[0], glob=False)
+        for path in paths[1:]:
+            legs = legs.merge_sorted(pl.scan_parquet(path, glob=False), key=ORDER)
+        legs = legs.select(CALL_AUDIT_COLUMNS)
+    groups = pl.concat([_empty_groups(rules, period, region), *(g for _, g, _ in results)])
+    if not results:  # nor any usage: the rows of nothing, as the local engine gives them
+        rows = reconcile_usage(groups, usage, rules, period, rejected_rows).rows
+    else:
+        rows = pl.concat([r for _, _, r in results], how="vertical").sort(USAGE_KEY)
+    return legs, groups.lazy(), rows
 
 
 def _all(runner: Runner, tasks: list[Task], progress: Progress) -> list[Any]:
