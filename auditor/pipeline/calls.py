@@ -15,7 +15,6 @@ order, so that later steps stream them too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import polars as pl
 
@@ -29,13 +28,11 @@ from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
 from auditor.pipeline.partitions import duplicates_by_bucket
 from auditor.pipeline.runner import THREADS, Outcome, Runner
-from auditor.pipeline.workdir import Work
+from auditor.pipeline.workdir import WORK_PARQUET, Work
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
 from auditor.validate.run import check_rows, duplicate_rejects
 
-# Work files are read once and deleted: fast lz4 over small zstd (about 0.5 s less per million).
-WORK_PARQUET: dict[str, Any] = {"compression": "lz4", "statistics": False}
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 
 

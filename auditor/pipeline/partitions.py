@@ -1,11 +1,13 @@
 """The partitioned audit (`--engine ray`): accepted calls split by account and UTC month, each
-partition classified by one task, the results merged as the local engine writes them.
+partition classified, summed and reconciled by one task, the results merged as the local engine
+writes them; and, as tasks too, the duplicate-SID search (by SID bucket) and the PBX matcher's
+candidate pairs (by month).
 
 Calls belong to the period their UTC start falls in, so months are independent: a partition's
 legs are summed into the same groups (`leg_groups`, keyed by account and period) as the whole
-run's, and the groups of all partitions together are the run's. Each partition's itemized legs
-are written in input order (file name, row) with an order key, so that calls.parquet is their
-streaming merge, row for row the local engine's.
+run's, and reconciled into the same rows. Each partition's itemized legs are written in input
+order (file name, row) with an order key, so that calls.parquet is their streaming merge, row
+for row the local engine's.
 
 Tasks are module-level functions of picklable arguments, run by a `Runner` (threads or Ray);
 each writes only its own files, at paths fixed by its arguments, so a retried task rewrites
@@ -24,7 +26,7 @@ from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA
 from auditor.pipeline.options import NO_PROGRESS, STAGE_CLASSIFY, STAGE_SPLIT, Progress
 from auditor.pipeline.runner import Runner, Task
-from auditor.pipeline.workdir import Work
+from auditor.pipeline.workdir import WORK_PARQUET, Work
 from auditor.reconcile.cdr import pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.periods import Period, period_of, usage_period
@@ -34,7 +36,6 @@ from auditor.rules.model import Rules
 from auditor.schemas.calls import CALLS
 from auditor.validate.run import duplicate_rejects
 
-WORK_PARQUET = {"compression": "lz4", "statistics": False}
 NONE = "_none"  # a partition key that is null: no account SID, or no time at all
 ORDER = "_order"  # file rank << 32 | source_row: input order as one sortable key
 ROW_BITS = 32

@@ -23,6 +23,8 @@ from typing import Any
 from auditor.errors import UsageError
 
 PREFIX = "auditor-work-"
+# Work files are read once and deleted: fast lz4 over small zstd (about 0.5 s less per million).
+WORK_PARQUET: dict[str, Any] = {"compression": "lz4", "statistics": False}
 
 
 def is_url(location: str) -> bool:
