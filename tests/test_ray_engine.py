@@ -282,3 +282,34 @@ def test_work_in_an_object_store(
         "auditor: error: --work s3://no-such-bucket/runs: no bucket or container "
         "'no-such-bucket' there"
     ]
+
+
+def test_progress_counts_tasks_done_of_total(local_ray, tmp_path: Path) -> None:
+    """With Ray, the stages after reading count tasks: one per file, then one per partition."""
+    from test_progress import Recorder
+
+    from auditor.pipeline.audit import run_audit
+    from auditor.pipeline.options import (
+        STAGE_CLASSIFY,
+        STAGE_READ,
+        STAGE_SPLIT,
+        AuditOptions,
+        Engine,
+        EngineOptions,
+        IngestOptions,
+    )
+
+    seen = Recorder()
+    samples = ROOT / "sample_exports"
+    paths = [str(samples / "bulk_export"), str(samples / "calls_2025-11-24_to_30.parquet")]
+    paths.append(str(samples / "usage" / "2025-11_monthly.json"))
+    audit = AuditOptions(engine=EngineOptions(Engine.RAY))
+    opts = IngestOptions(account="AC5f1a9e0c7b3d24e6a8f0b1c2d3e4f5a6")
+    result = run_audit(paths, tmp_path / "o", opts, audit, progress=seen)
+    totals = dict(seen.stages)
+    assert totals[STAGE_READ] == seen.steps[STAGE_READ] == 10  # 8 day files, Parquet, usage
+    assert totals[STAGE_SPLIT] == seen.steps[STAGE_SPLIT] == 9  # one per call-log file
+    # one per account and UTC month of the legs (the usage is of a month with legs)
+    moment = pl.coalesce("start_time_utc", "end_time_utc").dt.strftime("%Y-%m")
+    months = result.legs.select("account_sid", moment.alias("m")).unique().height
+    assert totals[STAGE_CLASSIFY] == seen.steps[STAGE_CLASSIFY] == months
