@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, run_cli
+from rich.console import Console
+from rich.progress import Progress
 
 from auditor.cli import main
 from auditor.pipeline.audit import run_audit
@@ -19,12 +21,13 @@ from auditor.pipeline.options import (
     STAGE_READ,
     STAGE_RECONCILE,
     STAGE_RECORDS,
+    STAGE_SPLIT,
     STAGE_WRITE,
     IngestOptions,
     RecordsOptions,
 )
 from auditor.pipeline.validate import run_validate
-from auditor.report.progress import progress_enabled
+from auditor.report.progress import RichProgress, progress_enabled
 
 CALLS = str(SAMPLES / "api_calls_2025-11_page0.json")
 BULK = str(SAMPLES / "bulk_export")  # 8 day files, staged on several threads
@@ -130,3 +133,16 @@ def test_progress_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not progress_enabled(quiet=True)
     monkeypatch.setattr("sys.stderr", io.StringIO())
     assert not progress_enabled(quiet=False)
+
+
+def test_steps_are_files_while_reading_and_tasks_after() -> None:
+    """The Ray engine's stages count tasks, not files (`done/total tasks`)."""
+    with Progress(console=Console(file=io.StringIO())) as bar:
+        sink = RichProgress(bar)
+        sink.stage(STAGE_READ, 3)
+        sink.advance(rows=10)
+        assert bar.tasks[-1].fields["count"] == "1/3 files"
+        sink.stage(STAGE_SPLIT, 4)
+        sink.advance()
+        sink.advance()
+        assert bar.tasks[-1].fields["count"] == "2/4 tasks"

@@ -22,8 +22,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from auditor.pipeline.options import NO_PROGRESS
+from auditor.pipeline.options import NO_PROGRESS, STAGE_READ, STAGE_RECORDS
 from auditor.pipeline.options import Progress as ProgressSink
+
+# What a stage's steps are: input files while reading, tasks after (the Ray engine's stages).
+STEP_UNITS = {STAGE_READ: "files", STAGE_RECORDS: "files"}
 
 
 class RichProgress:
@@ -35,11 +38,13 @@ class RichProgress:
         self._total: int | None = None
         self._done = 0
         self._rows = 0
+        self._unit = "files"
 
     def stage(self, name: str, total: int | None = None) -> None:
         if self._task is not None:  # the previous stage is done: it leaves the display
             self._progress.remove_task(self._task)
         self._total, self._done, self._rows = total, 0, 0
+        self._unit = STEP_UNITS.get(name, "tasks")
         self._task = self._progress.add_task(name, total=total, count=self._count(), rows="")
 
     def advance(self, n: int = 1, *, rows: int = 0) -> None:
@@ -51,8 +56,8 @@ class RichProgress:
         self._progress.update(self._task, advance=n, count=self._count(), rows=rows_text)
 
     def _count(self) -> str:
-        """`done/total files` for a stage of known steps, nothing for the others."""
-        return "" if self._total is None else f"{self._done}/{self._total} files"
+        """`done/total files` (or `tasks`) for a stage of known steps, nothing for the others."""
+        return "" if self._total is None else f"{self._done}/{self._total} {self._unit}"
 
 
 def progress_enabled(quiet: bool) -> bool:
