@@ -139,6 +139,22 @@ def _read_config(ctx: typer.Context, value: str | None) -> str | None:
     return str(path)
 
 
+RecordsFiles = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--records",
+        help="Your own records of the calls (CSV, JSON lines, Parquet; repeat): each is "
+        "matched with the Twilio leg it should have (needs --records-format).",
+    ),
+]
+RecordsFormatName = Annotated[
+    str | None,
+    typer.Option(
+        "--records-format",
+        help="TOML file describing your records (or a shipped name: notification_log, "
+        "salesforce_task, ai_agent_sessions).",
+    ),
+]
 ConfigFile = Annotated[
     str | None,
     typer.Option(
@@ -212,6 +228,23 @@ def _print_files(files: list[FileReport]) -> None:
         )
 
 
+def _records_options(
+    files: list[str] | None,
+    spec: str | None,
+    max_delay: int = 60,
+    from_numbers: list[str] | tuple[str, ...] = (),
+    directions: list[str] | tuple[str, ...] = (),
+) -> RecordsOptions | None:
+    """`--records` and its options, or None without them; --records needs --records-format."""
+    if not files and spec is None:
+        return None
+    if spec is None:
+        raise UsageError("--records needs --records-format FORMAT (a shipped name or a file)")
+    return RecordsOptions(
+        tuple(files or ()), spec, max_delay, tuple(from_numbers), tuple(directions)
+    )
+
+
 def _config_path(config: str | None) -> Path | None:
     """The settings file read (the --config given, or auditor.toml found here): the manifest
     hashes it with the inputs."""
@@ -247,17 +280,27 @@ def validate(
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
     max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
     force: Force = False,
+    records: RecordsFiles = None,
+    records_format: RecordsFormatName = None,
     config: ConfigFile = None,
     quiet: Quiet = False,
     json_out: JsonOut = False,
 ) -> None:
-    """Read and validate exports; write canonical calls/usage (and cdrs) Parquet and rejects.csv."""
+    """Read and validate exports (and --records); write canonical calls/usage (cdrs, records)
+    Parquet and rejects.csv."""
     opts = _ingest_options(
         tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
     )
+    own = _records_options(records, records_format)
     with terminal_progress(quiet) as progress:
         result = run_validate(
-            paths, out, opts, force=force, progress=progress, config=_config_path(config)
+            paths,
+            out,
+            opts,
+            force=force,
+            progress=progress,
+            config=_config_path(config),
+            records=own,
         )
     ing = result.ingested
     rejects = ing.rejects
@@ -340,22 +383,8 @@ def audit(
         ),
     ] = EXCEL_ROWS,
     force: Force = False,
-    records: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--records",
-            help="Your own records of the calls (CSV, JSON lines, Parquet; repeat): each is "
-            "matched with the Twilio leg it should have (needs --records-format).",
-        ),
-    ] = None,
-    records_format: Annotated[
-        str | None,
-        typer.Option(
-            "--records-format",
-            help="TOML file describing your records (or a shipped name: notification_log, "
-            "salesforce_task, ai_agent_sessions).",
-        ),
-    ] = None,
+    records: RecordsFiles = None,
+    records_format: RecordsFormatName = None,
     max_delay: Annotated[
         int, typer.Option("--max-delay", help="Seconds after a record's time a call is slow.")
     ] = 60,
@@ -415,17 +444,9 @@ def audit(
         raise UsageError("--ray-address needs --engine ray")
     engine_opts = EngineOptions(engine, ray_address, work)
     audit_opts = AuditOptions(period, pricing, match, calls_csv, xlsx, xlsx_calls, engine_opts)
-    own = None
-    if records or records_format is not None:
-        if records_format is None:
-            raise UsageError("--records needs --records-format FORMAT (a shipped name or a file)")
-        own = RecordsOptions(
-            tuple(records or ()),
-            records_format,
-            max_delay,
-            tuple(records_from or ()),
-            tuple(records_direction or ()),
-        )
+    own = _records_options(
+        records, records_format, max_delay, records_from or [], records_direction or []
+    )
     with terminal_progress(quiet) as progress:
         result = run_audit(
             paths,

@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
-from conftest import SAMPLES, audit_samples, top_level_imports
+from conftest import SAMPLES, audit_samples, run_cli, top_level_imports
 
 from auditor.ingest.files import expand_paths
 
@@ -193,3 +194,35 @@ def test_auditing_the_sample_folder_leaves_the_records_out() -> None:
         "salesforce_tasks_2025-11.csv",
         "ai_sessions_2025-11.jsonl.gz",
     }
+
+
+def test_validate_reads_and_checks_records_too(tmp_path: Path) -> None:
+    """`validate --records`: the records are read under their format and checked like any
+    input: records.parquet holds the accepted ones, rejects.csv the others (file, row,
+    column), the manifest hashes the records file; nothing is matched."""
+    path = RECORDS / "notifications_2025-11.csv"
+    out = tmp_path / "o"
+    proc = run_cli(
+        "validate", str(SAMPLES / "api_calls_2025-11_page0.json"), "--out", str(out),
+        "--records", str(path), "--records-format", "notification_log", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    report = next(f for f in doc["inputs"] if f["kind"] == "records")
+    assert report["file"] == str(path)
+    assert report["rows_read"] == report["rows_accepted"] + report["rows_rejected"]
+    with path.open(newline="", encoding="utf-8") as fh:
+        assert report["rows_read"] == sum(1 for _ in csv.DictReader(fh))
+    assert pl.read_parquet(out / "records.parquet").height == report["rows_accepted"]
+    rejects = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    mine = rejects.filter(pl.col("source_file") == str(path))
+    assert mine.select("source_row").unique().height == report["rows_rejected"] > 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {"path": str(path), "kind": "records"}.items() <= next(
+        i for i in manifest["inputs"] if i["kind"] == "records"
+    ).items()
+    alone = run_cli("validate", str(path), "--out", str(tmp_path / "x"), "--records", str(path))
+    assert alone.returncode == 2
+    assert alone.stderr.splitlines() == [
+        "auditor: error: --records needs --records-format FORMAT (a shipped name or a file)"
+    ]

@@ -107,11 +107,12 @@ def check_records_options(records: RecordsOptions) -> None:
         )
 
 
-def merge_records(ing: Ingested, own: RecordsInput) -> None:
+def merge_records(ing: Ingested, own: RecordsInput, need_calls: bool = True) -> None:
     """The records files join the run's inputs: their reports after the others, their rejects
     among the others (rejects.csv, summary.json and the exit code see them as any input's).
-    Twilio call logs must be among the inputs: records are held against them."""
-    if not any(f.kind == "calls" for f in ing.files):
+    For an audit (`need_calls`) Twilio call logs must be among the inputs: records are held
+    against them."""
+    if need_calls and not any(f.kind == "calls" for f in ing.files):
         raise UsageError("--records needs Twilio call logs among the inputs (PATHS)")
     ing.files.extend(own.files)
     rejects = pl.concat([ing.rejects, own.rejects], how="vertical_relaxed")
