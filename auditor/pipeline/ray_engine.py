@@ -10,6 +10,7 @@ node (a shared file system): the tasks read the inputs and write their Parquet t
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,6 +34,8 @@ def connect(address: str | None) -> RayRunner:
     ray = _ray()
     if not ray.is_initialized():
         try:
+            # Ray Client warns before it raises (e.g. a timeout): the error line says it all
+            warnings.filterwarnings("ignore", module=r"ray\.")
             if address is None:
                 ray.init(
                     num_cpus=os.cpu_count() or 1,
