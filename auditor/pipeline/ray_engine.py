@@ -34,17 +34,19 @@ def connect(address: str | None) -> RayRunner:
     ray = _ray()
     if not ray.is_initialized():
         try:
-            # Ray Client warns before it raises (e.g. a timeout): the error line says it all
-            warnings.filterwarnings("ignore", module=r"ray\.")
-            if address is None:
-                ray.init(
-                    num_cpus=os.cpu_count() or 1,
-                    include_dashboard=False,
-                    logging_level="ERROR",
-                    log_to_driver=False,
-                )
-            else:
-                ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+            # Ray Client warns before it raises (e.g. a timeout): the error line says it all.
+            # Only while connecting: the process's own warning filters stay as they were.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", module=r"ray\.")
+                if address is None:
+                    ray.init(
+                        num_cpus=os.cpu_count() or 1,
+                        include_dashboard=False,
+                        logging_level="ERROR",
+                        log_to_driver=False,
+                    )
+                else:
+                    ray.init(address=address, logging_level="ERROR", log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = address or "a local Ray"
             raise UsageError(f"--engine ray: cannot start or join {where} ({exc})") from None
