@@ -26,7 +26,6 @@ from auditor.pipeline.options import (
     STAGE_RECONCILE,
     STAGE_WRITE,
     AuditOptions,
-    Engine,
     IngestOptions,
     MatchOptions,
     Progress,
@@ -129,7 +128,7 @@ def _match_pbx(
 
 def _runner(audit: AuditOptions) -> Runner:
     """Where the run's tasks go: threads here, or Ray (started or joined only when asked)."""
-    if audit.engine.engine is Engine.RAY:
+    if audit.engine.partitioned:
         from auditor.pipeline.ray_engine import connect
 
         return connect(audit.engine.ray_address)
@@ -166,8 +165,7 @@ def run_audit(
             if records is None
             else ingest_records(list(records.files), records.format, opts, progress)
         )
-        partitioned = audit.engine.engine is Engine.RAY
-        ing = ingest(paths, opts, progress, runner, audit.engine.work, partitioned)
+        ing = ingest(paths, opts, progress, runner, audit.engine.work, audit.engine.partitioned)
         try:
             if own is not None:
                 merge_records(ing, own)
@@ -205,7 +203,7 @@ def _audit(
         .unique()
         .height
     )
-    if audit.engine.engine is Engine.RAY:  # one task per file, then per account and month
+    if audit.engine.partitioned:  # one task per file, then per account and month
         legs, sums, rows = classify_partitioned(
             ing.call_parts,
             ing.duplicates if ing.duplicates is not None else pl.DataFrame(),
@@ -238,7 +236,7 @@ def _audit(
     if ing.cdrs is not None:
         progress.stage(STAGE_PBX)
         pairs_of: PairsOf = pbx_pairs
-        if audit.engine.engine is Engine.RAY:  # candidate pairs: one task per UTC month
+        if audit.engine.partitioned:  # candidate pairs: one task per UTC month
             pairs_of = partial(pbx_pairs_by_month, runner=runner, work=ing.work_path)
         matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match, pairs_of)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback

@@ -76,6 +76,11 @@ class EngineOptions:
     ray_address: str | None = None  # None: a local Ray with this machine's cores
     work: str | None = None  # folder or object-store URL for the tasks' Parquet (workdir.py)
 
+    @property
+    def partitioned(self) -> bool:
+        """Whether the run is split into tasks per file and per account and month."""
+        return self.engine is Engine.RAY
+
 
 # Data rows an Excel sheet holds below its header (1,048,576 rows in all).
 EXCEL_ROWS = 1_048_575
