@@ -36,6 +36,9 @@ SUPPORTED = {
     "asterisk/KelySaina-cdr_Master.csv": Case("pbx-custom-csv", 0, "UTC", "asterisk_cdr_custom"),
     "asterisk/dj-asterisk-cdr_Master.csv": Case("asterisk-cdr-csv", 0, "Asia/Irkutsk"),
     "asterisk/synk_bug_log_asterisk_cdr-csv_Master.csv": Case("asterisk-cdr-csv", 0, "UTC"),
+    "asterisk/asterisk-for-speech-to-text_Master.csv": Case(
+        "asterisk-cdr-csv", 0, "America/Detroit"
+    ),
     "cucm/CSVUtil_cdr_StandAloneCluster_04_201601141231_120716.csv": Case("cucm-cdr", 2),
     "cucm/cisco-cucm-cdr_cdr-examples_cdr.txt": Case("cucm-cdr", 2),
     "custom-csv/cdr-stats_CDRImport-2015-10-26.csv": Case(
@@ -51,21 +54,42 @@ SUPPORTED = {
         "freeswitch-cdr-csv", 0, "UTC"
     ),
     "freeswitch/VoIP-related-codes_cdr_callcenter_Master.csv": Case("freeswitch-cdr-csv", 0, "UTC"),
+    "freeswitch/powermedia_FreeSwitch_Master.csv": Case("freeswitch-cdr-csv", 0, "Europe/Rome"),
     "freeswitch/freeswitch_tools_Master_excel.csv": Case(
         "pbx-custom-csv", 0, "UTC", str(FORMATS / "freeswitch_example_excel.toml")
     ),
     "twilio-calls/api-snippets_call_instance-get-example-1.json": Case("twilio-api-call"),
     "twilio-calls/twilio-python_test_call_read_full_page1.json": Case("twilio-api-calls"),
     "twilio-calls/twilio-python_test_call_read_full_page2.json": Case("twilio-api-calls"),
+    "twilio-calls/twilio-python_v3_calls_list.json": Case("twilio-api-calls"),
+    "twilio-calls/twilio-python_v3_calls_instance.json": Case("twilio-api-call"),
+    "twilio-calls/twilio-ruby_holodeck_call_GET_200.json": Case("twilio-api-calls"),
+    "twilio-calls/twilio-ruby_holodeck_call_read_200_multi.json": Case("twilio-api-calls"),
     "twilio-usage/api-snippets_usage-records_list-get-example-2.json": Case("twilio-api-usage"),
     "twilio-usage/api-snippets_usage-records_list-get-example-3.json": Case("twilio-api-usage"),
     "twilio-usage/twilio-python_test_usage_record_read_full.json": Case("twilio-api-usage"),
+    "twilio-usage/twilio-python_v3_usage_records_list.json": Case("twilio-api-usage"),
+    "twilio-usage/twilio-ruby_holodeck_usage_record_GET_200.json": Case("twilio-api-usage"),
+    "twilio-usage/twilio-ruby_holodeck_usage_record_daily_read_200_multi.json": Case(
+        "twilio-api-usage"
+    ),
+    "twilio-usage/twilio-ruby_holodeck_usage_record_last_month_read_200_multi.json": Case(
+        "twilio-api-usage"
+    ),
+    "twilio-usage/twilio-ruby_holodeck_usage_record_today_GET_200.json": Case("twilio-api-usage"),
 }
 # file -> what the one-line error says. Docs examples elided with `...` are not JSON as published;
 # a CMR is not a CDR; a CUCM file whose names line was stripped cannot be mapped by name.
 REFUSED = {
     "cucm/cisco-cucm-cdr_cdr-examples_cmr.txt": "unsupported format",
     "cucm/cucm-cdr-analyzer_data_temp_cdr_first200.txt": "unsupported format",
+    # Not call logs nor usage records (yet): Recordings, Transcriptions, Conferences, Triggers.
+    "twilio-other/twilio-python_v3_conferences_list.json": "unsupported format",
+    "twilio-other/twilio-python_v3_recordings_list.json": "unsupported format",
+    "twilio-other/twilio-python_v3_transcriptions_list.json": "unsupported format",
+    "twilio-other/twilio-python_v3_usage_triggers_list.json": "unsupported format",
+    # 3CX writes no header: read with --cdr-format 3cx only (issue 18, point 12)
+    "3cx/3CX-Cdr-Server_ClasseurPrepaCDR.csv": "unsupported format",
     "twilio-calls/api-snippets_call_list-get-example-1.json": ":34: not valid JSON",
     "twilio-usage/api-snippets_usage-records_list-get-example-1.json": ":39: not valid JSON",
     "twilio-usage/api-snippets_usage-records_list-get-example-4.json": ":39: not valid JSON",
