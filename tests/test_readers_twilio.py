@@ -112,3 +112,16 @@ def test_parquet_calls(tmp_path: Path, fixtures: Path) -> None:
     ing = ingest([str(path)], IngestOptions())
     assert ing.calls.collect().height == 13
     assert ing.files[0].rows_read == 13
+
+
+def test_a_page_where_a_call_belongs_is_one_reject(fixtures: Path) -> None:
+    """Record 2 of this Calls page is itself a page (`calls`, paging keys): one reject of it,
+    `(record)`, saying so; record 1 is read. Rows read = accepted + rejected."""
+    path = fixtures / "twilio" / "calls_page_in_page.json"
+    ing = ingest([str(path)], IngestOptions())
+    assert ing.calls.collect()["source_row"].to_list() == [1]
+    assert ing.rejects.select("source_row", "column", "reason").rows() == [
+        (2, "(record)", "not a call record (an object holding a page)")
+    ]
+    (report,) = ing.files
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (2, 1, 1)

@@ -185,3 +185,19 @@ def test_asterisk_cdr_custom_format_file(real: Path, tmp_path: Path) -> None:
     assert first["start_utc"].isoformat() == "2023-07-26T01:51:32+00:00"
     unanswered = cdrs.filter(pl.col("call_key") == "1690325531.5").row(0, named=True)
     assert (unanswered["answered"], unanswered["billsec"]) == (False, 0)
+
+
+def test_a_page_nested_in_a_page_is_one_reject_saying_so(real: Path, tmp_path: Path) -> None:
+    """The holodeck "usage record" is itself a whole page (its own `usage_records`, paging
+    keys): one reject of row 1, `(record)`, saying what it is, not four `not_nullable` cells."""
+    name = "twilio-usage/twilio-ruby_holodeck_usage_record_GET_200.json"
+    doc = json.loads((real / name).read_text(encoding="utf-8"))
+    [inner] = doc["usage_records"]  # checked by hand: one element, a page of 45 records
+    assert "usage_records" in inner and "next_page_uri" in inner
+    result = _validate(real / name, SUPPORTED[name], tmp_path)
+    (report,) = result.ingested.files
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (1, 0, 1)
+    rejects = pl.read_csv(tmp_path / "rejects.csv", infer_schema=False)
+    assert rejects.select("source_row", "column", "reason").rows() == [
+        ("1", "(record)", "not a usage record (an object holding a page)")
+    ]

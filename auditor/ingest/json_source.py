@@ -18,10 +18,15 @@ from typing import Any
 import polars as pl
 
 from auditor.errors import InputError
-from auditor.ingest.base import ERROR, SOURCE_ROW
+from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_ROW
 from auditor.ingest.files import InputFile, decode_utf8
 
 TOO_DEEP = "JSON nested too deeply"
+# Keys that make an object a page, not a record: a page's array (of any resource Twilio pages)
+# and its paging fields (v2010's `next_page_uri`..., the newer APIs' `meta`). No call or usage
+# record has one; a record holding one is a page nested where a record belongs.
+PAGE_ARRAYS = ("calls", "usage_records", "recordings", "conferences", "transcriptions", "messages")
+PAGING = ("next_page_uri", "previous_page_uri", "first_page_uri", "page_size", "num_pages", "meta")
 MAX_LINE_BYTES = 1 << 20  # a JSON-lines record is under 2 KiB: a longer line is an error row
 TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
 # polars infers a JSON-lines schema in time that grows with the square of a line's nesting (20,000
@@ -43,18 +48,38 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def records_frame(records: list[Any], fields: tuple[str, ...], first_row: int) -> pl.DataFrame:
-    """One row per record (`source_row` = first_row + index); a non-object is an error row."""
+def _page_keys(rec: dict[str, Any]) -> list[str]:
+    """The keys of `rec` that only a page has (see PAGE_ARRAYS, PAGING)."""
+    return [k for k in (*PAGE_ARRAYS, *PAGING) if k in rec]
+
+
+def records_frame(
+    records: list[Any], fields: tuple[str, ...], first_row: int, what: str | None = None
+) -> pl.DataFrame:
+    """One row per record (`source_row` = first_row + index); a non-object is an error row, and
+    so, when `what` names the record ("usage record"), is an object holding a page (a page
+    nested where a record belongs: one reject saying so, not one per field it lacks)."""
     rows = []
     for rec in records:
         if isinstance(rec, dict):
+            nested = _page_keys(rec) if what is not None else []
+            if nested:
+                rows.append(
+                    {
+                        **dict.fromkeys(fields),
+                        ERROR: f"not a {what} (an object holding a page)",
+                        ERROR_COLUMN: ", ".join(nested),
+                    }
+                )
+                continue
             try:
                 rows.append({**{f: _text(rec.get(f)) for f in fields}, ERROR: None})
             except RecursionError:  # a value parsed near the recursion limit, too deep to write
                 rows.append({**dict.fromkeys(fields), ERROR: TOO_DEEP})
         else:
             rows.append({**dict.fromkeys(fields), ERROR: "record is not a JSON object"})
-    schema = dict.fromkeys((*fields, ERROR), pl.String)
+    schema = dict.fromkeys((*fields, ERROR, ERROR_COLUMN), pl.String)
+    rows = [{ERROR_COLUMN: None, **r} for r in rows]
     df = pl.DataFrame(rows, schema=schema, orient="row")
     return df.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).add(first_row).alias(SOURCE_ROW))
 
@@ -69,13 +94,16 @@ def load_document(file: InputFile) -> Any:
         raise InputError(file.name, f"not readable: {TOO_DEEP}") from None
 
 
-def document_records(file: InputFile, key: str, fields: tuple[str, ...]) -> pl.DataFrame:
-    """Records of a REST API page (`{key: [...], "next_page_uri": ...}`) or of a bare JSON array."""
+def document_records(
+    file: InputFile, key: str, fields: tuple[str, ...], what: str | None = None
+) -> pl.DataFrame:
+    """Records of a REST API page (`{key: [...], "next_page_uri": ...}`) or of a bare JSON array;
+    `what` names a record, for the reject of a page nested in the array (see `records_frame`)."""
     doc = load_document(file)
     records = doc.get(key) if isinstance(doc, dict) else doc
     if not isinstance(records, list):
         raise InputError(file.name, f"expected a JSON page with a '{key}' array")
-    return records_frame(records, fields, first_row=1)
+    return records_frame(records, fields, first_row=1, what=what)
 
 
 def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:

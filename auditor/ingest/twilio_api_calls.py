@@ -24,4 +24,4 @@ class TwilioApiCalls:
         return head.lstrip().startswith("{") and re.search(r'"calls"\s*:\s*\[', head) is not None
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        return conform(document_records(file, "calls", CALL_FIELDS), self.kind, file)
+        return conform(document_records(file, "calls", CALL_FIELDS, "call record"), self.kind, file)

@@ -24,4 +24,6 @@ class TwilioApiUsage:
         return text.startswith("{") and re.search(r'"usage_records"\s*:\s*\[', text) is not None
 
     def read(self, file: InputFile, options: ReadOptions) -> pl.LazyFrame:
-        return conform(document_records(file, "usage_records", USAGE_FIELDS), self.kind, file)
+        return conform(
+            document_records(file, "usage_records", USAGE_FIELDS, "usage record"), self.kind, file
+        )
