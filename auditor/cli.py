@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from auditor.pipeline.verify import run_verify
 from auditor.reconcile.periods import Period
 from auditor.report.progress import terminal_progress
 from auditor.report.terminal import print_audit, print_cdr_matching, print_records
+from auditor.result import RejectCounts
 from auditor.statuses import FileStatus
 
 app = typer.Typer(
@@ -303,13 +305,12 @@ def validate(
             records=own,
         )
     ing = result.ingested
-    rejects = ing.rejects
-    rows = rejects.select("source_file", "source_row").unique().height
+    counts = RejectCounts.of(ing.rejects)
     if json_out:
         doc: dict[str, Any] = {
             "inputs": [f.as_dict() for f in ing.files],
             "dst": ing.dst,
-            "rejects": {"rows": rows, "cells": rejects.height},
+            "rejects": asdict(counts),
         }
         if ing.cdrs is not None:
             doc["encoding"] = ing.encoding_summary()
@@ -318,8 +319,11 @@ def validate(
         _print_config(config)
         _print_files(ing.files)
         _print_encoding(ing)
-        if rows:
-            typer.echo(f"{rows} row(s) rejected: see {out / 'rejects.csv'}")
+        if counts.rows:
+            typer.echo(
+                f"{counts.rows} row(s) rejected{counts.duplicates_text()}: "
+                f"see {out / 'rejects.csv'}"
+            )
     raise typer.Exit(result.exit_code)
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import polars as pl
 
+from auditor.statuses import Duplicate
+
 
 @dataclass(frozen=True)
 class UnexplainedTotals:
@@ -41,8 +43,37 @@ class NotComparedTotals:
 
 @dataclass(frozen=True)
 class RejectCounts:
+    """summary.json `rejects`: rows and cells rejected; among the rows, the repeats of a key
+    with the kept row's values (`duplicates`) and those whose values differ."""
+
     rows: int  # input rows rejected
     cells: int  # (row, column) problems
+    duplicates: int = 0  # rows rejected as `duplicate of FILE:ROW` (identical repeats)
+    conflicting_duplicates: int = 0  # rows rejected as `conflicting duplicate of FILE:ROW (...)`
+
+    @classmethod
+    def of(cls, rejects: pl.DataFrame) -> RejectCounts:
+        """The counts of a rejects frame (REJECT_SCHEMA)."""
+        reason = pl.col("reason")
+        dups = rejects.select(
+            reason.str.starts_with(f"{Duplicate.IDENTICAL} ").sum().alias("identical"),
+            reason.str.starts_with(f"{Duplicate.CONFLICTING} ").sum().alias("conflicting"),
+        ).row(0)
+        return cls(
+            rows=rejects.select("source_file", "source_row").unique().height,
+            cells=rejects.height,
+            duplicates=int(dups[0] or 0),
+            conflicting_duplicates=int(dups[1] or 0),
+        )
+
+    def duplicates_text(self) -> str:
+        """What the terminal adds to the rejected rows' line ("" without duplicates)."""
+        if not (self.duplicates or self.conflicting_duplicates):
+            return ""
+        return (
+            f" (of which {self.duplicates} duplicate(s), "
+            f"{self.conflicting_duplicates} conflicting duplicate(s))"
+        )
 
 
 @dataclass(frozen=True)

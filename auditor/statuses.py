@@ -92,6 +92,15 @@ class DstNote(StrEnum):
     OVERLAP = "dst-overlap"
 
 
+class Duplicate(StrEnum):
+    """How a repeated key's reject reason in rejects.csv begins (`duplicate of FILE:ROW`), and
+    the note on a repeat whose final status won over a non-final one."""
+
+    IDENTICAL = "duplicate of"  # the same values as the row kept
+    CONFLICTING = "conflicting duplicate of"  # values differ: `(name KEPT vs THIS, ...)` follows
+    KEPT_FINAL = "kept the final status"
+
+
 class FileStatus(StrEnum):
     """`auditor verify`: a file of the manifest as it is now."""
 

@@ -56,6 +56,8 @@ def test_validate_json(tmp_path: Path) -> None:
     assert list(doc) == ["inputs", "dst", "rejects", "exit_code"]
     assert doc["exit_code"] == 1
     assert doc["rejects"]["rows"] == 1
+    # as summary.json's: rows, cells, and among the rows the repeats of a key
+    assert list(doc["rejects"]) == ["rows", "cells", "duplicates", "conflicting_duplicates"]
     assert sum(f["rows_read"] for f in doc["inputs"]) == sum(
         f["rows_accepted"] + f["rows_rejected"] for f in doc["inputs"]
     )

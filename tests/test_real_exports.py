@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_cli
 
 from auditor.errors import AuditorError
 from auditor.pipeline.options import IngestOptions, ReadOptions
@@ -201,3 +202,75 @@ def test_a_page_nested_in_a_page_is_one_reject_saying_so(real: Path, tmp_path: P
     assert rejects.select("source_row", "column", "reason").rows() == [
         ("1", "(record)", "not a usage record (an object holding a page)")
     ]
+
+
+def _iso(rfc2822: str) -> str:
+    """A Calls page's time as a duplicate's reason shows it (UTC, ISO 8601)."""
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(rfc2822).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_one_sid_for_fifty_calls_is_49_conflicting_duplicates(real: Path, tmp_path: Path) -> None:
+    """Twilio's holodeck page lists 50 different calls under one SID: each repeat differs from
+    record 1 (checked here field by field on the JSON), so 49 conflicting duplicates of it."""
+    name = "twilio-calls/twilio-ruby_holodeck_call_read_200_multi.json"
+    calls = json.loads((real / name).read_text(encoding="utf-8"))["calls"]
+    fields = ("direction", "from", "to", "status", "start_time", "end_time", "duration", "price")
+    first = calls[0]
+    differing = [[f for f in fields if c[f] != first[f]] for c in calls[1:]]
+    assert all(differing)  # none repeats record 1
+    assert {c["status"] for c in calls} == {"completed"}  # so record 1 is kept
+    result = _validate(real / name, SUPPORTED[name], tmp_path)
+    (report,) = result.ingested.files
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (50, 1, 49)
+    rejects = pl.read_csv(tmp_path / "rejects.csv", infer_schema=False)
+    prefix = f"conflicting duplicate of {real / name}:1 ("
+    assert rejects["reason"].str.starts_with(prefix).sum() == 49
+    # record 2: from, start_time, end_time and duration differ (as the JSON says)
+    second = calls[1]
+    assert differing[0] == ["from", "start_time", "end_time", "duration"]
+    shown = {"start_time": _iso, "end_time": _iso}
+    parts = [
+        f"{f} {shown.get(f, str)(first[f])} vs {shown.get(f, str)(second[f])}" for f in differing[0]
+    ]
+    reason = rejects.filter(pl.col("source_row") == "2")["reason"].item()
+    assert reason == prefix + ", ".join(parts) + ")"
+    # more than 4 differing fields: the first 4, then how many more
+    over = next(i for i, d in enumerate(differing) if len(d) > 4)
+    row = rejects.filter(pl.col("source_row") == str(over + 2))["reason"].item()
+    assert row.endswith(f", +{len(differing[over]) - 4} more)")
+
+
+def test_today_and_daily_pages_disagree_on_6_records(real: Path, tmp_path: Path) -> None:
+    """The Today page and the Daily page share 32 records of 2015-08-18; counted here on the
+    JSON, 6 of them differ in count, usage or price (e.g. sms-outbound: count 0 vs 1), the
+    other 26 are the same: 26 duplicates, 6 conflicting duplicates."""
+    today = real / "twilio-usage/twilio-ruby_holodeck_usage_record_today_GET_200.json"
+    daily = real / "twilio-usage/twilio-ruby_holodeck_usage_record_daily_read_200_multi.json"
+    records = {
+        p: json.loads(p.read_text(encoding="utf-8"))["usage_records"] for p in (today, daily)
+    }
+    key = ("account_sid", "category", "start_date", "end_date")
+    values = ("description", "count", "count_unit", "usage", "usage_unit", "price", "price_unit")
+    first = {tuple(r[k] for k in key): r for r in records[today]}
+    shared = [
+        (i, r) for i, r in enumerate(records[daily], start=1) if tuple(r[k] for k in key) in first
+    ]
+    differ = {
+        i for i, r in shared if any(r[v] != first[tuple(r[k] for k in key)][v] for v in values)
+    }
+    assert (len(shared), len(differ)) == (32, 6)
+    done = run_cli("validate", str(today), str(daily), "--out", str(tmp_path / "o"), "--json")
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["rejects"] == {
+        "rows": 32,
+        "cells": 32,
+        "duplicates": 26,
+        "conflicting_duplicates": 6,
+    }
+    rejects = pl.read_csv(tmp_path / "o" / "rejects.csv", infer_schema=False)
+    conflicting = rejects.filter(pl.col("reason").str.starts_with("conflicting duplicate of "))
+    assert set(conflicting["source_row"].cast(int)) == differ
+    assert set(conflicting["source_file"]) == {str(daily)}

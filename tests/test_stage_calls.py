@@ -25,7 +25,7 @@ from auditor.normalize.times import DstPolicy
 from auditor.pipeline.ingest import ingest
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
-from auditor.validate.run import drop_duplicates, validate
+from auditor.validate.run import CALL_DUPLICATES, drop_duplicates, validate
 
 
 def _leg(n: int, **over: object) -> dict:
@@ -83,7 +83,7 @@ def _reference(path: Path, opts: IngestOptions) -> tuple[pl.DataFrame, pl.DataFr
     canonical, parse_rejects = normalize_calls(raw, opts.tz, opts.dst, opts.account)
     frame = drop_rejected(canonical, parse_rejects).collect()
     accepted, schema_rejects = validate(frame, CALLS.schema(), SOURCE_NAMES)  # pandera
-    accepted, dup_rejects = drop_duplicates(accepted, ["call_sid"], "sid")
+    accepted, dup_rejects = drop_duplicates(accepted, CALL_DUPLICATES)
     rejects = pl.concat([parse_rejects.collect(), schema_rejects.collect(), dup_rejects.collect()])
     return accepted, sort_rejects(rejects.lazy()).collect()
 

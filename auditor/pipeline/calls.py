@@ -6,7 +6,9 @@ need a second look (few, kept as their raw text). The second look is the full pa
 (`normalize_calls`) and the contract's row checks on that small frame: it rejects what is wrong,
 naming file, row and column, and accepts the rest (e.g. a time written in a rarer shape).
 Duplicate call SIDs are found on a 64-bit hash of the SID and confirmed exactly on the few
-candidates.
+candidates, whose canonical values only are then read from the staged Parquet and compared
+(`validate.run.Duplicates`: identical or conflicting; a final status wins over a non-final one,
+so the row kept may be the later one).
 
 The accepted calls come back as a LazyFrame over the work files, in `source_file`, `source_row`
 order, so that later steps stream them too.
@@ -31,7 +33,7 @@ from auditor.pipeline.runner import THREADS, Outcome, Runner
 from auditor.pipeline.workdir import WORK_PARQUET, Work
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
-from auditor.validate.run import check_rows, duplicate_rejects
+from auditor.validate.run import CALL_DUPLICATES, check_rows, duplicate_rejects
 
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 
@@ -151,11 +153,12 @@ def stage_calls_files(
     by_name = sorted(parts, key=lambda p: p.file.name)
     merged = pl.concat([pl.scan_parquet(p.good, glob=False) for p in by_name], how="vertical")
     input_ranks = {p.file.name: i for i, p in enumerate(parts)}
+    formats = {file.name: reader.name for reader, file in items}
     if partitioned:  # one task per file, then per SID bucket (pipeline/partitions.py)
         goods = [(p.file.name, p.good) for p in parts]
-        dup_rejects = duplicates_by_bucket(goods, input_ranks, work, runner)
+        dup_rejects = duplicates_by_bucket(goods, input_ranks, formats, work, runner)
     else:
-        dup_rejects = duplicate_rejects(merged, "call_sid", "sid", input_ranks)
+        dup_rejects = duplicate_rejects(merged, CALL_DUPLICATES, input_ranks, formats)
     calls = merged
     if dup_rejects.height:
         calls = calls.join(

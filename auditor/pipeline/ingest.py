@@ -33,7 +33,7 @@ from auditor.pipeline.workdir import Work
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
 from auditor.statuses import DstNote
-from auditor.validate.run import check_rows, drop_duplicates
+from auditor.validate.run import USAGE_DUPLICATES, check_rows, drop_duplicates
 
 
 @dataclass
@@ -89,14 +89,13 @@ class Ingested:
             self._cleanup()
 
 
-def _usage(raw: pl.LazyFrame) -> tuple[pl.DataFrame, pl.LazyFrame]:
+def _usage(raw: pl.LazyFrame, formats: dict[str, str]) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """(accepted usage records, rejects); `formats`: file -> format, for telling repeats."""
     canonical, parse_rejects = normalize_usage(raw)
     parse_rejects = parse_rejects.collect().lazy()
     frame = drop_rejected(canonical, parse_rejects).collect()
     accepted, schema_rejects = check_rows(frame, usage_schema.USAGE, usage_schema.SOURCE_NAMES)
-    accepted, dup_rejects = drop_duplicates(
-        accepted, ["account_sid", "category", "start_date", "end_date"], "category"
-    )
+    accepted, dup_rejects = drop_duplicates(accepted, USAGE_DUPLICATES, formats)
     return accepted, pl.concat([parse_rejects, schema_rejects, dup_rejects])
 
 
@@ -172,7 +171,8 @@ def _ingest(
     usage = empty_usage
     if "usage" in by_kind:
         raw = _read_all(by_kind["usage"], opts, progress)
-        usage, rej = _usage(raw.lazy())
+        formats = {file.name: reader.name for reader, file in by_kind["usage"]}
+        usage, rej = _usage(raw.lazy(), formats)
         rejects.append(rej.collect())
         _tally(read, raw)
         _tally(accepted, usage)

@@ -34,8 +34,9 @@ from auditor.reconcile.usage import KEY as USAGE_KEY
 from auditor.reconcile.usage import reconcile_usage
 from auditor.rules.model import Rules
 from auditor.schemas.calls import CALLS
-from auditor.validate.run import duplicate_rejects
+from auditor.validate.run import CALL_DUPLICATES, duplicate_verdicts, repeated_rows
 
+KEY_SCHEMA = {SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64}
 NONE = "_none"  # a partition key that is null: no account SID, or no time at all
 ORDER = "_order"  # file rank << 32 | source_row: input order as one sortable key
 ROW_BITS = 32
@@ -171,28 +172,57 @@ def _sid_file(work: Work, bucket: str, rank: int) -> str:
     return work / f"sids/bucket={bucket}/{rank:06d}.parquet"
 
 
-def bucket_duplicates(files: list[str], ranks: dict[str, int]) -> pl.DataFrame:
-    """Task: the duplicate-SID rejects among one bucket's SIDs (`files`, one per input file
-    that has such SIDs): every repeat of a SID is in its bucket, so these are exactly the
-    run's repeats of those SIDs."""
+def bucket_duplicates(files: list[str]) -> pl.DataFrame:
+    """Task: the rows (call_sid, source_file, source_row) of the SIDs repeated among one
+    bucket's SIDs (`files`, one per input file that has such SIDs): every repeat of a SID is in
+    its bucket, so these are exactly the run's rows of those SIDs."""
     frame = pl.scan_parquet(files, glob=False)
-    return duplicate_rejects(frame, "call_sid", "sid", ranks)
+    return repeated_rows(frame, CALL_DUPLICATES.key, ["call_sid", SOURCE_FILE, SOURCE_ROW])
+
+
+def candidate_rows(good: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """Task: the canonical values a duplicate's verdict reads (`CALL_DUPLICATES.columns()`) of
+    one file's `rows` (KEY columns), read from its staged calls."""
+    return (
+        pl.scan_parquet(good, glob=False)
+        .join(rows.lazy(), on=KEY, how="semi")
+        .select(CALL_DUPLICATES.columns())
+        .collect()
+    )
 
 
 def duplicates_by_bucket(
-    goods: list[tuple[str, str]], ranks: dict[str, int], work: Work, runner: Runner
+    goods: list[tuple[str, str]],
+    ranks: dict[str, int],
+    formats: dict[str, str],
+    work: Work,
+    runner: Runner,
 ) -> pl.DataFrame:
     """Duplicate call SIDs across every file, as `duplicate_rejects` finds them over the whole
     run: one task per file splits its SIDs into buckets, one task per bucket finds repeats
-    (given the files written, by name: an object store is not listed)."""
+    (given the files written, by name: an object store is not listed), one task per file with
+    repeats reads their values; the verdicts are the local engine's, on the same rows."""
     split = [(sid_buckets, (ranks[name], good, work)) for name, good in goods]
     files: dict[str, list[str]] = {}
     for (name, _), found in zip(goods, _all(runner, split, NO_PROGRESS), strict=True):
         for b in found:
             files.setdefault(b, []).append(_sid_file(work, b, ranks[name]))
-    tasks = [(bucket_duplicates, (files[b], ranks)) for b in sorted(files)]
-    found = _all(runner, tasks, NO_PROGRESS)
-    return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *found]).cast(REJECT_SCHEMA)
+    tasks = [(bucket_duplicates, (files[b],)) for b in sorted(files)]
+    repeated = pl.concat(
+        [
+            pl.DataFrame(schema={"call_sid": pl.String, **KEY_SCHEMA}),
+            *_all(runner, tasks, NO_PROGRESS),
+        ]
+    )
+    mine = {
+        name: part.select(KEY)
+        for (name,), part in repeated.partition_by(SOURCE_FILE, as_dict=True).items()
+    }
+    by_file = [(candidate_rows, (good, mine[name])) for name, good in goods if name in mine]
+    rows = _all(runner, by_file, NO_PROGRESS)
+    if not rows:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    return duplicate_verdicts(pl.concat(rows), CALL_DUPLICATES, ranks, formats)
 
 
 def month_pairs(pbx_path: str, legs_path: str, month: str, window_s: int) -> pl.DataFrame:

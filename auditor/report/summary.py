@@ -50,10 +50,7 @@ def build_summary(
         unexplained=unexplained_totals(recon),
         not_compared=not_compared_totals(recon),
         dst=dst,
-        rejects=RejectCounts(
-            rows=rejects.select("source_file", "source_row").unique().height,
-            cells=rejects.height,
-        ),
+        rejects=RejectCounts.of(rejects),
         unaligned_usage=records(
             unaligned.select(
                 "source_file", "source_row", "account_sid", "category", "start_date", "end_date"

@@ -105,9 +105,11 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
     for r in per.iter_rows(named=True):
         table.add_row(r["period"], *(str(r[s]) for s in names))
     console.print(table)
-    rej = summary.rejects.rows
-    if rej:
-        console.print(f"{rej} input row(s) rejected: see {out_dir}/rejects.csv")
+    rej = summary.rejects
+    if rej.rows:
+        console.print(
+            f"{rej.rows} input row(s) rejected{rej.duplicates_text()}: see {out_dir}/rejects.csv"
+        )
     dst = summary.dst
     if dst["gap"] or dst["overlap"] or dst.get("pbx_gap") or dst.get("pbx_overlap"):
         pbx = (
