@@ -495,7 +495,7 @@ def test_duration_units_parse_their_own_shape_only() -> None:
 def test_custom_format_reads_hh_mm_ss_and_epoch_ms_and_names_bad_cells(tmp_path: Path) -> None:
     fmt = tmp_path / "agent.toml"
     fmt.write_text(
-        'header = true\nduration_unit = "hh:mm:ss"\n'
+        'header = true\nduration_unit = "hh:mm:ss"\nextension_prefixes = ["Ext."]\n'
         '[columns]\nstart = "started"\nsrc = "from"\ndst = "to"\nbillsec = "talk"\n'
         '[time]\nformat = "epoch_ms"\n'
         '[answered]\ncolumn = "result"\nvalues = ["answered"]\n'
@@ -505,7 +505,7 @@ def test_custom_format_reads_hh_mm_ss_and_epoch_ms_and_names_bad_cells(tmp_path:
         [
             "started,from,to,talk,result",
             "1772460845250,+14155550100,+14155550123,00:09:50,answered",  # 590 s
-            "1772460900000,+14155550100,+14155550124,,no-answer",  # empty talk: 0
+            "1772460900000,ext.1001,+14155550124,,no-answer",  # empty talk: 0; extension 1001
             "1772461000000,+14155550100,+14155550125,9:50,answered",  # not hh:mm:ss
             "2026-03-02 14:20:00,+14155550100,+14155550126,00:00:10,answered",  # not epoch ms
             "1772461100000,+14155550100,+14155550127,,answered",  # answered, no billsec
@@ -519,7 +519,10 @@ def test_custom_format_reads_hh_mm_ss_and_epoch_ms_and_names_bad_cells(tmp_path:
         datetime(2026, 3, 2, 14, 14, 5, 250000, tzinfo=UTC),
         _utc("2026-03-02T14:15:00"),
     ]
-    assert cdr.select("answered", "billsec").rows() == [(True, 590), (False, 0)]
+    assert cdr.select("src", "answered", "billsec").rows() == [
+        ("+14155550100", True, 590),
+        ("1001", False, 0),
+    ]
     assert ing.rejects.select("source_row", "column", "value", "reason").rows() == [
         (4, "(record)", "talk (billsec)", "'9:50' is not a duration in hh:mm:ss (duration_unit)"),
         (5, "(record)", "started (start)",

@@ -182,8 +182,8 @@ class CustomCdrCsv:
             answered = billsec.cast(pl.Int64, strict=False).fill_null(0) > 0
         if fmt.answered_rule != "billsec":
             # A PBX leaves billsec empty on a call nobody answered (3CX): that is 0 seconds.
-            values["billsec"] = pl.when(billsec.is_null() & ~answered).then(pl.lit("0"))
-            values["billsec"] = values["billsec"].otherwise(billsec)
+            unanswered = billsec.is_null() & ~answered
+            values["billsec"] = pl.when(unanswered).then(pl.lit("0")).otherwise(billsec)
         canonical = raw.select(
             SOURCE_ROW,
             *(value.alias(name) for name, value in values.items()),
