@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from auditor.errors import InputError
@@ -459,3 +460,129 @@ def test_format_files_are_checked() -> None:
             },
             "f.toml",
         )
+
+
+# --- units a format file declares (issue 18, point 12) ------------------------------------------
+
+
+def test_duration_units_parse_their_own_shape_only() -> None:
+    from auditor.ingest.units import duration_seconds, epoch_ms_as_seconds
+
+    def read(unit: str, values: list[str | None]) -> list[int | None]:
+        frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+        return frame.select(duration_seconds(pl.col("v"), unit))["v"].to_list()
+
+    # 5 min 15 s = 315 s; 125 h = 450000 s; 62.5 s rounds half up to 63, 62.4 s down to 62.
+    hms = ["00:05:15", "0:05:15", "125:00:00", "05:15", "315", "00:60:00", "00:05:15.5", None]
+    assert read("hh:mm:ss", hms) == [315, 315, 450000, None, None, None, None, None]
+    assert read("mm:ss", ["05:15", "125:00", "00:05:15", "5:75"]) == [315, 7500, None, None]
+    assert read("milliseconds", ["62500", "62400.0", "999", "-3000", "62 s"]) == [
+        63,
+        62,
+        1,
+        -3,  # negative: a validation matter, rejected as every negative duration is
+        None,
+    ]
+    frame = pl.DataFrame({"v": ["1588582423123", "1588582423000", "1588582423.1", "x"]})
+    assert frame.select(epoch_ms_as_seconds(pl.col("v")))["v"].to_list() == [
+        "1588582423.123",
+        "1588582423.000",
+        None,
+        None,
+    ]
+
+
+def test_custom_format_reads_hh_mm_ss_and_epoch_ms_and_names_bad_cells(tmp_path: Path) -> None:
+    fmt = tmp_path / "agent.toml"
+    fmt.write_text(
+        'header = true\nduration_unit = "hh:mm:ss"\nextension_prefixes = ["Ext."]\n'
+        '[columns]\nstart = "started"\nsrc = "from"\ndst = "to"\nbillsec = "talk"\n'
+        '[time]\nformat = "epoch_ms"\n'
+        '[answered]\ncolumn = "result"\nvalues = ["answered"]\n'
+    )
+    path = _write(
+        tmp_path / "calls.csv",
+        [
+            "started,from,to,talk,result",
+            "1772460845250,+14155550100,+14155550123,00:09:50,answered",  # 590 s
+            "1772460900000,ext.1001,+14155550124,,no-answer",  # empty talk: 0; extension 1001
+            "1772461000000,+14155550100,+14155550125,9:50,answered",  # not hh:mm:ss
+            "2026-03-02 14:20:00,+14155550100,+14155550126,00:00:10,answered",  # not epoch ms
+            "1772461100000,+14155550100,+14155550127,,answered",  # answered, no billsec
+        ],
+    )
+    ing = _ingest([path], format="pbx-custom-csv", read=ReadOptions(cdr_format=str(fmt)))
+    cdr = ing.cdrs
+    assert cdr["source_rows"].to_list() == ["2", "3"]
+    # 1772460845.250 = 2026-03-02 14:14:05.250 UTC; epoch ms need no --pbx-tz.
+    assert cdr["start_utc"].to_list() == [
+        datetime(2026, 3, 2, 14, 14, 5, 250000, tzinfo=UTC),
+        _utc("2026-03-02T14:15:00"),
+    ]
+    assert cdr.select("src", "answered", "billsec").rows() == [
+        ("+14155550100", True, 590),
+        ("1001", False, 0),
+    ]
+    assert ing.rejects.select("source_row", "column", "value", "reason").rows() == [
+        (4, "(record)", "talk (billsec)", "'9:50' is not a duration in hh:mm:ss (duration_unit)"),
+        (5, "(record)", "started (start)",
+         "'2026-03-02 14:20:00' is not epoch milliseconds (time.format)"),
+        (6, "billsec", "", "missing billsec"),
+    ]  # fmt: skip
+    report = ing.files[0]
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (5, 2, 3)
+
+
+def test_custom_format_without_billsec_derives_it_from_answer_and_end(tmp_path: Path) -> None:
+    fmt = tmp_path / "crm.toml"
+    fmt.write_text(
+        'header = false\nduration_unit = "milliseconds"\n'
+        "[columns]\nstart = 1\nanswer = 2\nend = 3\nsrc = 4\ndst = 5\nduration = 6\n"
+        '[time]\nformat = "%Y-%m-%d %H:%M:%S"\nzone = "UTC"\n'
+    )
+    path = _write(
+        tmp_path / "calls.txt",
+        [
+            # answered 10:00:07, ended 10:02:02: billsec 115; duration_ms 122000 = 122 s
+            "2026-03-02 10:00:00,2026-03-02 10:00:07,2026-03-02 10:02:02,1001,+14155550123,122000",
+            # never answered: billsec 0 (the answer-time rule, as no billsec column)
+            "2026-03-02 11:00:00,,2026-03-02 11:00:30,1001,+14155550124,30000",
+            # ends before it was answered: rejected for that, and for the negative billsec
+            "2026-03-02 12:00:00,2026-03-02 12:00:09,2026-03-02 12:00:05,1001,+14155550125,5000",
+        ],
+    )
+    ing = _ingest([path], format="pbx-custom-csv", read=ReadOptions(cdr_format=str(fmt)))
+    cdr = ing.cdrs
+    assert cdr.select("source_row", "answered", "billsec", "duration_s").rows() == [
+        (1, True, 115, 122),
+        (2, False, 0, 30),
+    ]
+    assert cdr["answer_utc"].to_list() == [_utc("2026-03-02T10:00:07"), None]
+    assert ing.rejects.select("source_row", "column", "reason").rows() == [
+        (3, "answer", "answered after it ended"),
+        (3, "billsec", "negative billsec"),
+    ]
+
+
+def test_format_file_units_are_checked() -> None:
+    cols = {"start": "a", "src": "b", "dst": "c"}
+    with pytest.raises(InputError, match="must map billsec \\(or answer and end"):
+        parse_cdr_format({"columns": {**cols, "answer": "d"}}, "f.toml")
+    derived = parse_cdr_format({"columns": {**cols, "answer": "d", "end": "e"}}, "f.toml")
+    assert (derived.derives_billsec, derived.answered_rule) == (True, "answer-time")
+    with pytest.raises(InputError, match=r'answered\.rule = "billsec" needs columns\.billsec'):
+        parse_cdr_format(
+            {"columns": {**cols, "answer": "d", "end": "e"}, "answered": {"rule": "billsec"}},
+            "f.toml",
+        )
+    with pytest.raises(InputError, match="duration_unit must be one of seconds, milliseconds"):
+        parse_cdr_format({"columns": {**cols, "billsec": "d"}, "duration_unit": "h:m"}, "f.toml")
+    with pytest.raises(InputError, match="extension_prefixes must be a list"):
+        parse_cdr_format(
+            {"columns": {**cols, "billsec": "d"}, "extension_prefixes": "Ext."}, "f.toml"
+        )
+    iso = parse_cdr_format({"columns": {**cols, "billsec": "d"}, "time": {"format": "iso8601"}}, "")
+    assert iso.time_format is None  # the usual shapes, ISO 8601 among them
+    shipped = load_cdr_format("3cx")
+    assert (shipped.duration_unit, shipped.extension_prefixes) == ("hh:mm:ss", ("Ext.",))
+    assert shipped.columns["dst"] == (12, 9)

@@ -34,6 +34,8 @@ class Case:
 
 # file -> how it is read. Line formats: one record per non-blank line after the header lines.
 SUPPORTED = {
+    # 3CX writes no header: read with the shipped --cdr-format 3cx (issue 18, point 12)
+    "3cx/3CX-Cdr-Server_ClasseurPrepaCDR.csv": Case("pbx-custom-csv", 0, "Europe/Paris", "3cx"),
     "asterisk/KelySaina-cdr_Master.csv": Case("pbx-custom-csv", 0, "UTC", "asterisk_cdr_custom"),
     "asterisk/dj-asterisk-cdr_Master.csv": Case("asterisk-cdr-csv", 0, "Asia/Irkutsk"),
     "asterisk/synk_bug_log_asterisk_cdr-csv_Master.csv": Case("asterisk-cdr-csv", 0, "UTC"),
@@ -89,8 +91,6 @@ REFUSED = {
     "twilio-other/twilio-python_v3_recordings_list.json": "unsupported format",
     "twilio-other/twilio-python_v3_transcriptions_list.json": "unsupported format",
     "twilio-other/twilio-python_v3_usage_triggers_list.json": "unsupported format",
-    # 3CX writes no header: read with --cdr-format 3cx only (issue 18, point 12)
-    "3cx/3CX-Cdr-Server_ClasseurPrepaCDR.csv": "unsupported format",
     "twilio-calls/api-snippets_call_list-get-example-1.json": ":34: not valid JSON",
     "twilio-usage/api-snippets_usage-records_list-get-example-1.json": ":39: not valid JSON",
     "twilio-usage/api-snippets_usage-records_list-get-example-4.json": ":39: not valid JSON",
@@ -274,3 +274,56 @@ def test_today_and_daily_pages_disagree_on_6_records(real: Path, tmp_path: Path)
     conflicting = rejects.filter(pl.col("reason").str.starts_with("conflicting duplicate of "))
     assert set(conflicting["source_row"].cast(int)) == differ
     assert set(conflicting["source_file"]) == {str(daily)}
+
+
+def test_3cx_with_the_shipped_format(real: Path, tmp_path: Path) -> None:
+    """Read by hand from the file (fields in SOURCES.md's order: callid, duration, start,
+    answered, end, reason, from-no, to-no, from-dn, to-dn, dial-no, ...). Its times are the
+    server's Paris time: each callid's hex prefix is the Unix milliseconds of the call's start,
+    within a minute of its time-start read as Europe/Paris (CEST, UTC+2, in May 2020)."""
+    name = "3cx/3CX-Cdr-Server_ClasseurPrepaCDR.csv"
+    result = _validate(real / name, SUPPORTED[name], tmp_path)
+    (report,) = result.ingested.files
+    # 1,404 lines, one call each (no callid repeats): all read, none rejected (was: 1,404
+    # rejected, "unsupported format" without a format that reads hh:mm:ss and empty billsec)
+    assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (1404, 1404, 0)
+    cdrs = result.ingested.cdrs
+    assert cdrs.height == 1404 and cdrs["call_key"].n_unique() == 1404
+    # 1,269 lines carry a talk time (and an answer time), 135 are empty in both
+    assert cdrs["answered"].sum() == 1269
+
+    def call(row: int) -> dict:
+        return cdrs.filter(pl.col("source_row") == row).row(0, named=True)
+
+    # line 1: 0611360468 (the external caller) dialled 610 (the inbound route; Ext.610 in to-no,
+    # the call then went to Ext.185), 10:53:43 Paris = 08:53:43 UTC, answered at once,
+    # talk 00:05:15, ended 10:58:59 (316 s after the start)
+    first = call(1)
+    assert (first["call_key"], first["src"], first["dst"]) == (
+        "00000171DEE41BB3_2501",
+        "0611360468",
+        "610",
+    )
+    assert first["start_utc"].isoformat() == "2020-05-04T08:53:43+00:00"
+    assert (first["answered"], first["billsec"], first["duration_s"]) == (True, 315, 316)
+    assert first["disposition"] == "TerminatedByDst"
+    # line 2: Ext.315 -> Ext.184, Failed_Cancelled, no talk time: unanswered, billsec 0,
+    # 10:58:46 to 10:59:02 (16 s)
+    second = call(2)
+    assert (second["src"], second["dst"], second["answered"], second["billsec"]) == (
+        "315",
+        "184",
+        False,
+        0,
+    )
+    assert (second["start_utc"].isoformat(), second["duration_s"]) == (
+        "2020-05-04T08:58:46+00:00",
+        16,
+    )
+    # line 5: outbound, Ext.114 -> 0232354095 over the trunk (to-dn 10001), answered 10:57:03,
+    # talk 00:05:07
+    fifth = call(5)
+    assert (fifth["src"], fifth["dst"], fifth["billsec"]) == ("114", "0232354095", 307)
+    assert fifth["answer_utc"].isoformat() == "2020-05-04T08:57:03+00:00"
+    # line 17: Ext.318 dialled 0800910387 (dial-no); to-no is 3CX's `EndCall`; talk 00:00:06
+    assert (call(17)["src"], call(17)["dst"], call(17)["billsec"]) == ("318", "0800910387", 6)

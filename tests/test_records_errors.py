@@ -281,6 +281,7 @@ def test_parquet_with_typed_timestamps(tmp_path: Path, logs: Path) -> None:
     ).write_parquet(path)
     _check(_matched(tmp_path, logs, path, "%d/%m/%Y %H:%M:%S", 'zone = "Europe/Paris"'))
     _check(_matched(tmp_path, logs, path, "iso8601"))
+    _check(_matched(tmp_path, logs, path, "epoch_ms"))  # written back as epoch milliseconds
 
 
 def test_csv_gzipped_with_a_strftime_pattern_in_a_zone(tmp_path: Path, logs: Path) -> None:
@@ -294,3 +295,83 @@ def test_csv_gzipped_with_a_strftime_pattern_in_a_zone(tmp_path: Path, logs: Pat
     path = tmp_path / "records.csv.gz"
     path.write_bytes(gzip.compress(rows.encode()))
     _check(_matched(tmp_path, logs, path, "%m/%d/%Y %I:%M:%S %p", 'zone = "America/New_York"'))
+
+
+# --- durations and times as other systems write them (issue 18, point 12) -----------------------
+AGENT_FORMAT = """
+name = "voice-agent"
+duration_unit = "milliseconds"
+[columns]
+call_sid = "twilio_call_sid"
+to = "to_number"
+time = "start_timestamp"
+duration = "duration_ms"
+[time]
+format = "epoch_ms"
+"""
+
+
+def _found(out: Path, name: str) -> tuple[list[dict], list[tuple[str, str, str, str]]]:
+    matches = pl.read_csv(out / "records_matches.csv", infer_schema=False)
+    found = matches.filter(pl.col("records_source_row").is_not_null()).to_dicts()
+    bad = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    bad = bad.filter(pl.col("source_file").str.ends_with(name))
+    return found, bad.select("source_row", "column", "value", "reason").rows()
+
+
+def test_an_ai_agent_export_in_epoch_milliseconds(tmp_path: Path, logs: Path) -> None:
+    # An AI voice agent platform's call export: start_timestamp in Unix milliseconds,
+    # duration_ms; the legs of `logs` start 10:00:05 and 11:00:05 UTC and last 60 s.
+    def ms(t: datetime) -> int:
+        return int(t.timestamp()) * 1000
+
+    rows = [
+        (sid(1), "+16175550101", ms(STARTS[0]), 58400),  # 10:00:03.000, 58.4 s -> 58
+        (sid(2), "+16175550102", ms(STARTS[1]) + 250, 58600.0),  # 11:00:03.250, 58.6 s -> 59
+        (sid(3), "+16175550103", "2025-11-03T12:00:03Z", 1000),  # not epoch milliseconds
+        (sid(4), "+16175550104", ms(STARTS[1]), "58 s"),  # not milliseconds
+    ]
+    keys = ("twilio_call_sid", "to_number", "start_timestamp", "duration_ms")
+    path = tmp_path / "calls.jsonl"
+    text = "".join(json.dumps(dict(zip(keys, r, strict=True))) + "\n" for r in rows)
+    path.write_text(text, encoding="utf-8")
+    done, out = audit(tmp_path, logs, path, fmt_file(tmp_path, AGENT_FORMAT, "agent.toml"))
+    assert done.returncode == 1, done.stderr  # the two rejects
+    found, bad = _found(out, "calls.jsonl")
+    # delay: the legs start 2 s and 1.75 s (whole seconds: 1) after the records' times
+    assert [(r["match_status"], r["delay_s"], r["record_duration_s"]) for r in found] == [
+        ("matched", "2", "58"),
+        ("matched", "1", "59"),
+    ]
+    assert bad == [
+        ("3", "start_timestamp", "2025-11-03T12:00:03Z", "not epoch milliseconds"),
+        ("4", "duration_ms", "58 s", "not a number of milliseconds"),
+    ]
+
+
+def test_a_crm_export_with_durations_in_hh_mm_ss(tmp_path: Path) -> None:
+    # A CRM's call activity export: duration as 00:09:50 (= 590 s); the leg lasts 590 s too.
+    logs = calls_page(
+        tmp_path / "calls.json",
+        [call(1, "2025-11-03 10:00:05", "2025-11-03 10:09:55", "590", to="+16175550101")],
+    )
+    rec = records_csv(
+        tmp_path,
+        [
+            [sid(1), "+16175550101", "2025-11-03T10:00:03Z", "00:09:50", "ok"],
+            [sid(2), "+16175550102", "2025-11-03T11:00:03Z", "9:50", "ok"],  # mm:ss: not hh:mm:ss
+            [sid(3), "+16175550103", "2025-11-03T12:00:03Z", "590", "ok"],  # seconds: neither
+        ],
+    )
+    fmt = fmt_file(tmp_path, 'duration_unit = "hh:mm:ss"\n' + BASE)
+    done, out = audit(tmp_path, logs, rec, fmt)
+    assert done.returncode == 1, done.stderr
+    found, bad = _found(out, "records.csv")
+    assert [(r["match_status"], r["record_duration_s"]) for r in found] == [("matched", "590")]
+    assert bad == [
+        ("3", "secs", "9:50", "not a duration in hh:mm:ss"),
+        ("4", "secs", "590", "not a duration in hh:mm:ss"),
+    ]
+    wrong = fmt_file(tmp_path, 'duration_unit = "minutes"\n' + BASE, "wrong.toml")
+    line = one_line_error(audit(tmp_path, logs, rec, wrong)[0])
+    assert "duration_unit must be one of seconds, milliseconds, hh:mm:ss, mm:ss" in line

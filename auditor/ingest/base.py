@@ -62,7 +62,8 @@ USAGE_FIELDS: tuple[str, ...] = (
 # `time_zone` is the zone of naive times when the format says it (null: --pbx-tz);
 # `origin` is "true" on the line the format itself names as the call's originating leg (Asterisk:
 # uniqueid = linkedid), "false" on the others, null when the format does not say;
-# `encoding` names the fallback encoding a line was decoded with (null: it was UTF-8).
+# `encoding` names the fallback encoding a line was decoded with (null: it was UTF-8);
+# `billsec_derived` is "true" when the file has no billsec: the line's is end - answer.
 CDR_FIELDS: tuple[str, ...] = (
     "call_key",
     "link_key",
@@ -73,6 +74,7 @@ CDR_FIELDS: tuple[str, ...] = (
     "end",
     "duration",
     "billsec",
+    "billsec_derived",
     "disposition",
     "answered",
     "channel",

@@ -7,18 +7,25 @@ False and the caller chooses it (`--format pbx-custom-csv`, or `sniff_with` once
 loaded). Records are split line by line like the other PBX readers, so a malformed line is a
 reject with its line number; in header mode the header is line 1 of the count, not a row. A line
 that is not UTF-8 is decoded with `--encoding-fallback` and marked.
+
+The format's units are applied here, so the normaliser reads what it reads from every PBX: a
+`duration_unit` other than seconds and `epoch_ms` times become whole seconds and epoch seconds
+(a value not in that shape rejects its line, naming the column), `extension_prefixes` are cut
+from src and dst, an empty billsec on a line the `[answered]` rule calls unanswered is 0, and a
+format with no billsec column marks its lines `billsec_derived` (end - answer, see normalize.cdr).
 """
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import polars as pl
 
 from auditor.errors import InputError, UsageError
-from auditor.ingest.base import ENCODING, SOURCE_ROW, Kind, conform
+from auditor.ingest.base import ENCODING, ERROR, ERROR_COLUMN, SOURCE_ROW, Kind, conform
 from auditor.ingest.files import InputFile
-from auditor.ingest.pbx_format_file import CdrFormat, Column, load_cdr_format
+from auditor.ingest.pbx_format_file import EPOCH, CdrFormat, Column, load_cdr_format
 from auditor.ingest.pbx_lines import (
     FIELDS,
     OK,
@@ -28,6 +35,13 @@ from auditor.ingest.pbx_lines import (
     physical_lines,
     split_csv,
     to_columns,
+)
+from auditor.ingest.units import (
+    DURATION_SHAPES,
+    EPOCH_MS,
+    SECONDS,
+    duration_seconds,
+    epoch_ms_as_seconds,
 )
 from auditor.pipeline.options import ReadOptions
 
@@ -85,6 +99,43 @@ def _fields_by_key(file: InputFile, fmt: CdrFormat, lines: pl.DataFrame) -> pl.D
     return cols.select(SOURCE_ROW, *values, "_error", ENCODING)
 
 
+def _read_units(
+    fmt: CdrFormat, values: dict[str, pl.Expr]
+) -> tuple[dict[str, pl.Expr], list[tuple[str, pl.Expr]]]:
+    """The format's fields as the text the normaliser reads: durations in whole seconds, epoch
+    milliseconds as epoch seconds, `src`/`dst` without an extension prefix (`Ext.610` -> `610`);
+    and for each converted field (where, message): the column as the user knows it and, on a
+    line whose value is not in the declared shape, why (null on the others)."""
+    out = dict(values)
+    checks: list[tuple[str, pl.Expr]] = []
+
+    def convert(name: str, value: pl.Expr, shape: str, key: str) -> None:
+        where = f"{'/'.join(fmt.label(c) for c in fmt.columns[name])} ({name})"
+        message = pl.when(values[name].is_not_null() & value.is_null()).then(
+            pl.concat_str(pl.lit("'"), values[name], pl.lit(f"' is not {shape} ({key})"))
+        )
+        out[name] = value
+        checks.append((where, message))
+
+    if fmt.duration_unit != SECONDS:
+        for name in ("duration", "billsec"):
+            if name in values:
+                seconds = duration_seconds(values[name], fmt.duration_unit).cast(pl.String)
+                convert(name, seconds, DURATION_SHAPES[fmt.duration_unit], "duration_unit")
+    if fmt.time_format == EPOCH_MS:
+        for name in ("start", "answer", "end"):
+            if name in values:
+                convert(
+                    name, epoch_ms_as_seconds(values[name]), "epoch milliseconds", "time.format"
+                )
+    if fmt.extension_prefixes:
+        prefix = "(?i)^(?:" + "|".join(re.escape(p) for p in fmt.extension_prefixes) + ")"
+        for name in ("src", "dst"):
+            if name in values:
+                out[name] = values[name].str.replace(prefix, "")
+    return out, checks
+
+
 def _null_if(value: pl.Expr, nulls: list[str]) -> pl.Expr:
     blank = (value == "") | value.is_in(nulls) if nulls else value == ""
     return pl.when(blank).then(None).otherwise(value)
@@ -112,21 +163,38 @@ class CustomCdrCsv:
                 return pl.lit(None, pl.String)
             return pl.coalesce([pl.col(_key(c)) for c in cols])
 
+        values, checks = _read_units(fmt, {name: field(name) for name in fmt.columns})
+        error = pl.coalesce(pl.col(ERROR), *(message for _, message in checks))
+        error_column = pl.when(pl.col(ERROR).is_null()).then(
+            pl.coalesce(
+                *(pl.when(message.is_not_null()).then(pl.lit(where)) for where, message in checks),
+                pl.lit(None, pl.String),
+            )
+        )
+        billsec = values.get("billsec", pl.lit(None, pl.String))
         if fmt.answered_rule == "values":
             assert fmt.answered_column is not None
             flag = pl.col(_key(fmt.answered_column)).str.to_uppercase()
             answered = flag.is_in(list(fmt.answered_values))
         elif fmt.answered_rule == "answer-time":
-            answered = field("answer").is_not_null()
+            answered = values["answer"].is_not_null()
         else:
-            answered = field("billsec").cast(pl.Int64, strict=False).fill_null(0) > 0
+            answered = billsec.cast(pl.Int64, strict=False).fill_null(0) > 0
+        if fmt.answered_rule != "billsec":
+            # A PBX leaves billsec empty on a call nobody answered (3CX): that is 0 seconds.
+            unanswered = billsec.is_null() & ~answered
+            values["billsec"] = pl.when(unanswered).then(pl.lit("0")).otherwise(billsec)
         canonical = raw.select(
             SOURCE_ROW,
-            *(field(name).alias(name) for name in fmt.columns),
-            pl.when(pl.col("_error").is_null()).then(bool_text(answered)).alias("answered"),
-            pl.lit(fmt.time_format, pl.String).alias("time_format"),
+            *(value.alias(name) for name, value in values.items()),
+            pl.when(error.is_null()).then(bool_text(answered)).alias("answered"),
+            pl.lit("true" if fmt.derives_billsec else None, pl.String).alias("billsec_derived"),
+            pl.lit(EPOCH if fmt.time_format == EPOCH_MS else fmt.time_format, pl.String).alias(
+                "time_format"
+            ),
             pl.lit(fmt.time_zone, pl.String).alias("time_zone"),
-            "_error",
+            error.alias(ERROR),
+            error_column.alias(ERROR_COLUMN),
             ENCODING,
         )
         return conform(canonical, self.kind, file)

@@ -11,8 +11,8 @@ line 1; the row number in Parquet); a record that cannot be split into fields is
 `_error`, rejected later with its line.
 
 Parquet columns keep their meaning: a timestamp column is written back as text in the format's
-own time format (ISO 8601, epoch seconds, or its strftime pattern), so it is read the way the
-format says; numbers become their decimal text.
+own time format (ISO 8601, epoch seconds or milliseconds, or its strftime pattern), so it is read
+the way the format says; numbers become their decimal text.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from auditor.ingest.csv_source import read_delimited
 from auditor.ingest.files import PARQUET_MAGIC, InputFile
 from auditor.ingest.json_source import json_lines
 from auditor.ingest.records_format_file import EPOCH, ISO8601, RecordsFormat
+from auditor.ingest.units import EPOCH_MS
 from auditor.schemas.records import GROUP_PREFIX
 
 HEAD_LINES = 1000  # JSON lines: the keys of this many first records name the file's columns
@@ -114,10 +115,11 @@ def _temporal_text(name: str, dtype: pl.DataType, fmt: RecordsFormat) -> pl.Expr
         if aware:
             return col.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
         return col.dt.strftime("%Y-%m-%d %H:%M:%S%.f")
-    if fmt.time_format == EPOCH:
+    if fmt.time_format in (EPOCH, EPOCH_MS):
         if not aware:  # a naive timestamp is a wall time in the format's zone (else UTC)
             col = col.dt.replace_time_zone(fmt.time_zone or "UTC", non_existent="null")
-        return (col.dt.epoch("us").cast(pl.Float64) / 1e6).cast(pl.String)
+        per_unit = 1e6 if fmt.time_format == EPOCH else 1e3  # microseconds
+        return (col.dt.epoch("us").cast(pl.Float64) / per_unit).cast(pl.String)
     if aware:
         col = col.dt.convert_time_zone(fmt.time_zone or "UTC")
         if "%z" not in fmt.time_format:

@@ -4,6 +4,8 @@ r"""The description of a user's own records (`--records-format FORMAT`), read fr
 name = "notification-log"         # optional: how the run names the format (default: file stem)
 description = "what writes this"  # optional, for people
 delimiter = ","                   # optional, CSV only: one character (default ",")
+duration_unit = "seconds"         # optional: how columns.duration is written: "seconds" (default),
+                                  # "milliseconds", "hh:mm:ss" or "mm:ss" (see ingest/units.py)
 
 [columns]       # column names in the records file: call_sid, or both to and time, required
 call_sid = "twilio_sid"           # the CallSid the API returned (CA + 32 hex)
@@ -11,13 +13,14 @@ to = "phone"                      # the called number (any form phonenumbers rea
 from = "caller_id"                # the caller ID the system used
 time = "sent_at"                  # when the system placed or logged the call
 end = "ended_at"                  # when it ended: the duration is end - time (when no duration)
-duration = "talk_seconds"         # the system's own duration, whole seconds
+duration = "talk_seconds"         # the system's own duration, in duration_unit
 status = "outcome"                # the system's own outcome (mapped by [status_map])
 answered_by = "amd"               # the system's own verdict: "human" (any case) or anything else
 group = ["campaign", "ivr_step"]  # columns to break the results down by
 
 [time]
-format = "iso8601"                # ISO 8601 / RFC 2822; or "epoch" (Unix seconds); or strftime
+format = "iso8601"                # ISO 8601 / RFC 2822; "epoch" (Unix seconds); "epoch_ms" (Unix
+                                  # milliseconds); or strftime
 zone = "UTC"                      # IANA zone of naive times (no zone: a naive time is an error)
 
 [status_map]    # the system's outcomes (case and surrounding blanks ignored) -> a Twilio status
@@ -40,13 +43,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditor.errors import InputError
+from auditor.ingest.units import DURATION_UNITS, EPOCH_MS, SECONDS
 from auditor.schemas.calls import CALL_STATUSES
 from auditor.schemas.records import OUTPUT_COLUMNS
 
 PACKAGE = "auditor.records_formats"
 # Canonical fields a format maps to one column each (`group` maps to several).
 FIELDS = ("call_sid", "to", "from", "time", "end", "duration", "status", "answered_by")
-TOP_KEYS = ("name", "description", "delimiter", "columns", "time", "status_map")
+TOP_KEYS = ("name", "description", "delimiter", "duration_unit", "columns", "time", "status_map")
 TIME_KEYS = ("format", "zone")
 ISO8601 = "iso8601"
 EPOCH = "epoch"
@@ -65,6 +69,7 @@ class RecordsFormat:
     time_zone: str | None = None
     status_map: dict[str, str] = field(default_factory=dict)  # outcome (lower-case) -> status
     description: str = ""
+    duration_unit: str = SECONDS
 
     def referenced(self) -> list[str]:
         """Every column the format reads, fields first then groups, each once."""
@@ -136,6 +141,11 @@ def parse_records_format(data: dict[str, Any], source: str, stem: str = "") -> R
         raise bad("description must be a string")
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
         raise bad("delimiter must be one character (not a quote or newline)")
+    duration_unit = data.get("duration_unit", SECONDS)
+    if duration_unit not in DURATION_UNITS:
+        raise bad(
+            f"duration_unit must be one of {', '.join(DURATION_UNITS)}, got {duration_unit!r}"
+        )
 
     table = data.get("columns")
     if not isinstance(table, dict):
@@ -172,10 +182,10 @@ def parse_records_format(data: dict[str, Any], source: str, stem: str = "") -> R
         raise bad(problem)
     time_format = time.get("format", ISO8601)
     if not isinstance(time_format, str) or (
-        time_format not in (ISO8601, EPOCH) and "%" not in time_format
+        time_format not in (ISO8601, EPOCH, EPOCH_MS) and "%" not in time_format
     ):
         raise bad(
-            'time.format must be "iso8601", "epoch" or a strftime pattern '
+            'time.format must be "iso8601", "epoch", "epoch_ms" or a strftime pattern '
             '(e.g. "%Y-%m-%d %H:%M:%S")'
         )
     zone = time.get("zone")
@@ -208,4 +218,5 @@ def parse_records_format(data: dict[str, Any], source: str, stem: str = "") -> R
         time_zone=None if zone is None else str(zone),
         status_map=status_map,
         description=description,
+        duration_unit=duration_unit,
     )

@@ -1,8 +1,9 @@
 """Raw PBX CDR lines -> the canonical CDR frame, one row per call, plus rejects.
 
-Times: CUCM (and a format file saying `epoch`) write epoch seconds, which are UTC. Asterisk,
-FreeSWITCH and most exports write naive local times; they are placed with the format file's zone
-or `--pbx-tz`, under the `--dst` policy; without either, the run stops naming the first such cell.
+Times: CUCM (and a format file saying `epoch`, or `epoch_ms`: seconds with a fraction once read)
+write epoch seconds, which are UTC. Asterisk, FreeSWITCH and most exports write naive local times;
+they are placed with the format file's zone or `--pbx-tz`, under the `--dst` policy; without
+either, the run stops naming the first such cell.
 
 Grouping: a PBX may write several lines for one call (transfers, queues, dialled legs). Lines with
 the same `call_key` in a file are one call; a line whose `link_key` names another's `call_key`
@@ -24,7 +25,9 @@ when any line is connected, lasts until the last line ends, and bills from the f
 last answer + billsec over the connected lines of the best rank (the originating leg's own billsec;
 over all connected lines when none of those is connected). Lines of one call share a rank when the
 file has no keys, so a chained transfer (same channel, lines following on in time) bills across all
-its lines; a single line keeps the PBX's own duration and billsec.
+its lines; a single line keeps the PBX's own duration and billsec. A file with no billsec
+(a format file mapping answer and end instead, lines marked `billsec_derived`) gives each answered
+line end - answer; the reader gives an unanswered one 0.
 
 Encoding: `encoding_note` ("decoded as latin-1") marks a call one of whose lines was not UTF-8 and
 was read with `--encoding-fallback`.
@@ -103,9 +106,15 @@ def _as_text(col: str, formats: list[str]) -> pl.Expr:
 
 
 def _epoch(col: str) -> pl.Expr:
+    """Epoch seconds, whole or with a fraction (a format file's `epoch_ms`, read in ingest)."""
     s = blank_to_null(col)
     secs = pl.when(s.str.contains(r"^-?\d+$")).then(s.cast(pl.Int64, strict=False))
-    return pl.from_epoch(secs, "s").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    micros = pl.when(s.str.contains(r"^-?\d+\.\d+$")).then(
+        (s.cast(pl.Float64, strict=False) * 1e6).round(0).cast(pl.Int64, strict=False)
+    )
+    return pl.coalesce(
+        pl.from_epoch(secs, "s").cast(pl.Datetime("us")), pl.from_epoch(micros, "us")
+    ).dt.replace_time_zone("UTC")
 
 
 def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.Expr]:
@@ -234,11 +243,28 @@ def _problems(dst: DstPolicy) -> list[Problem]:
         Problem("start", ~present("start"), pl.lit(""), "missing start time"),
         *(p for c in TIME_COLUMNS for p in _time_problems(c, dst)),
         unparsed("duration", "not a whole number of seconds"),
-        Problem("billsec", ~present("billsec"), pl.lit(""), "missing billsec"),
+        Problem(
+            "billsec",
+            ~present("billsec") & pl.col("__billsec").is_null(),
+            pl.lit(""),
+            pl.when(_derived())
+            .then(pl.lit("no billsec column, and no answer and end time to derive it from"))
+            .otherwise(pl.lit("missing billsec")),
+        ),
         unparsed("billsec", "not a whole number of seconds"),
     ]
     ok = pl.col(ERROR).is_null()
     return [Problem(p.column, ok & p.bad, p.value, p.reason) for p in problems]
+
+
+def _derived() -> pl.Expr:
+    return (pl.col("billsec_derived") == "true").fill_null(False)
+
+
+def _billsec() -> pl.Expr:
+    """The line's billsec; in a file with no billsec (`billsec_derived`), end - answer."""
+    derived = (pl.col("end__utc") - pl.col("answer__utc")).dt.total_seconds()
+    return pl.coalesce(whole_number("billsec"), pl.when(_derived()).then(derived))
 
 
 def _seconds(col: str) -> pl.Expr:
@@ -549,7 +575,7 @@ def normalize_cdr(
     zones: list[str | None] = list(dict.fromkeys([*meta["time_zone"][0].to_list(), tz]))
     parsed = _parsed_times(staged, zones, opts.dst).with_columns(
         whole_number("duration").alias("__duration"),
-        whole_number("billsec").alias("__billsec"),
+        _billsec().alias("__billsec"),
     )
     problems = [reader_errors(parsed.lazy()), *_problems(opts.dst)]
     parse_rejects = find_problems(parsed.lazy(), problems).collect()

@@ -2,18 +2,22 @@
 rejects naming file, row and the user's own column.
 
 - Times become UTC instants as the format file says: `iso8601` (ISO 8601 or RFC 2822; naive
-  ones in `[time] zone`), `epoch` (Unix seconds, fractions allowed) or a strftime pattern (naive
+  ones in `[time] zone`), `epoch` (Unix seconds, fractions allowed), `epoch_ms` (Unix
+  milliseconds, as AI-agent platforms write `start_timestamp`) or a strftime pattern (naive
   unless it has `%z`). A naive time with no zone stops the run at the first such cell. A naive
   time in a DST gap or overlap follows `--dst`, as call logs do. Each value is parsed once in the
   shape most of the column is written in; only the odd rows (another shape, a DST edge) take the
   general parse.
 - `to` and `from` become E.164 with the PBX matcher's number normaliser (`--region` for national
   numbers); a value that is no phone number (`client:bob`, an extension) has no E.164.
-- The duration is whole seconds: the `duration` column, else `end - time`.
+- The duration is whole seconds: the `duration` column read in the format's `duration_unit`
+  (seconds, milliseconds rounded to the nearest second, `hh:mm:ss`, `mm:ss`: see
+  `ingest.units`), else `end - time`.
 - The outcome is mapped through `[status_map]` (case and surrounding blanks ignored).
 
 Rejected: a record the reader could not split, a time that does not parse, a CallSid that is not
-`CA` + 32 hex, a duration that is not a whole number or is negative, an end before the time, an
+`CA` + 32 hex, a duration not in the declared unit (not a whole number of seconds, not
+`hh:mm:ss`, ...) or negative, an end before the time, an
 outcome the status map does not name (when the format has a status map), and a record with no
 CallSid that lacks a readable number or time (it cannot be matched at all).
 """
@@ -25,6 +29,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.ingest.records_format_file import EPOCH, ISO8601, RecordsFormat
+from auditor.ingest.units import DURATION_SHAPES, EPOCH_MS, SECONDS, duration_seconds
 from auditor.normalize.numbers import normalise_numbers
 from auditor.normalize.rejects import (
     KEY,
@@ -66,11 +71,12 @@ def _fast(col: str, fmt: RecordsFormat, shape: str | None) -> list[pl.Expr]:
     in the column's shape; `__utc` is null where the general parse must look (another shape, a
     DST edge) and where the value is no time at all."""
     s = blank_to_null(col)
-    if fmt.time_format == EPOCH:
+    if fmt.time_format in (EPOCH, EPOCH_MS):
+        scale = 1_000_000 if fmt.time_format == EPOCH else 1_000  # microseconds per unit
         micros = (
             pl.when(s.str.contains(r"\."))
-            .then((s.cast(pl.Float64, strict=False) * 1e6).round(0).cast(pl.Int64, strict=False))
-            .otherwise(s.cast(pl.Int64, strict=False) * 1_000_000)
+            .then((s.cast(pl.Float64, strict=False) * scale).round(0).cast(pl.Int64, strict=False))
+            .otherwise(s.cast(pl.Int64, strict=False) * scale)
         )
         utc = pl.when(s.str.contains(_EPOCH)).then(
             pl.from_epoch(micros, "us").dt.replace_time_zone("UTC")
@@ -101,7 +107,7 @@ def _fast(col: str, fmt: RecordsFormat, shape: str | None) -> list[pl.Expr]:
 def _general(frame: pl.DataFrame, col: str, fmt: RecordsFormat, dst: DstPolicy) -> pl.DataFrame:
     """`frame` with the rows the fast path left open read by `parse_time` (every shape, the DST
     policy): ISO 8601 values as written, a strftime pattern's values as the wall time it read."""
-    if fmt.time_format == EPOCH or "%z" in fmt.time_format:
+    if fmt.time_format in (EPOCH, EPOCH_MS) or "%z" in fmt.time_format:
         return frame  # no other shape, no DST: the fast path is the answer
     iso = fmt.time_format == ISO8601
     if iso:
@@ -159,6 +165,8 @@ def _times(raw: pl.DataFrame, fmt: RecordsFormat, dst: DstPolicy) -> pl.DataFram
 def _time_problems(field: str, fmt: RecordsFormat, dst: DstPolicy) -> list[Problem]:
     if fmt.time_format == EPOCH:
         reason = "not epoch seconds"
+    elif fmt.time_format == EPOCH_MS:
+        reason = "not epoch milliseconds"
     elif fmt.time_format == ISO8601:
         reason = "unparseable time (expected ISO 8601 or RFC 2822)"
     else:
@@ -185,7 +193,7 @@ def _problems(fmt: RecordsFormat, dst: DstPolicy) -> list[Problem]:
                 fmt.columns["duration"],
                 present("duration") & pl.col("__duration").is_null(),
                 pl.col("duration"),
-                "not a whole number of seconds",
+                f"not {DURATION_SHAPES[fmt.duration_unit]}",
             )
         )
     if fmt.status_map:
@@ -199,6 +207,15 @@ def _problems(fmt: RecordsFormat, dst: DstPolicy) -> list[Problem]:
         )
     ok = pl.col("_error").is_null()
     return [Problem(p.column, ok & p.bad, p.value, p.reason) for p in problems]
+
+
+def _duration(fmt: RecordsFormat) -> pl.Expr:
+    """Whole seconds of the `duration` column in the format's `duration_unit`."""
+    if "duration" not in fmt.columns:
+        return pl.lit(None, pl.Int64)
+    if fmt.duration_unit == SECONDS:
+        return whole_number("duration")
+    return duration_seconds(blank_to_null("duration"), fmt.duration_unit)
 
 
 def _text(fmt: RecordsFormat, field: str) -> pl.Expr:
@@ -236,9 +253,7 @@ def normalize_records(
         else pl.lit(None, pl.String)
     )
     frame = frame.with_columns(
-        (whole_number("duration") if "duration" in fmt.columns else pl.lit(None, pl.Int64)).alias(
-            "__duration"
-        ),
+        _duration(fmt).alias("__duration"),
         mapped.alias("__status"),
     )
     problems = [reader_errors(frame.lazy()), *_problems(fmt, dst)]
