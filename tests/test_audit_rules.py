@@ -527,3 +527,28 @@ def test_a_rules_override_moves_the_date(tmp_path: Path) -> None:
         "never": (0, "unexplained"),
         "shipped": (0, "unexplained"),  # before 2021-07-08: usage's minute is not explained
     }
+
+
+def test_a_dated_leg_rule_maps_only_legs_started_in_its_range(tmp_path: Path) -> None:
+    # An override whose first leg rule maps outbound-api legs to calls-sip-outbound until
+    # 2025-11-05 (excluded): the leg of 11-04 23:59:59 takes it, the leg of 11-05 00:00:00 falls
+    # through to calls-outbound.
+    calls_page(
+        tmp_path / "calls.json",
+        [
+            call(1, "2025-11-04 23:59:59", "2025-11-04 23:59:59", "0"),
+            call(2, "2025-11-05 00:00:00", "2025-11-05 00:01:00", "60"),
+        ],
+    )
+    pricing = tmp_path / "dated.toml"
+    pricing.write_text(
+        "[[leg_rules]]\nwhen = { direction = ['outbound-api'] }\ncategory = 'calls-sip-outbound'\n"
+        "until = 2025-11-05\n\n[[leg_rules]]\nwhen = {}\ncategory = 'calls-outbound'\n"
+    )
+    res = run_audit(
+        [str(tmp_path / "calls.json")],
+        tmp_path / "out",
+        IngestOptions(),
+        AuditOptions(pricing=pricing),
+    )
+    assert [leg(res, n)["category"] for n in (1, 2)] == ["calls-sip-outbound", "calls-outbound"]
