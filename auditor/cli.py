@@ -106,6 +106,16 @@ MaxInflate = Annotated[
         "least 1 GiB).",
     ),
 ]
+Trunk = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--trunk",
+        metavar="PREFIX",
+        help="Channel prefix of the PBX's trunk to Twilio (repeat; e.g. PJSIP/twilio): a PBX "
+        "call on it crossed the trunk. Calls with no external number and no trunk channel are "
+        "internal.",
+    ),
+]
 CONFIG_META = "auditor.config"  # ctx.meta key: the config file a command read
 
 
@@ -202,6 +212,7 @@ def _ingest_options(
     region: str,
     encoding_fallback: str,
     max_inflate: float = DEFAULT_MAX_INFLATE,
+    trunks: tuple[str, ...] = (),
 ) -> IngestOptions:
     return IngestOptions(
         tz=tz,
@@ -213,6 +224,7 @@ def _ingest_options(
         read=ReadOptions(
             cdr_format=cdr_format, encoding_fallback=encoding_fallback, max_inflate=max_inflate
         ),
+        trunks=trunks,
     )
 
 
@@ -281,6 +293,7 @@ def validate(
     region: Region = "US",
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
     max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
+    trunk: Trunk = None,
     force: Force = False,
     records: RecordsFiles = None,
     records_format: RecordsFormatName = None,
@@ -291,7 +304,16 @@ def validate(
     """Read and validate exports (and --records); write canonical calls/usage (cdrs, records)
     Parquet and rejects.csv."""
     opts = _ingest_options(
-        tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
+        tz,
+        dst,
+        format,
+        account,
+        pbx_tz,
+        cdr_format,
+        region,
+        encoding_fallback,
+        max_inflate,
+        tuple(trunk or ()),
     )
     own = _records_options(records, records_format)
     with terminal_progress(quiet) as progress:
@@ -365,6 +387,7 @@ def audit(
             help="Seconds billsec (or a record's duration) and Twilio's duration may differ.",
         ),
     ] = 2,
+    trunk: Trunk = None,
     encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
     max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
     calls_csv: Annotated[
@@ -441,9 +464,18 @@ def audit(
     """Reconcile call logs with usage records, and PBX CDRs or your own records with call logs,
     call by call."""
     opts = _ingest_options(
-        tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
+        tz,
+        dst,
+        format,
+        account,
+        pbx_tz,
+        cdr_format,
+        region,
+        encoding_fallback,
+        max_inflate,
+        tuple(trunk or ()),
     )
-    match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
+    match = MatchOptions(tuple(did or ()), match_window, duration_tolerance, tuple(trunk or ()))
     if ray_address is not None and engine is not Engine.RAY:
         raise UsageError("--ray-address needs --engine ray")
     engine_opts = EngineOptions(engine, ray_address, work)

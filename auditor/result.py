@@ -86,14 +86,22 @@ class CdrCounts:
     twilio_only: int
     internal: int
     ambiguous: int
+    not_compared: int  # PBX calls outside the Twilio legs' span: nothing to compare them with
     duration_mismatch: int
     status_mismatch: int
     billed_minutes_at_stake: float
 
     @property
     def findings(self) -> int:
-        """What makes the exit code 1: calls on one side only, and mismatched pairs."""
-        return self.pbx_only + self.twilio_only + self.duration_mismatch + self.status_mismatch
+        """What makes the exit code 1: calls on one side only, PBX calls that could not be
+        compared, and mismatched pairs."""
+        return (
+            self.pbx_only
+            + self.twilio_only
+            + self.not_compared
+            + self.duration_mismatch
+            + self.status_mismatch
+        )
 
 
 @dataclass(frozen=True)

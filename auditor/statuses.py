@@ -31,8 +31,11 @@ class MatchStatus(StrEnum):
     MATCHED = "matched"
     PBX_ONLY = "pbx-only"
     TWILIO_ONLY = "twilio-only"
-    INTERNAL = "internal"  # extension to extension: Twilio never saw it
+    INTERNAL = "internal"  # never crossed the trunk (no external number, no trunk channel)
     AMBIGUOUS = "ambiguous"  # a tie the matcher does not break by guess
+    # Outside the time span of the Twilio legs given: nothing to compare it with (a finding, but
+    # not one Twilio missed: priced at nothing).
+    NOT_COMPARED = "not-compared"
 
 
 class Mismatch(StrEnum):

@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from audit_inputs import call, calls_page, sid
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 DID = "+12125550150"
 
@@ -218,3 +219,169 @@ def test_cdr_format_file_is_detected_beside_twilio_exports(tmp_path: Path) -> No
     assert matches.select("pbx_source_rows", "call_sid", "match_status").rows() == [
         ("2", sid(1), "matched")
     ]
+
+
+REAL = ROOT.parent / "shared" / "real"
+MASTER_2016 = REAL / "asterisk" / "asterisk-for-speech-to-text_Master.csv"
+CALLS_2010 = REAL / "twilio-calls" / "twilio-python_v3_calls_list.json"
+
+
+def real_2016() -> tuple[Path, Path]:
+    if not (MASTER_2016.is_file() and CALLS_2010.is_file()):
+        pytest.skip(f"real exports not found at {REAL} (CI has ../shared beside the checkout)")
+    return MASTER_2016, CALLS_2010
+
+
+def one_call_master(tmp_path: Path) -> Path:
+    path = tmp_path / "Master.csv"
+    row = asterisk_row(
+        "1001", "+16175550123", "2025-11-10 09:59:58", "2025-11-10 10:00:01",
+        "2025-11-10 10:02:06", 128, 125, "ANSWERED", "1762786798.1",
+    )  # fmt: skip
+    path.write_text(row + "\n")
+    return path
+
+
+def test_pbx_cdrs_without_call_logs_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = run_cli(
+        "audit", str(one_call_master(tmp_path)), "--out", str(out), "--pbx-tz", "America/New_York"
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "auditor: error: PBX CDRs given but no Twilio call logs: nothing to match them with "
+        "(add the Calls export for the same period)"
+    ]
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["Master.csv"]
+
+
+def test_pbx_calls_outside_the_logs_are_not_compared_from_the_cli(tmp_path: Path) -> None:
+    # The PBX call of 2025-11-10 14:59:58 UTC against a page of 2025-12 legs only.
+    legs = [call(1, "2025-12-01 10:00:00", "2025-12-01 10:01:00", "60")]
+    calls_page(tmp_path / "calls.json", legs)
+    out = tmp_path / "out"
+    proc = run_cli(
+        "audit", str(one_call_master(tmp_path)), str(tmp_path / "calls.json"), "--out", str(out),
+        "--pbx-tz", "America/New_York",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # a PBX call compared with nothing is a finding
+    assert "not compared" in proc.stdout  # the terminal lists them apart
+    summary = json.loads((out / "summary.json").read_text())["cdr_matching"]
+    assert (summary["not_compared"], summary["pbx_only"], summary["billed_minutes_at_stake"]) == (
+        1,
+        0,
+        0.0,
+    )
+    row = pl.read_csv(out / "cdr_matches.csv", infer_schema=False).row(0, named=True)
+    assert (row["match_status"], row["billed_minutes_delta"]) == ("not-compared", None)
+    assert (row["from_raw"], row["to_raw"]) == ("1001", "+16175550123")
+
+
+def test_real_master_csv_of_2016_against_2010_logs(tmp_path: Path) -> None:
+    master, calls_2010 = real_2016()
+    # Alone: nothing to compare with, one line, exit 2.
+    alone = run_cli(
+        "audit", str(master), "--out", str(tmp_path / "alone"), "--pbx-tz", "America/Detroit"
+    )
+    assert alone.returncode == 2 and "no Twilio call logs" in alone.stderr
+    # With the 2010 logs: 266 calls, none pbx-only any more (they were 249, 232 billed minutes
+    # at stake). 134 never crossed the trunk: 17 between extensions, 117 with no external party
+    # (`anonymous` or no caller -> 99, the SIP device 123654987 -> 1001, ...); the other 132 lie
+    # years after the logs: not compared. Among those, lines 55-57 dial 818105881377 and
+    # 812489398620 (a leading 8, no number phonenumbers reads) out over SIP/sipus1: written as
+    # numbers, they are taken as external, never as internal.
+    counts = {}
+    for name, extra in {"plain": [], "trunk": ["--trunk", "SIP/sipus1"]}.items():
+        out = tmp_path / name
+        proc = run_cli(
+            "audit", str(master), str(calls_2010), "--out", str(out), "--pbx-tz",
+            "America/Detroit", "--no-xlsx", *extra,
+        )  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        doc = json.loads((out / "summary.json").read_text())["cdr_matching"]
+        counts[name] = {k: doc[k] for k in ("pbx_only", "internal", "not_compared")}
+        assert (doc["pbx_calls"], doc["matched"], doc["billed_minutes_at_stake"]) == (266, 0, 0.0)
+    assert counts["plain"] == {"pbx_only": 0, "internal": 134, "not_compared": 132}
+    # --trunk SIP/sipus1: lines 60-61 came in on SIP/sipus1-... with no src or dst: they crossed
+    # the trunk, no longer internal, and not compared either.
+    assert counts["trunk"] == {"pbx_only": 0, "internal": 132, "not_compared": 134}
+    matches = pl.read_csv(tmp_path / "trunk" / "cdr_matches.csv", infer_schema=False)
+    internal = matches.filter(pl.col("match_status") == "internal")
+    assert (internal["to_raw"] == "99").sum() > 0  # anonymous (or no caller) -> extension 99
+
+
+def test_real_master_csv_of_2016_against_logs_of_its_own_time(tmp_path: Path) -> None:
+    # Two API legs between numbers that are not the PBX's, on the first and the day after the last
+    # day of the file (2016-09-06 20:38:55 to 2016-11-12 04:13:42 UTC): the logs then cover every
+    # call, and the 132 that crossed the trunk are pbx-only. Their billed minutes: 104 under the
+    # shipped rules, where 0 s calls of 2016 bill nothing (bill_zero_duration since 2021-07-08),
+    # and 9 more (one per answered 0 s call) with the rule undated.
+    master, _ = real_2016()
+    page = calls_page(
+        tmp_path / "calls.json",
+        [
+            call(1, "2016-09-06 00:00:00", "2016-09-06 00:00:10", "10"),
+            call(2, "2016-11-13 00:00:00", "2016-11-13 00:00:10", "10"),
+        ],
+    )
+    undated = tmp_path / "undated.toml"
+    undated.write_text("[billing]\nbill_zero_duration = true\n")
+    got = {}
+    for name, extra in {"shipped": [], "undated": ["--pricing", str(undated)]}.items():
+        out = tmp_path / name
+        proc = run_cli(
+            "audit", str(master), str(page), "--out", str(out), "--pbx-tz", "America/Detroit",
+            "--no-xlsx", *extra,
+        )  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        doc = json.loads((out / "summary.json").read_text())["cdr_matching"]
+        got[name] = (doc["pbx_only"], doc["not_compared"], doc["billed_minutes_at_stake"])
+    zero_answered = (
+        pl.read_parquet(tmp_path / "shipped" / "cdr_matches.parquet")
+        .filter(pl.col("match_status") == "pbx-only", pl.col("pbx_billsec") == 0)
+        .join(
+            pl.read_parquet(tmp_path / "undated" / "cdr_matches.parquet").filter(
+                pl.col("billed_minutes_delta") == -1.0, pl.col("pbx_billsec") == 0
+            ),
+            on=["pbx_source_file", "pbx_source_rows"],
+        )
+        .height
+    )
+    assert zero_answered == 9
+    assert got == {"shipped": (132, 0, 104.0), "undated": (132, 0, 104.0 + zero_answered)}
+
+
+def test_trunk_from_auditor_toml_reaches_the_matching_and_the_manifest(tmp_path: Path) -> None:
+    # anonymous -> 99 over SIP/provider-...: internal, unless the config names that trunk; then it
+    # crossed the trunk and, with no leg to match, is pbx-only. Both commands take the key.
+    line = (
+        '"","anonymous","99","from-trunk","""anon"" <anonymous>","SIP/provider-0000001a","",'
+        '"Hangup","","2025-11-10 10:00:00","2025-11-10 10:00:00","2025-11-10 10:00:20",20,20,'
+        '"ANSWERED","DOCUMENTATION","1762786800.1",""'
+    )
+    (tmp_path / "Master.csv").write_text(line + "\n")
+    legs = [call(1, "2025-11-10 14:00:00", "2025-11-10 14:01:00", "60"),
+            call(2, "2025-11-10 16:00:00", "2025-11-10 16:01:00", "60")]  # fmt: skip
+    page = calls_page(tmp_path / "calls.json", legs)
+    config = tmp_path / "acme.toml"
+    config.write_text('pbx-tz = "America/New_York"\ntrunk = ["SIP/provider"]\n')
+    statuses = {}
+    for name, extra in {"plain": [], "trunk": ["--config", str(config)]}.items():
+        out = tmp_path / name
+        args = [str(tmp_path / "Master.csv"), str(page), "--out", str(out), "--no-xlsx"]
+        if not extra:
+            args += ["--pbx-tz", "America/New_York"]
+        proc = run_cli("audit", *args, *extra)
+        assert proc.returncode in (0, 1), proc.stderr
+        statuses[name] = pl.read_csv(out / "cdr_matches.csv")["match_status"].to_list()
+    assert statuses == {"plain": ["internal"], "trunk": ["pbx-only"]}
+    options = json.loads((tmp_path / "trunk" / "manifest.json").read_text())["options"]
+    assert options["audit"]["match"]["trunks"] == ["SIP/provider"]
+    assert options["ingest"]["trunks"] == ["SIP/provider"]
+    checked = run_cli(
+        "validate", str(tmp_path / "Master.csv"), "--out", str(tmp_path / "v"), "--config",
+        str(config),
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    manifest = json.loads((tmp_path / "v" / "manifest.json").read_text())
+    assert manifest["options"]["ingest"]["trunks"] == ["SIP/provider"]

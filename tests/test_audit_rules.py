@@ -469,3 +469,86 @@ def test_phonenumbers_is_asked_only_for_numbers_a_rule_needs(
     assert sorted(asked) == [own, tollfree]
     assert leg(res, 3)["category"] == "calls-inbound-tollfree"
     assert leg(res, 4)["category"] == "calls-client"
+
+
+JUL21 = ("2021-07-01", "2021-07-31")
+
+
+def test_zero_second_calls_bill_a_minute_only_from_2021_07_08(tmp_path: Path) -> None:
+    # bill_zero_duration carries since = 2021-07-08 in the shipped rules. Two completed 0 s
+    # calls: 2021-07-07 23:59:59 (before: bills 0 s) and 2021-07-08 00:00:00 (on the date: bills
+    # the 60 s minimum), plus a 30 s call (bills 60 s). Expected: 3 billable calls, 0 + 60 + 60 s
+    # = 2 minutes, which is what the usage record bills: no unexplained minutes.
+    calls = [
+        call(1, "2021-07-07 23:59:59", "2021-07-07 23:59:59", "0", price="-0.0000"),
+        call(2, "2021-07-08 00:00:00", "2021-07-08 00:00:00", "0", price="-0.0140"),
+        call(3, "2021-07-09 10:00:00", "2021-07-09 10:00:30", "30", price="-0.0140"),
+    ]
+    res = audit(tmp_path, calls, [usage("calls-outbound", *JUL21, 3, 2, "0.028")])
+    assert [leg(res, n)["billed_seconds"] for n in (1, 2, 3)] == [0, 60, 60]
+    r = row(res, "calls-outbound", "2021-07")
+    assert (r["billable_calls"], r["log_seconds"], r["expected_minutes"]) == (3, 30, 2)
+    assert (r["unexplained_count"], r["unexplained_minutes"]) == (0, 0)
+    # The bridge still adds up: its steps sum to the expected figures.
+    steps = res.bridge.filter(
+        pl.col("category") == "calls-outbound", pl.col("rule") != "unexplained"
+    )
+    assert steps["minutes_delta"].sum() == r["expected_minutes"]
+    assert steps["count_delta"].sum() == r["billable_calls"]
+
+
+def test_a_rules_override_moves_the_date(tmp_path: Path) -> None:
+    # The same 0 s call of 2021-07-07 bills the minimum once the override says since 2021-07-01,
+    # and nothing at all with bill_zero_duration = false (no dates: never).
+    calls_page(tmp_path / "calls.json", [call(1, "2021-07-07 12:00:00", None, "0")])
+    usage_page(tmp_path / "usage.json", [usage("calls-outbound", *JUL21, 1, 1, "0.014")])
+    figures = {}
+    for name, text in {
+        "earlier": "[billing]\nbill_zero_duration = { since = 2021-07-01 }\n",
+        "never": "[billing]\nbill_zero_duration = false\n",
+        "shipped": None,
+    }.items():
+        pricing = None
+        if text is not None:
+            pricing = tmp_path / f"{name}.toml"
+            pricing.write_text(text)
+        res = run_audit(
+            [str(tmp_path / "calls.json"), str(tmp_path / "usage.json")],
+            tmp_path / name,
+            IngestOptions(),
+            AuditOptions(pricing=pricing),
+        )
+        figures[name] = (
+            leg(res, 1)["billed_seconds"],
+            row(res, "calls-outbound", "2021-07")["status"],
+        )
+    assert figures == {
+        "earlier": (60, "explained"),  # 0 s billed as 60 s: usage's 1 minute, by rounding
+        "never": (0, "unexplained"),
+        "shipped": (0, "unexplained"),  # before 2021-07-08: usage's minute is not explained
+    }
+
+
+def test_a_dated_leg_rule_maps_only_legs_started_in_its_range(tmp_path: Path) -> None:
+    # An override whose first leg rule maps outbound-api legs to calls-sip-outbound until
+    # 2025-11-05 (excluded): the leg of 11-04 23:59:59 takes it, the leg of 11-05 00:00:00 falls
+    # through to calls-outbound.
+    calls_page(
+        tmp_path / "calls.json",
+        [
+            call(1, "2025-11-04 23:59:59", "2025-11-04 23:59:59", "0"),
+            call(2, "2025-11-05 00:00:00", "2025-11-05 00:01:00", "60"),
+        ],
+    )
+    pricing = tmp_path / "dated.toml"
+    pricing.write_text(
+        "[[leg_rules]]\nwhen = { direction = ['outbound-api'] }\ncategory = 'calls-sip-outbound'\n"
+        "until = 2025-11-05\n\n[[leg_rules]]\nwhen = {}\ncategory = 'calls-outbound'\n"
+    )
+    res = run_audit(
+        [str(tmp_path / "calls.json")],
+        tmp_path / "out",
+        IngestOptions(),
+        AuditOptions(pricing=pricing),
+    )
+    assert [leg(res, n)["category"] for n in (1, 2)] == ["calls-sip-outbound", "calls-outbound"]

@@ -7,7 +7,7 @@ The account's DID is +18005550100; the PBX's extensions are 4 digits.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +24,7 @@ from auditor.reconcile.cdr import (
     match_cdrs,
     normalise_numbers,
 )
+from auditor.rules.model import RuleDates
 from auditor.schemas.calls import CALLS
 from auditor.schemas.cdr import CDR_CALLS
 
@@ -138,6 +139,8 @@ def test_outbound_did_substitution_matched() -> None:
         "call_sid": "CA01",
         "from_e164": DID,  # Twilio's view of the caller
         "to_e164": "+14155550123",
+        "from_raw": DID,  # as the leg wrote it (a leg is there)
+        "to_raw": "+14155550123",
         "pbx_start_utc": at("14:14:05"),
         "twilio_start_utc": at("14:14:06"),
         "start_delta_s": 1,
@@ -155,6 +158,7 @@ def test_outbound_did_substitution_matched() -> None:
         "twilio_only": 0,
         "internal": 0,
         "ambiguous": 0,
+        "not_compared": 0,
         "duration_mismatch": 0,
         "status_mismatch": 0,
         "billed_minutes_at_stake": 0.0,
@@ -223,6 +227,9 @@ def test_pbx_only_twilio_only_and_internal() -> None:
         pbx(4, "1001", DID, "17:40:00", "17:40:01", 10),  # an extension dialling the DID
     )
     calls = calls_frame(
+        # The logs begin at 16:30 (an API call between numbers that are not the PBX's): every PBX
+        # call here is in their span, so the unmatched ones are missing from Twilio (pbx-only).
+        leg(0, "CA04", "+15005550006", "+16175550199", "16:30:00", 30, direction="outbound-api"),
         # Inbound over the trunk with no PBX record: Twilio bills 65 s -> 2 minutes.
         leg(1, "CA05", "+19175550133", DID, "17:50:00", 65, direction="trunking-originating"),
         # Not trunk traffic: an API call between numbers that are not the PBX's.
@@ -249,6 +256,7 @@ def test_pbx_only_twilio_only_and_internal() -> None:
         "twilio_only": 1,
         "internal": 2,
         "ambiguous": 0,
+        "not_compared": 0,
         "duration_mismatch": 0,
         "status_mismatch": 0,
         "billed_minutes_at_stake": 10.0,
@@ -422,8 +430,13 @@ def test_end_to_end_from_the_asterisk_fixture(fixtures: Path) -> None:
         [str(fixtures / "pbx" / "asterisk_Master.csv")],
         IngestOptions(pbx_tz="America/New_York"),
     )
-    # Line 1: 09:14:05 EST = 14:14:05 UTC, 1001 -> +14155550123, billsec 275.
-    calls = calls_frame(leg(1, "CA01", DID, "+14155550123", "14:14:07", 277))
+    # Line 1: 09:14:05 EST = 14:14:05 UTC, 1001 -> +14155550123, billsec 275. The API leg of the
+    # next day (not the PBX's numbers) stretches the logs' span over the whole file.
+    calls = calls_frame(
+        leg(1, "CA01", DID, "+14155550123", "14:14:07", 277),
+        leg(2, "CA02", "+15005550006", "+16175550199", "14:00:00", 30, "completed",
+            "outbound-api", day=3),
+    )  # fmt: skip
     frame, summary = match_cdrs(ing.cdrs, calls, dids=[DID])
     first = frame.row(0, named=True)
     assert (first["pbx_source_rows"], first["call_sid"], first["start_delta_s"]) == ("1", "CA01", 2)
@@ -432,3 +445,168 @@ def test_end_to_end_from_the_asterisk_fixture(fixtures: Path) -> None:
     assert (summary.pbx_calls, summary.matched, summary.internal) == (10, 1, 1)
     assert summary.pbx_only == 8
     assert frame.filter(pl.col("pbx_source_rows") == "6;7")["match_status"][0] == "pbx-only"
+
+
+def test_pbx_calls_outside_the_legs_span_are_not_compared() -> None:
+    # The logs hold one trunk leg, 14:00:00 for 300 s: it ends 14:05:00, so with the 60 s window
+    # they cover 13:59:00 to 14:06:00, both included. PBX calls to numbers no leg has:
+    cdr = cdr_frame(
+        pbx(1, "1001", "+13035550111", "12:00:00", "12:00:05", 100),  # long before: not compared
+        pbx(2, "1001", "+13035550112", "13:59:00", "13:59:04", 30),  # first edge: pbx-only
+        pbx(3, "1001", "+13035550113", "14:06:00", "14:06:02", 61),  # last edge: pbx-only
+        pbx(4, "1001", "+13035550114", "14:06:01", "14:06:03", 61),  # a second after: not
+        pbx(5, "1001", "1002", "09:00:00", "09:00:05", 40),  # internal wherever it lies
+        pbx(6, "1001", "+14155550123", "14:00:02", "14:00:03", 299),  # the leg's call
+    )
+    calls = calls_frame(leg(1, "CA01", DID, "+14155550123", "14:00:00", 300))
+    frame, summary = run(cdr, calls)
+    got = frame.select("pbx_source_rows", "match_status", "billed_minutes_delta").rows()
+    assert got == [
+        ("5", "internal", None),
+        ("1", "not-compared", None),  # never priced: nothing says Twilio missed it
+        ("2", "pbx-only", -1.0),  # 30 s bills 1 minute
+        ("6", "matched", 0.0),
+        ("3", "pbx-only", -2.0),  # 61 s bills 2 minutes
+        ("4", "not-compared", None),
+    ]
+    assert (summary.not_compared, summary.pbx_only, summary.billed_minutes_at_stake) == (2, 2, 3.0)
+    assert summary.findings == 4  # not-compared calls are findings: the exit code is 1
+    # A wider window widens the span: 14:06:01 is then in it (to 14:07:00), 12:00:00 still not.
+    wide, _ = run(cdr, calls, window_s=120)
+    assert wide.filter(pl.col("match_status") == "not-compared")["pbx_source_rows"].to_list() == [
+        "1"
+    ]
+
+
+def test_pbx_calls_with_no_legs_at_all_are_not_compared() -> None:
+    cdr = cdr_frame(pbx(1, "1001", "+13035550111", "12:00:00", "12:00:05", 100))
+    frame, summary = run(cdr, calls_frame())
+    assert frame["match_status"].to_list() == ["not-compared"]
+    assert (summary.not_compared, summary.pbx_only, summary.billed_minutes_at_stake) == (1, 0, 0.0)
+
+
+def with_channels(row: dict, channel: str | None, dstchannel: str | None = None) -> dict:
+    return row | {"channel": channel, "dstchannel": dstchannel}
+
+
+def test_only_calls_that_crossed_the_trunk_are_expected_on_twilio() -> None:
+    # The logs cover the day (a non-PBX API leg at 00:00 and one at 23:59). No PBX call below
+    # has an external number: each is internal unless one of its channels is on the trunk.
+    cdr = cdr_frame(
+        with_channels(pbx(1, "anonymous", "99", "10:00:00", "10:00:01", 20), "SIP/50.112.48.21-0a"),
+        with_channels(pbx(2, "1000", "s", "10:10:00", "10:10:00", 5), "SIP/1000-0b"),
+        with_channels(
+            pbx(3, "sip:alice@pbx.example.com", "3501", "10:20:00", "10:20:02", 9), "sofia/int/a"
+        ),
+        with_channels(pbx(4, "1001", DID, "10:30:00", "10:30:01", 10), "PJSIP/1001-0c"),
+        with_channels(
+            pbx(5, "1001", "s", "10:40:00", "10:40:01", 30), "PJSIP/1001-0d", "PJSIP/Twilio-0e"
+        ),
+        # An external number crosses the trunk whatever the channels say.
+        with_channels(pbx(6, "1001", "+13035550111", "10:50:00"), "PJSIP/1001-0f"),
+    )
+    calls = calls_frame(
+        leg(1, "CA1", "+15005550006", "+16175550199", "00:00:00", 1, direction="outbound-api"),
+        leg(2, "CA2", "+15005550006", "+16175550199", "23:59:00", 1, direction="outbound-api"),
+    )
+    plain, counts = run(cdr, calls)
+    assert plain["match_status"].to_list() == ["internal"] * 5 + ["pbx-only"]
+    assert (counts.internal, counts.pbx_only) == (5, 1)
+    # --trunk: prefixes of channel or dstchannel, compared without case.
+    trunked, counts = run(cdr, calls, trunks=("SIP/50.112.48.21", "pjsip/twilio"))
+    assert trunked.select("pbx_source_rows", "match_status").rows() == [
+        ("1", "pbx-only"),  # anonymous over the provider's channel: no number to match on
+        ("2", "internal"),
+        ("3", "internal"),
+        ("4", "internal"),
+        ("5", "pbx-only"),  # dialled out over PJSIP/Twilio-0e
+        ("6", "pbx-only"),
+    ]
+    assert (counts.internal, counts.pbx_only) == (3, 3)
+    # Internal and pbx-only rows keep the numbers as written, E.164 or not.
+    assert trunked.select("from_raw", "to_raw").rows()[:3] == [
+        ("anonymous", "99"),
+        ("1000", "s"),
+        ("sip:alice@pbx.example.com", "3501"),
+    ]
+
+
+def in_2016(row: dict) -> dict:
+    """The same PBX call, or leg, ten years earlier (before Twilio billed 0 s calls)."""
+    return {k: v.replace(year=2016) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def test_zero_second_calls_are_priced_by_the_rules_of_their_day() -> None:
+    # bill_zero_duration since 2021-07-08: an answered 0 s PBX call of 2026 bills the 60 s
+    # minimum (pbx-only: -1 minute), the same call of 2016 bills nothing (0 minutes). The
+    # same holds on Twilio's side for a 0 s completed trunk leg left alone (twilio-only).
+    rules = {"bill_zero_dates": RuleDates(since=date(2021, 7, 8))}
+    for year, shift, minutes in ((2026, lambda r: r, 1.0), (2016, in_2016, 0.0)):
+        cdr = cdr_frame(
+            shift(pbx(1, "1001", "+13035550111", "10:00:00", "10:00:00", 0)),
+            shift(pbx(2, "1001", "+13035550112", "11:00:00", "11:00:01", 20)),
+        )
+        calls = calls_frame(
+            shift(leg(1, "CA1", DID, "+13035550119", "10:30:00", 0)),
+            # API legs between other numbers: the logs cover 09:00 to 12:00.
+            shift(leg(2, "CA2", "+15005550006", "+16175550199", "09:00:00", 1, "completed",
+                      "outbound-api")),
+            shift(leg(3, "CA3", "+15005550006", "+16175550199", "12:00:00", 1, "completed",
+                      "outbound-api")),
+        )  # fmt: skip
+        frame, summary = run(cdr, calls, **rules)
+        got = frame.select("pbx_source_rows", "call_sid", "billed_minutes_delta").rows()
+        assert got == [
+            ("1", None, -minutes),
+            (None, "CA1", minutes),
+            ("2", None, -1.0),  # 20 s bills the minimum in any year
+        ], year
+        assert summary.billed_minutes_at_stake == 2 * minutes + 1.0
+    # Without dates (the rule as it was), 2016's 0 s calls bill the minimum too.
+    frame, _ = run(cdr, calls)
+    assert frame["billed_minutes_delta"].to_list() == [-1.0, 1.0, -1.0]
+
+
+def test_numbers_phonenumbers_cannot_read_are_kept_as_written() -> None:
+    # An IDD prefix the NANP does not use (9011...), a Swiss number with 00 and no plus read as
+    # a US one, and `default`: no E.164 form, but cdr_matches keeps the value written.
+    cdr = cdr_frame(
+        pbx(1, "1001", "9011441622371154", "10:00:00"),
+        pbx(2, "0041245085789", "1001", "10:05:00"),
+    )
+    calls = calls_frame(
+        leg(1, "CA1", "default", DID, "10:02:00", 30, direction="trunking-originating"),
+        leg(2, "CA2", "+15005550006", "+16175550199", "10:10:00", 1, direction="outbound-api"),
+    )
+    frame, _ = run(cdr, calls)
+    got = frame.select("pbx_source_rows", "call_sid", "from_e164", "from_raw", "to_raw").rows()
+    assert got == [
+        ("1", None, "1001", "1001", "9011441622371154"),
+        (None, "CA1", None, "default", DID),
+        ("2", None, None, "0041245085789", "1001"),
+    ]
+
+
+def test_a_number_phonenumbers_cannot_read_is_never_taken_for_internal() -> None:
+    # Russian numbers under --region US have no E.164 form; they are still numbers as written
+    # (digits, longer than an extension), so the call crossed the trunk: pbx-only, not internal.
+    # A digit string that is the peer of one of the file's channels is a SIP device instead.
+    cdr = cdr_frame(
+        with_channels(pbx(1, "89245555937", "211474", "10:00:00", "10:00:00", 27), "SIP/211474-00"),
+        with_channels(pbx(2, "123654987", "1001", "10:10:00", "10:10:01", 5), "SIP/123654987-01"),
+        with_channels(pbx(3, "1500", "123654987", "10:20:00", "10:20:01", 5), "SIP/1500-02"),
+    )
+    calls = calls_frame(
+        leg(1, "CA1", "+15005550006", "+16175550199", "09:00:00", 1, direction="outbound-api"),
+        leg(2, "CA2", "+15005550006", "+16175550199", "11:00:00", 1, direction="outbound-api"),
+    )
+    frame, counts = run(cdr, calls)
+    assert frame.select("pbx_source_rows", "from_e164", "from_raw", "match_status").rows() == [
+        ("1", None, "89245555937", "pbx-only"),
+        ("2", None, "123654987", "internal"),
+        ("3", "1500", "1500", "internal"),  # to the device 123654987 (SIP/123654987-01)
+    ]
+    assert (counts.pbx_only, counts.internal) == (1, 2)
+    # Under its own region the number reads, and the call is pbx-only as before.
+    ru, _ = run(cdr, calls, region="RU")
+    assert ru.row(0, named=True)["from_e164"] == "+79245555937"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from audit_inputs import call, calls_page
 from conftest import ROOT, run_cli
 from test_pbx_readers import ast_line
 
@@ -104,12 +105,19 @@ def test_real_asterisk_fallback_lines_and_names(dj_validated) -> None:
 
 def test_real_asterisk_audit_counts_fallback_rows_in_summary(tmp_path: Path) -> None:
     path = real_file(DJ)
-    proc = run_cli("audit", str(path), "--pbx-tz", "Asia/Irkutsk", "--out", str(tmp_path))
-    # No Twilio logs: all 34 external PBX calls are pbx-only (exit 1), none lost.
+    # A PBX audit needs call logs (exit 2 without): a page of 2025, a year after the file, so
+    # all 34 PBX calls with an external number are not-compared (exit 1), none lost. (Their
+    # Russian numbers, 89245555937, are no numbers under --region US: taken as external all
+    # the same, never as internal.)
+    page = calls_page(tmp_path / "calls.json", [call(1, "2025-11-03 10:00:00", None, "0")])
+    out = tmp_path / "out"
+    proc = run_cli("audit", str(path), str(page), "--pbx-tz", "Asia/Irkutsk", "--out", str(out))
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "8 PBX line(s) not UTF-8: decoded as latin-1 (marked encoding_note)" in proc.stdout
-    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["encoding"] == {"fallback": "latin-1", "rows": 8}
+    matching = summary["cdr_matching"]
+    assert (matching["not_compared"], matching["internal"], matching["pbx_only"]) == (34, 2, 0)
     assert summary["inputs"][0]["rows_read"] == summary["inputs"][0]["rows_accepted"] == 84
 
 

@@ -50,3 +50,69 @@ def test_the_shipped_rules_and_a_good_override_load(tmp_path: Path) -> None:
     rules = load_rules(path)
     assert rules.pricing_for("trunking-termination").increment_s == 6
     assert rules.pricing_for("calls-outbound").increment_s == 60
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        (
+            "[billing]\nbill_zero_duration = { since = 2021-13-08 }\n",
+            None,  # not even TOML: a month 13 date
+        ),
+        (
+            "[billing]\nbill_zero_duration = { since = 'July 2021' }\n",
+            "[billing] bill_zero_duration.since: not a date (write it as 2021-07-08): 'July 2021'",
+        ),
+        (
+            "[billing]\nbill_zero_duration = { since = 2021-07-08T10:00:00 }\n",
+            "[billing] bill_zero_duration.since: not a date",
+        ),
+        (
+            "[billing]\nbill_zero_duration = { since = 2022-01-01, until = 2021-07-08 }\n",
+            "[billing] bill_zero_duration: until (2021-07-08) must be after since (2022-01-01)",
+        ),
+        (
+            "[billing]\nbill_zero_duration = { enabled = true, from = 2021-07-08 }\n",
+            "[billing] bill_zero_duration has unknown key 'from'",
+        ),
+        (
+            "[billing]\nbill_zero_duration = 'yes'\n",
+            "[billing] bill_zero_duration: true, false or a table",
+        ),
+    ],
+)
+def test_a_bad_rule_date_names_the_file_and_key(
+    tmp_path: Path, toml: str, says: str | None
+) -> None:
+    path = tmp_path / "override.toml"
+    path.write_text(toml)
+    with pytest.raises(UsageError) as err:
+        load_rules(path)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message
+    if says is not None:
+        assert message.startswith(f"{path}: ") and says in message, message
+
+
+def test_a_bad_date_in_a_leg_rule_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "override.toml"
+    path.write_text("[[leg_rules]]\nwhen = {}\ncategory = 'calls-outbound'\nuntil = '2021-02-30'\n")
+    with pytest.raises(UsageError) as err:
+        load_rules(path)
+    assert str(err.value) == (
+        f"{path}: leg_rules[1].until: not a date (write it as 2021-07-08): '2021-02-30'"
+    )
+
+
+def test_shipped_rules_date_bill_zero_duration() -> None:
+    # Twilio bills 0 s calls since 2021-07-08 (UTC): the shipped file says so.
+    rules = load_rules()
+    assert rules.bill_zero_duration is True
+    assert (str(rules.bill_zero_dates.since), rules.bill_zero_dates.until) == ("2021-07-08", None)
+
+
+def test_a_dated_override_merges_into_the_shipped_rule(tmp_path: Path) -> None:
+    path = tmp_path / "override.toml"
+    path.write_text("[billing.bill_zero_duration]\nuntil = 2030-01-01\n")
+    dates = load_rules(path).bill_zero_dates
+    assert (str(dates.since), str(dates.until)) == ("2021-07-08", "2030-01-01")

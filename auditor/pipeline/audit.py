@@ -55,6 +55,11 @@ from auditor.result import AuditOutcome, CdrCounts, Summary
 from auditor.rules.model import Rules, load_rules
 from auditor.statuses import FINDINGS, UsedAs
 
+NO_CALL_LOGS = (
+    "PBX CDRs given but no Twilio call logs: nothing to match them with (add the Calls export "
+    "for the same period)"
+)
+
 
 @dataclass
 class AuditResult:
@@ -122,7 +127,9 @@ def _match_pbx(
         trunk_legs=TrunkLegs(did_legs=bool(match.dids)),
         billable_statuses=rules.billable,
         bill_zero_duration=rules.bill_zero_duration,
+        bill_zero_dates=rules.bill_zero_dates,
         pairs_of=pairs_of,
+        trunks=match.trunks,
     )
 
 
@@ -194,9 +201,11 @@ def _audit(
 ) -> AuditResult:
     has_cdr = ing.cdrs is not None
     paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
+    call_files = [f.file for f in ing.files if f.kind == "calls"]
+    if has_cdr and not call_files:
+        raise UsageError(NO_CALL_LOGS)
     if ing.usage.height or not paired:
         _require_accounts(ing)
-    call_files = [f.file for f in ing.files if f.kind == "calls"]
     rejected_call_rows = (
         ing.rejects.filter(pl.col("source_file").is_in(call_files))
         .select("source_file", "source_row")

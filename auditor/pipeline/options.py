@@ -37,6 +37,7 @@ class IngestOptions:
     pbx_tz: str | None = None  # zone of naive PBX CDR times (Asterisk, FreeSWITCH write local time)
     region: str = "US"  # phonenumbers region for national numbers in PBX CDRs
     read: ReadOptions = field(default_factory=ReadOptions)
+    trunks: tuple[str, ...] = ()  # `--trunk`: channel prefixes of the PBX's trunk to Twilio
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class MatchOptions:
     dids: tuple[str, ...] = ()
     window_s: int = 60
     duration_tolerance_s: int = 2
+    trunks: tuple[str, ...] = ()  # `--trunk`: channel prefixes; a call on one crossed the trunk
 
 
 @dataclass(frozen=True)

@@ -3,31 +3,43 @@
 Numbers. Every party is normalised once per distinct value (`phonenumbers`, `region` for national
 numbers): a `number` (E.164), an `extension` (digits only, at most `extension_max_digits`), a `did`
 (a number of the account: `--did`, or `account_dids` of the Twilio logs) or `unknown` (`s`,
-`anonymous`, `client:...`). SIP URIs are read by their user part; a value already written as
-E.164 is kept as written even when phonenumbers finds it impossible (a misdialled number still
-meets the same misdialled number on Twilio). A PBX call whose parties are all extensions or DIDs
-is `internal`: it never reached Twilio, and is counted, not matched. Two written forms are settled
-by polars expressions instead, because their answer is known without phonenumbers (and a test
-checks it against phonenumbers on a large sample): a value written as E.164 (kept as written, as
-above), and, with a NANP region, a national number NXX-NXX-XXXX of 10 digits, or 11 with a leading
-1 (phonenumbers strips the country code of a number too long for the plan and prefixes +1). Every
-other distinct value goes through phonenumbers: IDD-prefixed, formatted, short or odd values.
+`anonymous`, `client:...`). SIP URIs are read by their user part; a value already written as E.164
+is kept as written even when phonenumbers finds it impossible (a misdialled number still meets the
+same misdialled number on Twilio). Two written forms are settled by polars expressions instead,
+because their answer is known without phonenumbers (and a test checks it against phonenumbers on a
+large sample): a value written as E.164 (kept as written, as above), and, with a NANP region, a
+national number NXX-NXX-XXXX of 10 digits, or 11 with a leading 1 (phonenumbers strips the country
+code of a number too long for the plan and prefixes +1). Every other distinct value goes through
+phonenumbers: IDD-prefixed, formatted, short or odd values. The numbers as the files wrote them are
+kept beside (`from_raw`, `to_raw`): a value phonenumbers cannot read (`9011441622371154`,
+`default`) has no E.164 form but is never blanked.
 
-Matching. The external party is what both sides agree on: outbound, the PBX writes the extension
-as the caller while Twilio sees the DID the trunk presents; inbound, the PBX destination may be the
+The trunk. A PBX call is matched against Twilio only when it crossed the trunk: one of its parties
+is an external number (a `number` that is not a DID), or its `channel` or `dstchannel` (those of
+its originating line) starts with one of the `trunks` prefixes (`--trunk PJSIP/twilio`, compared
+without case). A party written as a phone number that phonenumbers cannot read (digits, longer
+than an extension, no E.164 form: `89245555937` under `--region US`, `812489398620`) counts as
+external too, unless it is the peer name of one of the file's channels (`123654987` calling from
+`SIP/123654987-00000000` is a SIP device): a wrong `--region` must not turn every call internal
+and the audit silent. Any other call is `internal`: `anonymous` -> extension 99 over a SIP
+phone's channel, `1000` -> `s`, a SIP user to an extension, an extension dialling the DID. Twilio
+never saw it; it is counted, not matched, not priced.
+
+Matching. The external party is what both sides agree on: outbound, the PBX writes the extension as
+the caller while Twilio sees the DID the trunk presents; inbound, the PBX destination may be the
 DID or the extension it rang. So a PBX call and a Twilio leg are candidates when they share an
 external number (a `number` that is not a DID, on either side of either record) and the leg starts
 from `window_s` before the PBX start to `window_s` after the PBX answer (its start when unanswered:
-the PBX's ring time counts). A call with no external number that is not internal (`anonymous` to
-an extension, say) cannot be matched and is `pbx-only`. This is an equi-join on the number and a
-time bucket (each PBX window spread over the few buckets it touches, so a number seen a thousand
-times pairs each call with the legs near it, not with all thousand), then the exact window filter.
-polars' `join_asof(strategy="nearest", tolerance=...)` would keep only one candidate per call,
-resolve equal distances silently (to the later row) and hand one leg to several calls, so it can
-neither report ties nor stay one to one. Candidates are ranked by the start gap, then the gap
-between PBX billsec and Twilio duration; a pair is matched when each is the other's unique best, in
-rounds until none is left. When the best remaining gap is tied the tied calls and legs are
-`ambiguous` (as is the other side of such a tie if nothing else matches it) and are left
+the PBX's ring time counts). A call with no external number that is not internal (`anonymous` to an
+extension over a `--trunk` channel, say) cannot be matched and is `pbx-only`. This is an equi-join
+on the number and a time bucket (each PBX window spread over the few buckets it touches, so a
+number seen a thousand times pairs each call with the legs near it, not with all thousand), then
+the exact window filter. polars' `join_asof(strategy="nearest", tolerance=...)` would keep only one
+candidate per call, resolve equal distances silently (to the later row) and hand one leg to several
+calls, so it can neither report ties nor stay one to one. Candidates are ranked by the start gap,
+then the gap between PBX billsec and Twilio duration; a pair is matched when each is the other's
+unique best, in rounds until none is left. When the best remaining gap is tied the tied calls and
+legs are `ambiguous` (as is the other side of such a tie if nothing else matches it) and are left
 unmatched.
 
 Twilio-only. An unmatched leg is reported only when it could have crossed the PBX trunk (the
@@ -37,11 +49,25 @@ of the PBX files covers (first start - margin to last end + margin, margin = the
 whose parent or child leg matched a PBX call is part of that call (a `<Dial>` child, say) and is
 not reported on its own.
 
+Not compared. The other way round, a PBX call is expected on Twilio only when the Twilio legs
+given cover its time: an unmatched, non-internal PBX call that starts outside the span of the
+legs (the first leg start - window to the last leg end + window, the end being `end_time_utc`,
+else start + duration, else the start; both ends included) is `not-compared`, not `pbx-only`:
+nothing was given to compare it with (logs of 2010 say nothing of a call of 2016). The span is
+one, over every leg of every call-log file and account: the PBX trunk is one, and the pages of one
+export leave gaps between them where no call happened, in which a PBX call is exactly a call
+missing from Twilio. Logs of disjoint periods are best audited period by period. `not-compared`
+calls are listed apart, counted (`not_compared`), make the exit code 1, and are not priced
+(`billed_minutes_delta` null, not in the minutes at stake). With PBX CDRs and no call logs at all,
+the audit stops before matching (pipeline/audit.py).
+
 Comparison, for matched pairs: answered (PBX) vs a Twilio status that means answered, and billsec
 vs duration beyond `duration_tolerance_s`. `billed_minutes_delta` is Twilio's billed minutes minus
 the PBX's under the pricing model (billed seconds = max(minimum, ceil(s / increment) * increment)
-for answered / billable calls, 0 otherwise), a missing side counting 0 (pbx-only, twilio-only);
-null for internal and ambiguous rows. `billed_minutes_at_stake` sums its absolute values.
+for answered / billable calls, 0 otherwise; a 0 s call bills the minimum when `bill_zero_duration`
+holds on the day it started, see `rules.model.RuleDates`), a missing side counting 0 (pbx-only,
+twilio-only); null for internal, not-compared and ambiguous rows. `billed_minutes_at_stake` sums
+its absolute values.
 
 Output: one row per PBX call and per reported leg, sorted by start (PBX, else Twilio), then file
 and line. The summary counts rows by status (`ambiguous` counts calls and legs alike).
@@ -56,7 +82,8 @@ import polars as pl
 
 from auditor.normalize.numbers import normalise_numbers, number_table
 from auditor.result import CdrCounts
-from auditor.rules.billing import billed_seconds
+from auditor.rules.billing import billed_seconds, in_dates
+from auditor.rules.model import RuleDates
 from auditor.statuses import MatchStatus, enum_dtype
 
 MATCH_SCHEMA: dict[str, pl.DataType] = {
@@ -67,6 +94,8 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
     "call_sid": pl.String(),
     "from_e164": pl.String(),
     "to_e164": pl.String(),
+    "from_raw": pl.String(),  # as written: the leg's from where a leg, else the PBX's src
+    "to_raw": pl.String(),
     "pbx_start_utc": pl.Datetime("us", "UTC"),
     "twilio_start_utc": pl.Datetime("us", "UTC"),
     "start_delta_s": pl.Int64(),
@@ -79,11 +108,13 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
 }
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
 STATUSES = tuple(m.value for m in MatchStatus)
-INTERNAL_KINDS = ("extension", "did")
+INTERNAL_KINDS = ("extension", "did")  # kinds of party that never need the trunk
+EXTERNAL_KIND = "number"  # a party on the public network (not a DID of the account)
 # Ranking key: start gap first, then duration gap (capped below the multiplier).
 _RANK = 10_000_000
 _US = 1_000_000  # microseconds per second
 _SPARE_S = 2  # around a PBX window when bucketing: gaps are whole seconds, stamps may not be
+ALWAYS = RuleDates()  # a rule with no dates
 _MAX_BUCKETS = 64  # buckets one PBX key is spread over at most (about 2 h of ring at 60 s)
 
 
@@ -321,6 +352,28 @@ def _in_spans(
     return in_spans(starts, spans)
 
 
+def legs_span(legs: pl.DataFrame, window_s: int) -> pl.DataFrame:
+    """The one span the Twilio legs cover (`__lo`, `__hi`, for `in_spans`): the first leg start -
+    window to the last leg end + window (the end: `end_time_utc`, else start + duration, else
+    start). No leg with a start: no span (nulls)."""
+    margin = pl.duration(seconds=window_s)
+    start = pl.col("start_time_utc")
+    ends = [start + pl.duration(seconds=pl.col("duration_s").clip(lower_bound=0)), start]
+    if "end_time_utc" in legs.columns:
+        ends.insert(0, pl.col("end_time_utc"))
+    return (
+        legs.lazy()
+        .select(
+            (start.min() - margin).alias("__lo"),
+            (
+                pl.max_horizontal(start.max(), pl.coalesce(*ends).filter(start.is_not_null()).max())
+                + margin
+            ).alias("__hi"),
+        )
+        .collect()
+    )
+
+
 def in_spans(starts: pl.Series, spans: pl.DataFrame) -> pl.Series:
     """Whether each start lies in one of `spans` (`__lo` to `__hi`, both ends included; a span
     with a null end is none). The spans are merged into disjoint intervals and each start is
@@ -385,7 +438,10 @@ _PBX_COLUMNS = (
     "answered",
     "src",
     "dst",
+    "channel",
+    "dstchannel",
 )
+_CHANNELS = ("channel", "dstchannel")
 _LEG_COLUMNS = (
     "source_file",
     "source_row",
@@ -396,8 +452,67 @@ _LEG_COLUMNS = (
     "to",
     "status",
     "start_time_utc",
+    "end_time_utc",
     "duration_s",
 )
+
+
+def _pbx_columns(cdr: pl.DataFrame) -> list[pl.Expr]:
+    """The columns the matcher reads; a frame without the channels (built by hand) has none."""
+    return [
+        pl.col(c) if c in cdr.columns or c not in _CHANNELS else pl.lit(None, pl.String).alias(c)
+        for c in _PBX_COLUMNS
+    ]
+
+
+# The peer of a channel: `123654987` of `SIP/123654987-00000000`. Not of a Local channel, whose
+# name is a dialplan target (`Local/13137572470@LocalSets-...;1`), often the number dialled.
+_PEER = r"^(?i:(?:sip|pjsip|iax2|dahdi|sccp|motif|skinny|h323|ooh323|unistim))/([^-@;/]+)"
+
+
+def channel_peers(cdr: pl.DataFrame) -> list[str]:
+    """The peer names the file's channels name (`SIP/123654987-0001` -> `123654987`): devices
+    and trunks of the PBX, whatever their names look like."""
+    names = [c for c in _CHANNELS if c in cdr.columns]
+    if not names:
+        return []
+    peers = cdr.lazy().select(
+        pl.concat([pl.col(c).str.extract(_PEER, 1) for c in names]).drop_nulls().unique()
+    )
+    return sorted(peers.collect().to_series().to_list())
+
+
+def _unreadable(party: str, extension_max_digits: int, peers: Sequence[str]) -> pl.Expr:
+    """A party written as a phone number phonenumbers cannot read (`89245555937` under --region
+    US): digits (with an optional + and visual separators), longer than an extension, with no
+    E.164 form, and not the peer name of one of the file's channels (`123654987` calling from
+    `SIP/123654987-00000000` is a SIP device, not a number)."""
+    raw = pl.col(party).str.strip_chars()
+    digits = raw.str.replace_all(r"[\s().\-/]", "").str.strip_prefix("+")
+    return (
+        (pl.col(f"{party}_kind") == "unknown")
+        & digits.str.contains(r"^[0-9]+$")
+        & (digits.str.len_chars() > extension_max_digits)
+        & ~raw.is_in(list(peers))
+    ).fill_null(False)
+
+
+def crossed_trunk(
+    trunks: Sequence[str], extension_max_digits: int = 6, peers: Sequence[str] = ()
+) -> pl.Expr:
+    """PBX calls that crossed the trunk (see the module docstring): a party is an external number
+    (or written as one that phonenumbers cannot read: never taken for internal), or `channel` /
+    `dstchannel` starts with one of `trunks` (case aside). `peers`: see `channel_peers`."""
+    crossed = (
+        (pl.col("src_kind") == EXTERNAL_KIND)
+        | (pl.col("dst_kind") == EXTERNAL_KIND)
+        | _unreadable("src", extension_max_digits, peers)
+        | _unreadable("dst", extension_max_digits, peers)
+    )
+    for prefix in (t.lower() for t in trunks if t):
+        for col in ("channel", "dstchannel"):
+            crossed = crossed | pl.col(col).str.to_lowercase().str.starts_with(prefix)
+    return crossed.fill_null(False)
 
 
 def match_cdrs(
@@ -416,25 +531,26 @@ def match_cdrs(
     bill_zero_duration: bool = True,
     extension_max_digits: int = 6,
     pairs_of: PairsOf = pbx_pairs,
+    trunks: Sequence[str] = (),
+    bill_zero_dates: RuleDates = ALWAYS,
 ) -> tuple[pl.DataFrame, CdrCounts]:
     """(`cdr_matches` frame, summary): one row per PBX call and per unmatched trunk leg.
     `pairs_of` finds the candidate pairs (whatever finds them, the same pairs: they are then
-    settled once, here, by `assign_pairs`).
+    settled once, here, by `assign_pairs`). `trunks`: channel prefixes of the PBX's trunk;
+    `bill_zero_dates`: the calls (by start) `bill_zero_duration` applies to.
 
     `cdr` is the canonical CDR frame (normalize.cdr), `calls` the canonical call frame (a
     LazyFrame is read for the columns the matching needs only). Only those columns are carried.
     """
     rule = trunk_legs or TrunkLegs()
     pbx = normalise_numbers(
-        cdr.lazy().with_row_index("__p").select("__p", *_PBX_COLUMNS),
+        cdr.lazy().with_row_index("__p").select("__p", *_pbx_columns(cdr)),
         ("src", "dst"),
         region=region,
         dids=dids,
         extension_max_digits=extension_max_digits,
     ).with_columns(
-        (pl.col("src_kind").is_in(INTERNAL_KINDS) & pl.col("dst_kind").is_in(INTERNAL_KINDS)).alias(
-            "__internal"
-        )  # no external number: both parties are extensions or DIDs
+        ~crossed_trunk(trunks, extension_max_digits, channel_peers(cdr)).alias("__internal")
     )
     present = calls.lazy().collect_schema().names()
     legs = normalise_numbers(
@@ -451,6 +567,8 @@ def match_cdrs(
     )
     matched, tied_p, tied_t = _assign(pairs)
     del pairs
+    # PBX calls the legs' time span covers: only those can be missing from Twilio.
+    pbx = pbx.with_columns(in_spans(pbx["start_utc"], legs_span(legs, window_s)).alias("__covered"))
 
     legs = legs.with_columns(
         _in_spans(legs["start_time_utc"], cdr, window_s, rule.margin_s).alias("__in_span")
@@ -463,6 +581,8 @@ def match_cdrs(
         .then(pl.lit("internal"))
         .when(pl.col("__p").is_in(tied_p["__p"].implode()))
         .then(pl.lit("ambiguous"))
+        .when(~pl.col("__covered"))
+        .then(pl.lit("not-compared"))
         .otherwise(pl.lit("pbx-only"))
     )
     leg_status = (
@@ -482,6 +602,8 @@ def match_cdrs(
         pl.col("answered").alias("__pbx_answered"),
         pl.col("src_e164").alias("__p_from"),
         pl.col("dst_e164").alias("__p_to"),
+        pl.col("src").alias("__p_from_raw"),
+        pl.col("dst").alias("__p_to_raw"),
         pbx_status.alias("__p_status"),
     )
     t_out = legs.select(
@@ -493,6 +615,8 @@ def match_cdrs(
         pl.col("status").alias("__status"),
         pl.col("from_e164").alias("__t_from"),
         pl.col("to_e164").alias("__t_to"),
+        pl.col("from").alias("__t_from_raw"),
+        pl.col("to").alias("__t_to_raw"),
         leg_status.alias("__t_status"),
     )
     leg_of_call = pl.repeat(None, pbx.height, dtype=pl.UInt32, eager=True).scatter(
@@ -518,13 +642,16 @@ def match_cdrs(
         how="diagonal_relaxed",
     ).lazy()
 
-    def billed(seconds: pl.Expr, billable: pl.Expr) -> pl.Expr:
+    def billed(seconds: pl.Expr, billable: pl.Expr, start: pl.Expr) -> pl.Expr:
+        zero: bool | pl.Expr = bill_zero_duration
+        if bill_zero_duration and not bill_zero_dates.always:
+            zero = in_dates(start, bill_zero_dates)  # the rule on the day the call started
         return billed_seconds(
             seconds,
             billable,
             minimum_s=minimum_s,
             increment_s=increment_s,
-            bill_zero_duration=bill_zero_duration,
+            bill_zero_duration=zero,
         )
 
     frame = _compare(
@@ -560,14 +687,18 @@ def _compare(
     rows: pl.LazyFrame,
     *,
     duration_tolerance_s: int,
-    billed: Callable[[pl.Expr, pl.Expr], pl.Expr],
+    billed: Callable[[pl.Expr, pl.Expr, pl.Expr], pl.Expr],
     billable_statuses: Sequence[str],
     answered_statuses: Sequence[str],
 ) -> pl.DataFrame:
     status = pl.col("match_status")
     duration_delta = pl.col("twilio_duration_s") - pl.col("pbx_billsec")
-    twilio_billed = billed(pl.col("twilio_duration_s"), pl.col("__status").is_in(billable_statuses))
-    pbx_billed = billed(pl.col("pbx_billsec"), pl.col("__pbx_answered"))
+    twilio_billed = billed(
+        pl.col("twilio_duration_s"),
+        pl.col("__status").is_in(billable_statuses),
+        pl.col("twilio_start_utc"),
+    )
+    pbx_billed = billed(pl.col("pbx_billsec"), pl.col("__pbx_answered"), pl.col("pbx_start_utc"))
     priced = status.is_in(["matched", "pbx-only", "twilio-only"])
     minutes = (
         pl.when(status == "pbx-only").then(0).otherwise(twilio_billed)
@@ -590,6 +721,14 @@ def _compare(
         rows.with_columns(
             pl.coalesce("__t_from", "__p_from").alias("from_e164"),
             pl.coalesce("__t_to", "__p_to").alias("to_e164"),
+            pl.when(pl.col("twilio_source_file").is_not_null())
+            .then(pl.col("__t_from_raw"))
+            .otherwise(pl.col("__p_from_raw"))
+            .alias("from_raw"),
+            pl.when(pl.col("twilio_source_file").is_not_null())
+            .then(pl.col("__t_to_raw"))
+            .otherwise(pl.col("__p_to_raw"))
+            .alias("to_raw"),
             (pl.col("twilio_start_utc") - pl.col("pbx_start_utc"))
             .dt.total_seconds()
             .alias("start_delta_s"),
@@ -616,6 +755,7 @@ def _summary(frame: pl.DataFrame, pbx_calls: int) -> CdrCounts:
         (status == "twilio-only").sum().alias("twilio_only"),
         (status == "internal").sum().alias("internal"),
         (status == "ambiguous").sum().alias("ambiguous"),
+        (status == "not-compared").sum().alias("not_compared"),
         pl.col("mismatch")
         .str.contains("duration")
         .fill_null(False)

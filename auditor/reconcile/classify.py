@@ -10,11 +10,13 @@ import polars as pl
 from auditor.normalize.values import MONEY
 from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
-from auditor.rules.billing import billed_seconds
+from auditor.rules.billing import billed_seconds, in_dates, zero_bills
 from auditor.rules.model import LegRule, Rules
 from auditor.statuses import DstNote
 
 MINUTES = pl.Decimal(38, 6)
+# When a leg started, for rules with dates (a failed call may have no start: its end).
+LEG_START = pl.coalesce(pl.col("start_time_utc"), pl.col("end_time_utc"))
 
 # The order rules are listed in a row's `rules` column.
 RULE_ORDER = (
@@ -66,6 +68,8 @@ def _condition(rule: LegRule) -> pl.Expr:
         ).str.starts_with(prefix).fill_null(False)
     if rule.to_number_type:
         cond &= (pl.col("__to_type") == rule.to_number_type).fill_null(False)
+    if not rule.dates.always:
+        cond &= in_dates(LEG_START, rule.dates)
     return cond
 
 
@@ -92,10 +96,12 @@ def _billed_seconds(rules: Rules) -> pl.Expr:
     return category_billed_seconds(rules, pl.col("duration_s"), pl.col("billable"))
 
 
-def category_billed_seconds(rules: Rules, seconds: pl.Expr, billable: pl.Expr) -> pl.Expr:
+def category_billed_seconds(
+    rules: Rules, seconds: pl.Expr, billable: pl.Expr, start: pl.Expr = LEG_START
+) -> pl.Expr:
     """`seconds` billed under the pricing model of each row's `category` column (the one
     formula, `billing.billed_seconds`): a leg's own duration, or another duration priced as if
-    the leg had lasted it."""
+    the leg had lasted it. `start`: when the call started, for the rules with dates."""
     return billed_seconds(
         seconds,
         billable,
@@ -106,7 +112,7 @@ def category_billed_seconds(rules: Rules, seconds: pl.Expr, billable: pl.Expr) -
             {c: p.increment_s for c, p in rules.pricing.items()},
             rules.default_pricing.increment_s,
         ),
-        bill_zero_duration=rules.bill_zero_duration,
+        bill_zero_duration=zero_bills(rules, start),
     )
 
 

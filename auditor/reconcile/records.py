@@ -372,7 +372,12 @@ def _finish(
         separator=";",
         ignore_nulls=True,
     )
-    record_billed = category_billed_seconds(rules, pl.col("record_duration_s"), pl.col("billable"))
+    record_billed = category_billed_seconds(
+        rules,
+        pl.col("record_duration_s"),
+        pl.col("billable"),
+        pl.coalesce("twilio_start_utc", "record_time_utc"),  # as if the leg had lasted it
+    )
     at_stake = (pl.col("billed_seconds") - record_billed).abs().cast(pl.Float64) / 60
     rows = rows.with_columns(
         pl.when(finding != "").then(finding).alias("finding"),

@@ -168,6 +168,8 @@ PBX_COLUMNS = [
     "call_sid",
     "from_e164",
     "to_e164",
+    "from_raw",
+    "to_raw",
     "pbx_start_utc",
     "twilio_start_utc",
     "duration_delta_s",

@@ -133,6 +133,7 @@ def print_cdr_matching(counts: CdrCounts, out_dir: str, console: Console) -> Non
         "duration_mismatch",
         "status_mismatch",
         "ambiguous",
+        "not_compared",  # outside the Twilio legs' span: apart from those Twilio missed
         "matched",
         "internal",
         "pbx_calls",
