@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from auditor.errors import InputError, UsageError
-from auditor.ingest.base import ERROR, SOURCE_FILE, SOURCE_ROW
+from auditor.ingest.base import CDR_FIELDS, ERROR, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import (
     KEY,
     REJECT_SCHEMA,
@@ -57,6 +57,7 @@ from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cel
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
+from auditor.statuses import UnconnectedDial
 from auditor.validate.run import check_rows
 
 TIME_COLUMNS = ("start", "answer", "end")
@@ -65,7 +66,13 @@ CHAIN_SLACK_S = 2  # whole-second stamps: the next line of a channel may start a
 CALL = "__call"
 ZONE = "__zone"
 RANK = "__rank"
-LOCAL_HALF = r"^Local/.*;2$"  # the dialplan side of an Asterisk Local channel pair
+LOCAL_HALF = r"^Local/.*;[12]$"  # either half of an Asterisk Local channel pair
+LOCAL_PAIR = r"^(Local/.*);[12]$"  # the channel name both halves share
+# Without --trunk: a number of the outside world (digits, an optional +, more than 6 digits;
+# extensions are shorter) on a line's side says that side is the trunk.
+EXTERNAL_NUMBER = r"^\+?[0-9]{7,}$"
+FIRST = "__first"  # the first line of the file identical to this one (itself when none is)
+CHAIN = "__chain"  # the channel a line is chained on: a Local channel's name without `;1`/`;2`
 
 
 def check_pbx_zone(tz: str | None) -> str | None:
@@ -252,6 +259,13 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(answered_flag.is_in(["true", "false"])).then(answered_flag == "true"),
         pl.col("answer__utc").is_not_null() | (pl.col("__billsec").fill_null(0) > 0),
     )
+    # A line written twice: every field the reader maps equal to an earlier line's of the file.
+    same = [SOURCE_FILE, *CDR_FIELDS, ERROR]
+    first = (
+        pl.when(pl.col(ERROR).is_null())
+        .then(pl.col(SOURCE_ROW).min().over(same))
+        .otherwise(pl.col(SOURCE_ROW))
+    )
     lines = parsed.select(
         SOURCE_FILE,
         SOURCE_ROW,
@@ -278,6 +292,7 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(blank_to_null("encoding").is_not_null())
         .then(pl.concat_str(pl.lit("decoded as "), pl.col("encoding")))
         .alias("encoding_note"),
+        first.alias(FIRST),
     )
     # The line's own duration wins; otherwise its stamps give it.
     span = (pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds()
@@ -286,6 +301,9 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.concat_str(pl.lit("dst-"), pl.col("__dst")))
         .alias("dst_note"),
         pl.coalesce(pl.col("duration_s"), span).alias("__dur"),
+        pl.when(pl.col(FIRST) != pl.col(SOURCE_ROW))
+        .then(pl.format("line {} repeats line {}", pl.col(SOURCE_ROW), pl.col(FIRST)))
+        .alias("__repeat"),
     )
     # An answered line without an answer time (FreePBX has none) was answered billsec before it
     # ended; with no end either, at its start.
@@ -340,9 +358,12 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
         .cast(pl.Int8)
         .alias(RANK)
     )
-    chain = [SOURCE_FILE, "channel"]
+    # The two halves of a Local channel are chained as one channel: one call (without keys, the
+    # `;1` and `;2` halves have uniqueids of their own).
+    keyed = keyed.with_columns(pl.col("channel").str.replace(LOCAL_PAIR, "$1").alias(CHAIN))
+    chain = [SOURCE_FILE, CHAIN]
     keyless = (
-        keyed.filter(pl.col("__key").is_null() & pl.col("channel").is_not_null())
+        keyed.filter(pl.col("__key").is_null() & pl.col(CHAIN).is_not_null())
         .select(chain)
         .unique()
         .collect()
@@ -357,7 +378,7 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
         )
         chained = (
             keyed.join(keyless.lazy(), on=chain, how="semi")
-            .sort(SOURCE_FILE, "channel", "start_utc", SOURCE_ROW, nulls_last=True)
+            .sort(SOURCE_FILE, CHAIN, "start_utc", SOURCE_ROW, nulls_last=True)
             .with_columns(new.alias("__new"))
             .with_columns(pl.col("__new").cast(pl.Int64).cum_sum().over(chain).alias("__session"))
             .drop("__new")
@@ -369,17 +390,73 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
     call = (
         pl.when(pl.col("__key").is_not_null())
         .then(pl.concat_str(pl.lit("k:"), pl.col("__key")))
-        .when(pl.col("channel").is_not_null() & pl.col("start_utc").is_not_null())
-        .then(pl.concat_str(pl.lit("c:"), pl.col("channel"), pl.lit("#"), pl.col("__session")))
+        .when(pl.col(CHAIN).is_not_null() & pl.col("start_utc").is_not_null())
+        .then(pl.concat_str(pl.lit("c:"), pl.col(CHAIN), pl.lit("#"), pl.col("__session")))
         .otherwise(pl.concat_str(pl.lit("r:"), pl.col(SOURCE_ROW)))
     )
     grouped = keyed.with_columns(
         pl.concat_str([pl.col(SOURCE_FILE), call], separator="\x1f").alias(CALL),
         pl.coalesce("__key", "channel").alias("__key"),
-    ).drop("__session")
+    ).drop("__session", CHAIN)
     if keyless.height or not _in_line_order(lines):
         grouped = grouped.sort(SOURCE_FILE, SOURCE_ROW)
-    return grouped.collect()
+    out = grouped.collect()
+    if out["__repeat"].is_not_null().any():  # a line written twice joins its first writing's call
+        out = out.with_columns(pl.col(CALL).sort_by(SOURCE_ROW).first().over(SOURCE_FILE, FIRST))
+    return out
+
+
+def _on_trunk(channel: str, number: str, trunks: tuple[str, ...]) -> pl.Expr:
+    """The line's `channel` (or `dstchannel`) is the trunk: it starts with a `--trunk` prefix;
+    without any, it is not a Local channel and the party on that side (`src`, or `dst`) is an
+    external number."""
+    ch = pl.col(channel)
+    if trunks:
+        on = pl.any_horizontal(ch.str.starts_with(t) for t in trunks)
+    else:
+        on = ~ch.str.starts_with("Local/") & pl.col(number).str.contains(EXTERNAL_NUMBER)
+    return (ch.is_not_null() & on).fill_null(False)
+
+
+def _trunk_sides(lines: pl.DataFrame, trunks: tuple[str, ...]) -> pl.DataFrame:
+    """Which lines' seconds are the trunk's (see the module docstring), and `__trunk` (the line
+    crossed the trunk) and `__self` (src = dst) for choosing the line that gives the numbers.
+
+    On a call whose trunk is party B only (an outbound call), a line is connected only when it
+    is a Dial to the trunk whose disposition is not one of `UnconnectedDial`: Asterisk counts
+    billsec from party A's answer, so a BUSY Dial and a Congestion line after it have billsec."""
+    a_side = _on_trunk("channel", "src", trunks)
+    b_side = _on_trunk("dstchannel", "dst", trunks)
+    lines = lines.with_columns(
+        a_side.alias("__trunk_a"),
+        b_side.alias("__trunk_b"),
+        (pl.col("src") == pl.col("dst")).fill_null(False).alias("__self"),
+    ).with_columns((pl.col("__trunk_a") | pl.col("__trunk_b")).alias("__trunk"))
+    if lines["__self"].any():
+        # A line calling its own destination beside one that does not is a B-leg written under
+        # the A-leg's key (FreeSWITCH's "Outbound Call" 1905 -> 1905 under the uuid of
+        # 1902 -> 1905): it ranks as one, for the numbers and for billing.
+        b_leg = pl.col("__self") & ~pl.col("__self").all().over(CALL)
+        lines = lines.with_columns(
+            pl.when(b_leg).then(pl.lit(2, pl.Int8)).otherwise(pl.col(RANK)).alias(RANK)
+        )
+    if not lines["__trunk_b"].any():
+        return lines.drop("__trunk_a", "__trunk_b")
+    outbound = pl.col("__trunk_b").any().over(CALL) & ~pl.col("__trunk_a").any().over(CALL)
+    failed = (
+        pl.col("disposition")
+        .str.strip_chars()
+        .str.to_uppercase()
+        .is_in([d.value for d in UnconnectedDial])
+        .fill_null(False)
+    )
+    keep = ~outbound | (pl.col("__trunk_b") & ~failed)
+    return lines.with_columns(
+        (pl.col("answered") & keep).alias("answered"),
+        (pl.col("__flag") & keep).alias("__flag"),
+        pl.when(keep).then(pl.col("__answer")).alias("__answer"),
+        pl.when(keep).then(pl.col("__bill_end")).alias("__bill_end"),
+    ).drop("__trunk_a", "__trunk_b")
 
 
 def _in_line_order(frame: pl.DataFrame) -> bool:
@@ -458,6 +535,7 @@ def _single_calls(lines: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
         pl.col("time_naive").fill_null(False),
         "dst_note",
         "encoding_note",
+        pl.col("__repeat").alias("repeat_note"),  # null: a repeat joins its first line's call
         (pl.col("__dur_end") - pl.col("start_utc")).dt.total_seconds().alias("duration_s"),
         (pl.when(answered).then(pl.col("__bill_end")) - billed_answer)
         .dt.total_seconds()
@@ -475,7 +553,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
     """One row per call of the lines given, by group-by (see `_calls`), with the `position` of
     its first line."""
     order = [pl.col("start_utc"), pl.col(SOURCE_ROW)]
-    by_origin = [pl.col(RANK), *order]
+    by_origin = [pl.col(RANK), ~pl.col("__trunk"), pl.col("__self"), *order]
 
     def first(col: str) -> pl.Expr:
         return pl.col(col).sort_by(order).first().alias(col)
@@ -510,6 +588,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
             pl.col("time_naive").any(),
             pl.col("dst_note").drop_nulls().first(),
             pl.col("encoding_note").drop_nulls().first(),
+            pl.col("__repeat").drop_nulls().str.join("; ").alias("repeat_note"),
             (pl.col("__dur_end").max() - pl.col("start_utc").min())
             .dt.total_seconds()
             .alias("duration_s"),
@@ -524,6 +603,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
             origin("dstchannel"),
             pl.col(position).min(),
         )
+        .with_columns(pl.col("repeat_note").replace("", None))  # no line repeats another
         .select(*cdr_schema.CDR_COLUMNS, position)
     )
 
@@ -553,7 +633,7 @@ def normalize_cdr(
     )
     problems = [reader_errors(parsed.lazy()), *_problems(opts.dst)]
     parse_rejects = find_problems(parsed.lazy(), problems).collect()
-    lines = _group(_lines(parsed.lazy()).collect())
+    lines = _trunk_sides(_group(_lines(parsed.lazy()).collect()), opts.trunks)
     del parsed  # one full frame at a time: the typed lines from here on
 
     typed = _without(lines, parse_rejects)
