@@ -406,6 +406,15 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+def repeated_lines(raw: pl.DataFrame) -> int:
+    """How many input lines repeat an earlier line of their file (every mapped field equal, as
+    `_lines` finds them): each is merged into that line's call, marked `repeat_note`."""
+    same = [SOURCE_FILE, *CDR_FIELDS]
+    sound = raw.lazy().filter(pl.col(ERROR).is_null())
+    counts = sound.select(pl.len(), pl.struct(same).n_unique().alias("distinct")).collect()
+    return int(counts["len"][0] - counts["distinct"][0])
+
+
 def _on_trunk(channel: str, number: str, trunks: tuple[str, ...]) -> pl.Expr:
     """The line's `channel` (or `dstchannel`) is the trunk: it starts with a `--trunk` prefix;
     without any, it is not a Local channel and the party on that side (`src`, or `dst`) is an
