@@ -8,18 +8,33 @@ Grouping: a PBX may write several lines for one call (transfers, queues, dialled
 the same `call_key` in a file are one call; a line whose `link_key` names another's `call_key`
 brings that line into its call (FreeSWITCH A/B legs). Lines without a key are chained by channel:
 lines of one channel that start before the previous ones ended (within 2 s) are one call, which is
-what Asterisk's uniqueid means.
+what Asterisk's uniqueid means. The `;1` and `;2` halves of one Asterisk Local channel
+(`Local/X@ctx-00000005;1` / `;2`) are chained as one channel: without linkedid each half has a
+uniqueid of its own, but they are one call. A line identical to an earlier line of its file (every
+field the reader maps) is that line written twice: it joins that line's call, which notes it in
+`repeat_note` ("line 326 repeats line 325"); it changes none of the call's figures.
 
 The originating leg: each line gets a rank, 0 when the reader names it the call's originating leg
 (Asterisk 21 columns: uniqueid = linkedid), 1 when it was not brought in through another line's
-link (not a FreeSWITCH B-leg) and is not the `;2` half of an Asterisk Local channel (the dialplan
-side, whose dst is a Local extension such as `ch1`, not the number dialled), 2 otherwise. The
-call's numbers (`src`, `dst`), `channel` and `dstchannel` are those of its best-ranked line (then
-the earliest, then the first in the file), so a trunk call keeps its DID whatever line sorts first.
+link (not a FreeSWITCH B-leg), is not a half of an Asterisk Local channel (internal: the `;2`
+dialplan side's dst is a Local extension such as `ch1` on a trunk call), and is not a B-leg written
+under its A-leg's key (a keyed line whose src = dst beside one of the same key whose src differs:
+FreeSWITCH's "Outbound Call" 1905 -> 1905 under the uuid of 1902 -> 1905), 2 otherwise. The call's
+numbers (`src`, `dst`), `channel` and `dstchannel` are those of its best-ranked line, then of a
+line that crossed the trunk (so a Local pair takes the half that dialled out), then the earliest,
+then the first in the file, so a trunk call keeps its DID whatever line sorts first.
+
+The trunk: a `channel` or `dstchannel` starting with one of `IngestOptions.trunks` (`--trunk`);
+with none given, a channel that is not `Local/...` whose side's number (`src` for `channel`, `dst`
+for `dstchannel`) is external (digits, an optional `+`, more than 6 digits).
 
 Connected and billed: a line is connected when the format says it was answered or its billsec is
 above 0, whatever its disposition (Asterisk logs `NO ANSWER`, with AnswerTime = the record's start,
-on a dialled leg whose caller was answered). The call starts at its first line's start, is answered
+on a dialled leg whose caller was answered): the PBX answering an inbound trunk call is what Twilio
+bills. On an outbound call (the trunk is a line's `dstchannel`, never its `channel`) Asterisk counts
+billsec from party A's answer, so only a Dial to the trunk whose disposition is not BUSY,
+CONGESTION, NO ANSWER or FAILED is connected; the call's other lines (a Congestion or Playback
+after a busy Dial) carry no trunk seconds. The call starts at its first line's start, is answered
 when any line is connected, lasts until the last line ends, and bills from the first answer to the
 last answer + billsec over the connected lines of the best rank (the originating leg's own billsec;
 over all connected lines when none of those is connected). Lines of one call share a rank when the
@@ -428,8 +443,9 @@ def _on_trunk(channel: str, number: str, trunks: tuple[str, ...]) -> pl.Expr:
 
 
 def _trunk_sides(lines: pl.DataFrame, trunks: tuple[str, ...]) -> pl.DataFrame:
-    """Which lines' seconds are the trunk's (see the module docstring), and `__trunk` (the line
-    crossed the trunk) and `__self` (src = dst) for choosing the line that gives the numbers.
+    """Which lines' seconds are the trunk's (see the module docstring), `__trunk` (the line
+    crossed the trunk: it gives the numbers among lines of one rank), and the rank of a B-leg
+    written under its A-leg's key.
 
     On a call whose trunk is party B only (an outbound call), a line is connected only when it
     is a Dial to the trunk whose disposition is not one of `UnconnectedDial`: Asterisk counts
@@ -442,10 +458,17 @@ def _trunk_sides(lines: pl.DataFrame, trunks: tuple[str, ...]) -> pl.DataFrame:
         (pl.col("src") == pl.col("dst")).fill_null(False).alias("__self"),
     ).with_columns((pl.col("__trunk_a") | pl.col("__trunk_b")).alias("__trunk"))
     if lines["__self"].any():
-        # A line calling its own destination beside one that does not is a B-leg written under
-        # the A-leg's key (FreeSWITCH's "Outbound Call" 1905 -> 1905 under the uuid of
-        # 1902 -> 1905): it ranks as one, for the numbers and for billing.
-        b_leg = pl.col("__self") & ~pl.col("__self").all().over(CALL)
+        # A keyed line calling its own destination beside one of the same key that does not is
+        # a B-leg written under the A-leg's key (FreeSWITCH's "Outbound Call" 1905 -> 1905 under
+        # the uuid of 1902 -> 1905): it ranks as one, for the numbers and for billing. Keyless
+        # lines (a FreePBX follow-me dialling 1001 from 1001) are left to the channel's order.
+        keyed = pl.col("call_key").is_not_null()
+        b_leg = (
+            pl.col("__self")
+            & keyed
+            & (pl.col(RANK) == 1)
+            & (~pl.col("__self") & keyed).any().over(CALL)
+        )
         lines = lines.with_columns(
             pl.when(b_leg).then(pl.lit(2, pl.Int8)).otherwise(pl.col(RANK)).alias(RANK)
         )
@@ -562,7 +585,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
     """One row per call of the lines given, by group-by (see `_calls`), with the `position` of
     its first line."""
     order = [pl.col("start_utc"), pl.col(SOURCE_ROW)]
-    by_origin = [pl.col(RANK), ~pl.col("__trunk"), pl.col("__self"), *order]
+    by_origin = [pl.col(RANK), ~pl.col("__trunk"), *order]
 
     def first(col: str) -> pl.Expr:
         return pl.col(col).sort_by(order).first().alias(col)
