@@ -337,9 +337,10 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _group(lines: pl.DataFrame) -> pl.DataFrame:
+def _group(lines: pl.DataFrame, trunks: tuple[str, ...] = ()) -> pl.DataFrame:
     """Add `__call` (one value per call, file included), `__key` (the call's key for output) and
-    `__rank` (0-2, see the module docstring: the originating leg has the lowest).
+    `__rank` (0-2, see the module docstring: the originating leg has the lowest), then the trunk's
+    side of each line (`_trunk_sides`, with `trunks` the `--trunk` prefixes).
 
     Work only where it can matter: the link join only when some line names a link, the channel
     chaining only over the channels (of a file) one of whose lines has no key, the final sort
@@ -418,7 +419,7 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
     out = grouped.collect()
     if out["__repeat"].is_not_null().any():  # a line written twice joins its first writing's call
         out = out.with_columns(pl.col(CALL).sort_by(SOURCE_ROW).first().over(SOURCE_FILE, FIRST))
-    return out
+    return _trunk_sides(out, trunks)
 
 
 def repeated_lines(raw: pl.DataFrame) -> int:
@@ -665,7 +666,7 @@ def normalize_cdr(
     )
     problems = [reader_errors(parsed.lazy()), *_problems(opts.dst)]
     parse_rejects = find_problems(parsed.lazy(), problems).collect()
-    lines = _trunk_sides(_group(_lines(parsed.lazy()).collect()), opts.trunks)
+    lines = _group(_lines(parsed.lazy()).collect(), opts.trunks)
     del parsed  # one full frame at a time: the typed lines from here on
 
     typed = _without(lines, parse_rejects)
