@@ -267,6 +267,23 @@ def _seconds(col: str) -> pl.Expr:
     return pl.duration(seconds=pl.col(col))
 
 
+def _with_first(parsed: pl.DataFrame) -> pl.LazyFrame:
+    """`parsed` with `__first`: the first line of its file identical to each line in every field
+    the reader maps (a line written twice), the line itself when none is; a reader error is
+    never a repeat. The window runs only over the lines whose 64-bit hash of those fields is
+    seen twice (a collision only sends lines to it), as nearly all lines are written once."""
+    same = [SOURCE_FILE, *CDR_FIELDS, ERROR]
+    first = parsed[SOURCE_ROW]
+    seen_twice = parsed.select(
+        pl.struct(same).hash().is_duplicated() & pl.col(ERROR).is_null()
+    ).to_series()
+    twice = seen_twice.arg_true()
+    if twice.len():
+        found = parsed[twice].select(pl.col(SOURCE_ROW).min().over(same)).to_series()
+        first = first.scatter(twice, found)
+    return parsed.lazy().with_columns(first.alias(FIRST))
+
+
 def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
     """One typed row per input line, with the working columns grouping needs."""
     answered_flag = blank_to_null("answered").str.to_lowercase()
@@ -274,13 +291,7 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(answered_flag.is_in(["true", "false"])).then(answered_flag == "true"),
         pl.col("answer__utc").is_not_null() | (pl.col("__billsec").fill_null(0) > 0),
     )
-    # A line written twice: every field the reader maps equal to an earlier line's of the file.
-    same = [SOURCE_FILE, *CDR_FIELDS, ERROR]
-    first = (
-        pl.when(pl.col(ERROR).is_null())
-        .then(pl.col(SOURCE_ROW).min().over(same))
-        .otherwise(pl.col(SOURCE_ROW))
-    )
+    parsed = _with_first(parsed.collect())
     lines = parsed.select(
         SOURCE_FILE,
         SOURCE_ROW,
@@ -307,7 +318,7 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(blank_to_null("encoding").is_not_null())
         .then(pl.concat_str(pl.lit("decoded as "), pl.col("encoding")))
         .alias("encoding_note"),
-        first.alias(FIRST),
+        FIRST,
     )
     # The line's own duration wins; otherwise its stamps give it.
     span = (pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds()
@@ -443,6 +454,20 @@ def _on_trunk(channel: str, number: str, trunks: tuple[str, ...]) -> pl.Expr:
     return (ch.is_not_null() & on).fill_null(False)
 
 
+def _per_call(lines: pl.DataFrame, over_call: pl.Expr, one_line: pl.Expr) -> pl.Series:
+    """`over_call` (a window over `__call`) on the lines of calls of several lines, `one_line`
+    (what it gives on a call of one line) on the others: the window over millions of one-line
+    calls is the slow part. As in `_calls`, a 64-bit hash collision only sends lines to the
+    window, which gives the same value."""
+    out = lines.select(one_line.alias("__out")).to_series()
+    if out.len() == 1 and lines.height > 1:  # a literal: one value per line
+        out = out.extend_constant(out[0], lines.height - 1)
+    several = lines.select(~pl.col(CALL).hash().is_unique()).to_series().arg_true()
+    if several.len():
+        out = out.scatter(several, lines[several].select(over_call).to_series())
+    return out
+
+
 def _trunk_sides(lines: pl.DataFrame, trunks: tuple[str, ...]) -> pl.DataFrame:
     """Which lines' seconds are the trunk's (see the module docstring), `__trunk` (the line
     crossed the trunk: it gives the numbers among lines of one rank), and the rank of a B-leg
@@ -464,18 +489,17 @@ def _trunk_sides(lines: pl.DataFrame, trunks: tuple[str, ...]) -> pl.DataFrame:
         # the uuid of 1902 -> 1905): it ranks as one, for the numbers and for billing. Keyless
         # lines (a FreePBX follow-me dialling 1001 from 1001) are left to the channel's order.
         keyed = pl.col("call_key").is_not_null()
-        b_leg = (
-            pl.col("__self")
-            & keyed
-            & (pl.col(RANK) == 1)
-            & (~pl.col("__self") & keyed).any().over(CALL)
-        )
+        beside = _per_call(lines, (~pl.col("__self") & keyed).any().over(CALL), pl.lit(False))
+        b_leg = pl.col("__self") & keyed & (pl.col(RANK) == 1) & pl.lit(beside)
         lines = lines.with_columns(
             pl.when(b_leg).then(pl.lit(2, pl.Int8)).otherwise(pl.col(RANK)).alias(RANK)
         )
     if not lines["__trunk_b"].any():
         return lines.drop("__trunk_a", "__trunk_b")
-    outbound = pl.col("__trunk_b").any().over(CALL) & ~pl.col("__trunk_a").any().over(CALL)
+    trunk_a, trunk_b = pl.col("__trunk_a"), pl.col("__trunk_b")
+    outbound = pl.lit(
+        _per_call(lines, trunk_b.any().over(CALL) & ~trunk_a.any().over(CALL), trunk_b & ~trunk_a)
+    )
     failed = (
         pl.col("disposition")
         .str.strip_chars()
