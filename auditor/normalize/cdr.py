@@ -327,9 +327,6 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.concat_str(pl.lit("dst-"), pl.col("__dst")))
         .alias("dst_note"),
         pl.coalesce(pl.col("duration_s"), span).alias("__dur"),
-        pl.when(pl.col(FIRST) != pl.col(SOURCE_ROW))
-        .then(pl.format("line {} repeats line {}", pl.col(SOURCE_ROW), pl.col(FIRST)))
-        .alias("__repeat"),
     )
     # An answered line without an answer time (FreePBX has none) was answered billsec before it
     # ended; with no end either, at its start.
@@ -387,7 +384,11 @@ def _group(lines: pl.DataFrame, trunks: tuple[str, ...] = ()) -> pl.DataFrame:
     )
     # The two halves of a Local channel are chained as one channel: one call (without keys, the
     # `;1` and `;2` halves have uniqueids of their own).
-    keyed = keyed.with_columns(pl.col("channel").str.replace(LOCAL_PAIR, "$1").alias(CHAIN))
+    channel = pl.col("channel")
+    local = lines.select(channel.str.starts_with("Local/").any()).item()
+    keyed = keyed.with_columns(
+        (channel.str.replace(LOCAL_PAIR, "$1") if local else channel).alias(CHAIN)
+    )
     chain = [SOURCE_FILE, CHAIN]
     keyless = (
         keyed.filter(pl.col("__key").is_null() & pl.col(CHAIN).is_not_null())
@@ -428,7 +429,7 @@ def _group(lines: pl.DataFrame, trunks: tuple[str, ...] = ()) -> pl.DataFrame:
     if keyless.height or not _in_line_order(lines):
         grouped = grouped.sort(SOURCE_FILE, SOURCE_ROW)
     out = grouped.collect()
-    if out["__repeat"].is_not_null().any():  # a line written twice joins its first writing's call
+    if (out[FIRST] != out[SOURCE_ROW]).any():  # a line written twice joins its first's call
         out = out.with_columns(pl.col(CALL).sort_by(SOURCE_ROW).first().over(SOURCE_FILE, FIRST))
     return _trunk_sides(out, trunks)
 
@@ -592,7 +593,7 @@ def _single_calls(lines: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
         pl.col("time_naive").fill_null(False),
         "dst_note",
         "encoding_note",
-        pl.col("__repeat").alias("repeat_note"),  # null: a repeat joins its first line's call
+        pl.lit(None, pl.String).alias("repeat_note"),  # a repeat joins its first line's call
         (pl.col("__dur_end") - pl.col("start_utc")).dt.total_seconds().alias("duration_s"),
         (pl.when(answered).then(pl.col("__bill_end")) - billed_answer)
         .dt.total_seconds()
@@ -645,7 +646,10 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
             pl.col("time_naive").any(),
             pl.col("dst_note").drop_nulls().first(),
             pl.col("encoding_note").drop_nulls().first(),
-            pl.col("__repeat").drop_nulls().str.join("; ").alias("repeat_note"),
+            pl.format("line {} repeats line {}", pl.col(SOURCE_ROW), pl.col(FIRST))
+            .filter(pl.col(FIRST) != pl.col(SOURCE_ROW))  # the lines are in line order
+            .str.join("; ")
+            .alias("repeat_note"),
             (pl.col("__dur_end").max() - pl.col("start_utc").min())
             .dt.total_seconds()
             .alias("duration_s"),
