@@ -278,6 +278,11 @@ def _print_encoding(ing: Ingested) -> None:
             f"{ing.encoding_fallback_rows} PBX line(s) not UTF-8: decoded as "
             f"{ing.encoding_fallback} (marked encoding_note)"
         )
+    if ing.repeated_rows:
+        typer.echo(
+            f"{ing.repeated_rows} PBX line(s) repeat an earlier line: merged into its call "
+            "(marked repeat_note)"
+        )
 
 
 @app.command()
@@ -336,6 +341,7 @@ def validate(
         }
         if ing.cdrs is not None:
             doc["encoding"] = ing.encoding_summary()
+            doc["repeats"] = ing.repeats_summary()
         _echo_json(doc | {"exit_code": result.exit_code})
     elif not quiet:
         _print_config(config)

@@ -155,6 +155,7 @@ class Summary:
     engine: str = "local"  # `--engine`: the one key a Ray run's summary.json differs in
     cdr_matching: CdrCounts | None = None
     encoding: dict[str, Any] | None = None
+    repeats: dict[str, Any] | None = None  # PBX lines written twice (`Ingested.repeats_summary`)
     records: RecordsCounts | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -164,7 +165,7 @@ class Summary:
         doc = asdict(self)
         doc.pop("extra")
         exit_code = doc.pop("exit_code")
-        for key in ("cdr_matching", "encoding", "records"):
+        for key in ("cdr_matching", "encoding", "repeats", "records"):
             if doc[key] is None:
                 doc.pop(key)
         return doc | self.extra | {"exit_code": exit_code}

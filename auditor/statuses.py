@@ -139,3 +139,13 @@ HINTS = (
     "not-compared-usage",
     "not-compared-logs",
 )
+
+
+class UnconnectedDial(StrEnum):
+    """PBX dispositions of a Dial to the trunk that did not connect (Asterisk's
+    ast_cdr_disp2str): on an outbound call such a line bills nothing, whatever its billsec."""
+
+    BUSY = "BUSY"
+    CONGESTION = "CONGESTION"
+    NO_ANSWER = "NO ANSWER"
+    FAILED = "FAILED"

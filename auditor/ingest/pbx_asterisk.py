@@ -9,10 +9,12 @@ so `--pbx-tz` decides (give `UTC` for usegmtime).
 One call may be several lines (transfers, queues, dialled legs). linkedid (21 columns) ties them,
 and the line whose uniqueid equals the linkedid is the originating (trunk) leg (`origin`); without
 it, lines sharing the A channel that follow on in time are one call (the normaliser chains them),
-which is what uniqueid would group. Answered means disposition `ANSWERED` (the normaliser also
-counts a line with billsec > 0 as connected: Asterisk logs `NO ANSWER` on a dialled leg whose
-caller was answered, with AnswerTime = the record's start). Caller-ID names are raw bytes, so a
-line that is not UTF-8 is decoded with `--encoding-fallback` and marked.
+which is what uniqueid would group, and the `;1` / `;2` halves of one Local channel are one call
+(chained as one channel). Answered means disposition `ANSWERED` (the normaliser also counts a
+line with billsec > 0 as connected: Asterisk logs `NO ANSWER` on a dialled leg whose caller was
+answered, with AnswerTime = the record's start; on an outbound call only a Dial to the trunk that
+was not BUSY / CONGESTION / NO ANSWER / FAILED is). Caller-ID names are raw bytes, so a line that
+is not UTF-8 is decoded with `--encoding-fallback` and marked.
 """
 
 from __future__ import annotations

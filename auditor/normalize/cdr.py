@@ -9,18 +9,33 @@ Grouping: a PBX may write several lines for one call (transfers, queues, dialled
 the same `call_key` in a file are one call; a line whose `link_key` names another's `call_key`
 brings that line into its call (FreeSWITCH A/B legs). Lines without a key are chained by channel:
 lines of one channel that start before the previous ones ended (within 2 s) are one call, which is
-what Asterisk's uniqueid means.
+what Asterisk's uniqueid means. The `;1` and `;2` halves of one Asterisk Local channel
+(`Local/X@ctx-00000005;1` / `;2`) are chained as one channel: without linkedid each half has a
+uniqueid of its own, but they are one call. A line identical to an earlier line of its file (every
+field the reader maps) is that line written twice: it joins that line's call, which notes it in
+`repeat_note` ("line 326 repeats line 325"); it changes none of the call's figures.
 
 The originating leg: each line gets a rank, 0 when the reader names it the call's originating leg
 (Asterisk 21 columns: uniqueid = linkedid), 1 when it was not brought in through another line's
-link (not a FreeSWITCH B-leg) and is not the `;2` half of an Asterisk Local channel (the dialplan
-side, whose dst is a Local extension such as `ch1`, not the number dialled), 2 otherwise. The
-call's numbers (`src`, `dst`), `channel` and `dstchannel` are those of its best-ranked line (then
-the earliest, then the first in the file), so a trunk call keeps its DID whatever line sorts first.
+link (not a FreeSWITCH B-leg), is not a half of an Asterisk Local channel (internal: the `;2`
+dialplan side's dst is a Local extension such as `ch1` on a trunk call), and is not a B-leg written
+under its A-leg's key (a keyed line whose src = dst beside one of the same key whose src differs:
+FreeSWITCH's "Outbound Call" 1905 -> 1905 under the uuid of 1902 -> 1905), 2 otherwise. The call's
+numbers (`src`, `dst`), `channel` and `dstchannel` are those of its best-ranked line, then of a
+line that crossed the trunk (so a Local pair takes the half that dialled out), then the earliest,
+then the first in the file, so a trunk call keeps its DID whatever line sorts first.
+
+The trunk: a `channel` or `dstchannel` starting with one of `IngestOptions.trunks` (`--trunk`);
+with none given, a channel that is not `Local/...` whose side's number (`src` for `channel`, `dst`
+for `dstchannel`) is external (digits, an optional `+`, more than 6 digits).
 
 Connected and billed: a line is connected when the format says it was answered or its billsec is
 above 0, whatever its disposition (Asterisk logs `NO ANSWER`, with AnswerTime = the record's start,
-on a dialled leg whose caller was answered). The call starts at its first line's start, is answered
+on a dialled leg whose caller was answered): the PBX answering an inbound trunk call is what Twilio
+bills. On an outbound call (the trunk is a line's `dstchannel`, never its `channel`) Asterisk counts
+billsec from party A's answer, so only a Dial to the trunk whose disposition is not BUSY,
+CONGESTION, NO ANSWER or FAILED is connected; the call's other lines (a Congestion or Playback
+after a busy Dial) carry no trunk seconds. The call starts at its first line's start, is answered
 when any line is connected, lasts until the last line ends, and bills from the first answer to the
 last answer + billsec over the connected lines of the best rank (the originating leg's own billsec;
 over all connected lines when none of those is connected). Lines of one call share a rank when the
@@ -45,7 +60,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from auditor.errors import InputError, UsageError
-from auditor.ingest.base import ERROR, SOURCE_FILE, SOURCE_ROW
+from auditor.ingest.base import CDR_FIELDS, ERROR, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import (
     KEY,
     REJECT_SCHEMA,
@@ -60,6 +75,7 @@ from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cel
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
+from auditor.statuses import UnconnectedDial
 from auditor.validate.run import check_rows
 
 TIME_COLUMNS = ("start", "answer", "end")
@@ -68,7 +84,13 @@ CHAIN_SLACK_S = 2  # whole-second stamps: the next line of a channel may start a
 CALL = "__call"
 ZONE = "__zone"
 RANK = "__rank"
-LOCAL_HALF = r"^Local/.*;2$"  # the dialplan side of an Asterisk Local channel pair
+LOCAL_HALF = r"^Local/.*;[12]$"  # either half of an Asterisk Local channel pair
+LOCAL_PAIR = r"^(Local/.*);[12]$"  # the channel name both halves share
+# Without --trunk: a number of the outside world (digits, an optional +, more than 6 digits;
+# extensions are shorter) on a line's side says that side is the trunk.
+EXTERNAL_NUMBER = r"^\+?[0-9]{7,}$"
+FIRST = "__first"  # the first line of the file identical to this one (itself when none is)
+CHAIN = "__chain"  # the channel a line is chained on: a Local channel's name without `;1`/`;2`
 
 
 def check_pbx_zone(tz: str | None) -> str | None:
@@ -271,6 +293,23 @@ def _seconds(col: str) -> pl.Expr:
     return pl.duration(seconds=pl.col(col))
 
 
+def _with_first(parsed: pl.DataFrame) -> pl.LazyFrame:
+    """`parsed` with `__first`: the first line of its file identical to each line in every field
+    the reader maps (a line written twice), the line itself when none is; a reader error is
+    never a repeat. The window runs only over the lines whose 64-bit hash of those fields is
+    seen twice (a collision only sends lines to it), as nearly all lines are written once."""
+    same = [SOURCE_FILE, *CDR_FIELDS, ERROR]
+    first = parsed[SOURCE_ROW]
+    seen_twice = parsed.select(
+        pl.struct(same).hash().is_duplicated() & pl.col(ERROR).is_null()
+    ).to_series()
+    twice = seen_twice.arg_true()
+    if twice.len():
+        found = parsed[twice].select(pl.col(SOURCE_ROW).min().over(same)).to_series()
+        first = first.scatter(twice, found)
+    return parsed.lazy().with_columns(first.alias(FIRST))
+
+
 def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
     """One typed row per input line, with the working columns grouping needs."""
     answered_flag = blank_to_null("answered").str.to_lowercase()
@@ -278,6 +317,7 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(answered_flag.is_in(["true", "false"])).then(answered_flag == "true"),
         pl.col("answer__utc").is_not_null() | (pl.col("__billsec").fill_null(0) > 0),
     )
+    parsed = _with_first(parsed.collect())
     lines = parsed.select(
         SOURCE_FILE,
         SOURCE_ROW,
@@ -304,6 +344,7 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(blank_to_null("encoding").is_not_null())
         .then(pl.concat_str(pl.lit("decoded as "), pl.col("encoding")))
         .alias("encoding_note"),
+        FIRST,
     )
     # The line's own duration wins; otherwise its stamps give it.
     span = (pl.col("end_utc") - pl.col("start_utc")).dt.total_seconds()
@@ -330,9 +371,10 @@ def _lines(parsed: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _group(lines: pl.DataFrame) -> pl.DataFrame:
+def _group(lines: pl.DataFrame, trunks: tuple[str, ...] = ()) -> pl.DataFrame:
     """Add `__call` (one value per call, file included), `__key` (the call's key for output) and
-    `__rank` (0-2, see the module docstring: the originating leg has the lowest).
+    `__rank` (0-2, see the module docstring: the originating leg has the lowest), then the trunk's
+    side of each line (`_trunk_sides`, with `trunks` the `--trunk` prefixes).
 
     Work only where it can matter: the link join only when some line names a link, the channel
     chaining only over the channels (of a file) one of whose lines has no key, the final sort
@@ -366,9 +408,16 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
         .cast(pl.Int8)
         .alias(RANK)
     )
-    chain = [SOURCE_FILE, "channel"]
+    # The two halves of a Local channel are chained as one channel: one call (without keys, the
+    # `;1` and `;2` halves have uniqueids of their own).
+    channel = pl.col("channel")
+    local = lines.select(channel.str.starts_with("Local/").any()).item()
+    keyed = keyed.with_columns(
+        (channel.str.replace(LOCAL_PAIR, "$1") if local else channel).alias(CHAIN)
+    )
+    chain = [SOURCE_FILE, CHAIN]
     keyless = (
-        keyed.filter(pl.col("__key").is_null() & pl.col("channel").is_not_null())
+        keyed.filter(pl.col("__key").is_null() & pl.col(CHAIN).is_not_null())
         .select(chain)
         .unique()
         .collect()
@@ -383,7 +432,7 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
         )
         chained = (
             keyed.join(keyless.lazy(), on=chain, how="semi")
-            .sort(SOURCE_FILE, "channel", "start_utc", SOURCE_ROW, nulls_last=True)
+            .sort(SOURCE_FILE, CHAIN, "start_utc", SOURCE_ROW, nulls_last=True)
             .with_columns(new.alias("__new"))
             .with_columns(pl.col("__new").cast(pl.Int64).cum_sum().over(chain).alias("__session"))
             .drop("__new")
@@ -395,17 +444,104 @@ def _group(lines: pl.DataFrame) -> pl.DataFrame:
     call = (
         pl.when(pl.col("__key").is_not_null())
         .then(pl.concat_str(pl.lit("k:"), pl.col("__key")))
-        .when(pl.col("channel").is_not_null() & pl.col("start_utc").is_not_null())
-        .then(pl.concat_str(pl.lit("c:"), pl.col("channel"), pl.lit("#"), pl.col("__session")))
+        .when(pl.col(CHAIN).is_not_null() & pl.col("start_utc").is_not_null())
+        .then(pl.concat_str(pl.lit("c:"), pl.col(CHAIN), pl.lit("#"), pl.col("__session")))
         .otherwise(pl.concat_str(pl.lit("r:"), pl.col(SOURCE_ROW)))
     )
     grouped = keyed.with_columns(
         pl.concat_str([pl.col(SOURCE_FILE), call], separator="\x1f").alias(CALL),
         pl.coalesce("__key", "channel").alias("__key"),
-    ).drop("__session")
+    ).drop("__session", CHAIN)
     if keyless.height or not _in_line_order(lines):
         grouped = grouped.sort(SOURCE_FILE, SOURCE_ROW)
-    return grouped.collect()
+    out = grouped.collect()
+    if (out[FIRST] != out[SOURCE_ROW]).any():  # a line written twice joins its first's call
+        out = out.with_columns(pl.col(CALL).sort_by(SOURCE_ROW).first().over(SOURCE_FILE, FIRST))
+    return _trunk_sides(out, trunks)
+
+
+def repeated_lines(raw: pl.DataFrame) -> int:
+    """How many input lines repeat an earlier line of their file (every mapped field equal, as
+    `_lines` finds them): each is merged into that line's call, marked `repeat_note`."""
+    same = [SOURCE_FILE, *CDR_FIELDS]
+    sound = raw.lazy().filter(pl.col(ERROR).is_null())
+    counts = sound.select(pl.len(), pl.struct(same).n_unique().alias("distinct")).collect()
+    return int(counts["len"][0] - counts["distinct"][0])
+
+
+def _on_trunk(channel: str, number: str, trunks: tuple[str, ...]) -> pl.Expr:
+    """The line's `channel` (or `dstchannel`) is the trunk: it starts with a `--trunk` prefix;
+    without any, it is not a Local channel and the party on that side (`src`, or `dst`) is an
+    external number."""
+    ch = pl.col(channel)
+    if trunks:  # case aside, as reconcile.cdr.crossed_trunk compares them
+        lower = ch.str.to_lowercase()
+        on = pl.any_horizontal(lower.str.starts_with(t.lower()) for t in trunks)
+    else:
+        on = ~ch.str.starts_with("Local/") & pl.col(number).str.contains(EXTERNAL_NUMBER)
+    return (ch.is_not_null() & on).fill_null(False)
+
+
+def _per_call(lines: pl.DataFrame, over_call: pl.Expr, one_line: pl.Expr) -> pl.Series:
+    """`over_call` (a window over `__call`) on the lines of calls of several lines, `one_line`
+    (what it gives on a call of one line) on the others: the window over millions of one-line
+    calls is the slow part. As in `_calls`, a 64-bit hash collision only sends lines to the
+    window, which gives the same value."""
+    out = lines.select(one_line.alias("__out")).to_series()
+    if out.len() == 1 and lines.height > 1:  # a literal: one value per line
+        out = out.extend_constant(out[0], lines.height - 1)
+    several = lines.select(~pl.col(CALL).hash().is_unique()).to_series().arg_true()
+    if several.len():
+        out = out.scatter(several, lines[several].select(over_call).to_series())
+    return out
+
+
+def _trunk_sides(lines: pl.DataFrame, trunks: tuple[str, ...]) -> pl.DataFrame:
+    """Which lines' seconds are the trunk's (see the module docstring), `__trunk` (the line
+    crossed the trunk: it gives the numbers among lines of one rank), and the rank of a B-leg
+    written under its A-leg's key.
+
+    On a call whose trunk is party B only (an outbound call), a line is connected only when it
+    is a Dial to the trunk whose disposition is not one of `UnconnectedDial`: Asterisk counts
+    billsec from party A's answer, so a BUSY Dial and a Congestion line after it have billsec."""
+    a_side = _on_trunk("channel", "src", trunks)
+    b_side = _on_trunk("dstchannel", "dst", trunks)
+    lines = lines.with_columns(
+        a_side.alias("__trunk_a"),
+        b_side.alias("__trunk_b"),
+        (pl.col("src") == pl.col("dst")).fill_null(False).alias("__self"),
+    ).with_columns((pl.col("__trunk_a") | pl.col("__trunk_b")).alias("__trunk"))
+    if lines["__self"].any():
+        # A keyed line calling its own destination beside one of the same key that does not is
+        # a B-leg written under the A-leg's key (FreeSWITCH's "Outbound Call" 1905 -> 1905 under
+        # the uuid of 1902 -> 1905): it ranks as one, for the numbers and for billing. Keyless
+        # lines (a FreePBX follow-me dialling 1001 from 1001) are left to the channel's order.
+        keyed = pl.col("call_key").is_not_null()
+        beside = _per_call(lines, (~pl.col("__self") & keyed).any().over(CALL), pl.lit(False))
+        b_leg = pl.col("__self") & keyed & (pl.col(RANK) == 1) & pl.lit(beside)
+        lines = lines.with_columns(
+            pl.when(b_leg).then(pl.lit(2, pl.Int8)).otherwise(pl.col(RANK)).alias(RANK)
+        )
+    if not lines["__trunk_b"].any():
+        return lines.drop("__trunk_a", "__trunk_b")
+    trunk_a, trunk_b = pl.col("__trunk_a"), pl.col("__trunk_b")
+    outbound = pl.lit(
+        _per_call(lines, trunk_b.any().over(CALL) & ~trunk_a.any().over(CALL), trunk_b & ~trunk_a)
+    )
+    failed = (
+        pl.col("disposition")
+        .str.strip_chars()
+        .str.to_uppercase()
+        .is_in([d.value for d in UnconnectedDial])
+        .fill_null(False)
+    )
+    keep = ~outbound | (pl.col("__trunk_b") & ~failed)
+    return lines.with_columns(
+        (pl.col("answered") & keep).alias("answered"),
+        (pl.col("__flag") & keep).alias("__flag"),
+        pl.when(keep).then(pl.col("__answer")).alias("__answer"),
+        pl.when(keep).then(pl.col("__bill_end")).alias("__bill_end"),
+    ).drop("__trunk_a", "__trunk_b")
 
 
 def _in_line_order(frame: pl.DataFrame) -> bool:
@@ -484,6 +620,7 @@ def _single_calls(lines: pl.LazyFrame, *extra: str) -> pl.LazyFrame:
         pl.col("time_naive").fill_null(False),
         "dst_note",
         "encoding_note",
+        pl.lit(None, pl.String).alias("repeat_note"),  # a repeat joins its first line's call
         (pl.col("__dur_end") - pl.col("start_utc")).dt.total_seconds().alias("duration_s"),
         (pl.when(answered).then(pl.col("__bill_end")) - billed_answer)
         .dt.total_seconds()
@@ -501,7 +638,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
     """One row per call of the lines given, by group-by (see `_calls`), with the `position` of
     its first line."""
     order = [pl.col("start_utc"), pl.col(SOURCE_ROW)]
-    by_origin = [pl.col(RANK), *order]
+    by_origin = [pl.col(RANK), ~pl.col("__trunk"), *order]
 
     def first(col: str) -> pl.Expr:
         return pl.col(col).sort_by(order).first().alias(col)
@@ -536,6 +673,10 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
             pl.col("time_naive").any(),
             pl.col("dst_note").drop_nulls().first(),
             pl.col("encoding_note").drop_nulls().first(),
+            pl.format("line {} repeats line {}", pl.col(SOURCE_ROW), pl.col(FIRST))
+            .filter(pl.col(FIRST) != pl.col(SOURCE_ROW))  # the lines are in line order
+            .str.join("; ")
+            .alias("repeat_note"),
             (pl.col("__dur_end").max() - pl.col("start_utc").min())
             .dt.total_seconds()
             .alias("duration_s"),
@@ -550,6 +691,7 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
             origin("dstchannel"),
             pl.col(position).min(),
         )
+        .with_columns(pl.col("repeat_note").replace("", None))  # no line repeats another
         .select(*cdr_schema.CDR_COLUMNS, position)
     )
 
@@ -579,7 +721,7 @@ def normalize_cdr(
     )
     problems = [reader_errors(parsed.lazy()), *_problems(opts.dst)]
     parse_rejects = find_problems(parsed.lazy(), problems).collect()
-    lines = _group(_lines(parsed.lazy()).collect())
+    lines = _group(_lines(parsed.lazy()).collect(), opts.trunks)
     del parsed  # one full frame at a time: the typed lines from here on
 
     typed = _without(lines, parse_rejects)

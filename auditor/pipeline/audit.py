@@ -241,7 +241,7 @@ def _audit(
         rec.rows = rec.rows.clear()
     bridge = build_bridge(groups, rec.rows, rules)
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
-    matches, cdr_summary, encoding = None, None, None
+    matches, cdr_summary, encoding, repeats = None, None, None, None
     if ing.cdrs is not None:
         progress.stage(STAGE_PBX)
         pairs_of: PairsOf = pbx_pairs
@@ -249,6 +249,7 @@ def _audit(
             pairs_of = partial(pbx_pairs_by_month, runner=runner, work=ing.work_path)
         matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match, pairs_of)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
+        repeats = ing.repeats_summary()  # PBX lines written twice
         findings += cdr_summary.findings
     own_matches = None
     if own is not None and records is not None:
@@ -271,6 +272,7 @@ def _audit(
         encoding=encoding,
         own_records=None if own_matches is None else own_matches.counts,
         engine=str(audit.engine.engine),
+        repeats=repeats,
     )
     outcome = AuditOutcome(
         summary=summary,

@@ -2,7 +2,8 @@
 
 Conservation holds per file and is asserted: rows read = rows accepted + rows rejected, where a row
 is rejected once however many of its columns are bad. PBX CDR lines that were not UTF-8 (read with
-`--encoding-fallback`) are counted, accepted or not, in `Ingested.encoding_fallback_rows`.
+`--encoding-fallback`) are counted, accepted or not, in `Ingested.encoding_fallback_rows`; lines
+that repeat an earlier line of their file (merged into its call) in `Ingested.repeated_rows`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Ingested:
     # lines (accepted or rejected) needed it.
     encoding_fallback: str = DEFAULT_FALLBACK
     encoding_fallback_rows: int = 0
+    repeated_rows: int = 0  # PBX CDR lines identical to an earlier line of their file
     work: Work | None = field(default=None, repr=False)
     # What `calls` is made of, for the partitioned engine: each call-log file's accepted rows
     # (name order), the duplicates to drop from them, and the account SID filled in.
@@ -83,6 +85,10 @@ class Ingested:
     def encoding_summary(self) -> dict[str, object]:
         """summary.json's `encoding`: the fallback and how many PBX lines needed it."""
         return {"fallback": self.encoding_fallback, "rows": self.encoding_fallback_rows}
+
+    def repeats_summary(self) -> dict[str, object]:
+        """summary.json's `repeats`: PBX lines written twice, merged into their first's call."""
+        return {"rows": self.repeated_rows}
 
     def close(self) -> None:
         if self._cleanup is not None:
@@ -177,12 +183,13 @@ def _ingest(
         _tally(read, raw)
         _tally(accepted, usage)
     cdrs = None
-    fallback_rows = 0
+    fallback_rows = repeated_rows = 0
     if "cdr" in by_kind:
-        from auditor.normalize.cdr import normalize_cdr
+        from auditor.normalize.cdr import normalize_cdr, repeated_lines
 
         raw = _read_all(by_kind["cdr"], opts, progress)
         fallback_rows = int(raw[ENCODING].is_not_null().sum())
+        repeated_rows = repeated_lines(raw)
         _tally(read, raw)
         cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)
         rejects.append(rej.collect())
@@ -215,6 +222,7 @@ def _ingest(
         cdrs,
         encoding_fallback=fallback,
         encoding_fallback_rows=fallback_rows,
+        repeated_rows=repeated_rows,
         work=work,
         call_parts=call_parts,
         duplicates=duplicates,

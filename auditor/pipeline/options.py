@@ -36,8 +36,10 @@ class IngestOptions:
     account: str | None = None
     pbx_tz: str | None = None  # zone of naive PBX CDR times (Asterisk, FreeSWITCH write local time)
     region: str = "US"  # phonenumbers region for national numbers in PBX CDRs
+    # `--trunk PREFIX`: PBX channels starting with one of these are the trunk to Twilio (e.g.
+    # `PJSIP/twilio`); none given: normalize/cdr.py's fallback rule (an external number's side)
+    trunks: tuple[str, ...] = ()
     read: ReadOptions = field(default_factory=ReadOptions)
-    trunks: tuple[str, ...] = ()  # `--trunk`: channel prefixes of the PBX's trunk to Twilio
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ def build_summary(
     encoding: dict[str, Any] | None = None,
     own_records: RecordsCounts | None = None,
     engine: str = "local",
+    repeats: dict[str, Any] | None = None,
 ) -> Summary:
     return Summary(
         inputs=inputs,
@@ -61,6 +62,7 @@ def build_summary(
         engine=engine,
         cdr_matching=cdr_matching,
         encoding=encoding,
+        repeats=repeats,
         records=own_records,
     )
 

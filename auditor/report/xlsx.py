@@ -240,6 +240,8 @@ def summary_rows(summary: Summary, calls_note: str) -> list[tuple[str, Any, str]
                 "count",
             )
         )
+    if summary.repeats is not None:
+        rows.append(("PBX lines written twice (merged)", summary.repeats.get("rows"), "count"))
     for title, counts, none in (
         ("PBX vs Twilio", summary.cdr_matching, "no PBX CDRs given"),
         ("own records vs Twilio", summary.records, "no --records given"),

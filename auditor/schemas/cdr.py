@@ -74,6 +74,8 @@ CDR_CALLS = FrameContract(
         "dst_note": (pl.String(), True),
         # "decoded as NAME": a line of the call was not UTF-8 (read with --encoding-fallback)
         "encoding_note": (pl.String(), True),
+        # "line 326 repeats line 325": a line identical to an earlier one, merged into its call
+        "repeat_note": (pl.String(), True),
         "duration_s": (pl.Int64(), True),
         "billsec": (pl.Int64(), False),
         "answered": (pl.Boolean(), False),
@@ -90,6 +92,11 @@ CDR_CALLS = FrameContract(
         one_of("dst_note", DST_NOTES, "not a DST note"),
         RowCheck(
             "encoding_note", pl.col("encoding_note").str.starts_with("decoded as "), "not a note"
+        ),
+        matches(
+            "repeat_note",
+            r"^line \d+ repeats line \d+(; line \d+ repeats line \d+)*$",
+            "not a note",
         ),
         at_least("duration_s", 0, "negative duration"),
         at_least("billsec", 0, "negative billsec"),
