@@ -1048,8 +1048,10 @@ class Case:
     @property
     def forced(self) -> bool:
         """Whether the format is forced (`--format`): then the file alone is audited, read by
-        its reader whatever detection would make of it, so mutations reach deeper."""
-        if self.source.kind == "records":  # read by --records-format, never detected
+        its reader whatever detection would make of it, so mutations reach deeper. Never for
+        records (read by --records-format, never detected) nor PBX CDRs (audited alone they have
+        no call logs to be matched with: exit 2 by design, so they come with their companion)."""
+        if self.source.kind in ("records", "cdr"):
             return False
         return random.Random(f"forced:{self.seed}").random() < 0.4
 

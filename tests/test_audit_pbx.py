@@ -244,13 +244,12 @@ def one_call_master(tmp_path: Path) -> Path:
 
 def test_pbx_cdrs_without_call_logs_are_one_line_and_exit_2(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = run_cli(
-        "audit", str(one_call_master(tmp_path)), "--out", str(out), "--pbx-tz", "America/New_York"
-    )
+    master = one_call_master(tmp_path)
+    proc = run_cli("audit", str(master), "--out", str(out), "--pbx-tz", "America/New_York")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "auditor: error: PBX CDRs given but no Twilio call logs: nothing to match them with "
-        "(add the Calls export for the same period)"
+        f"auditor: error: {master}: PBX CDRs given but no Twilio call logs: nothing to match them "
+        "with (add the Calls export for the same period)"
     ]
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["Master.csv"]
 

@@ -73,6 +73,8 @@ def test_every_source_audits_cleanly_unmutated(source: Source, forced: bool) -> 
     its format detected beside its companions, or forced (`--format`) alone."""
     if forced and source.kind == "records":
         pytest.skip("records are read by --records-format, never detected")
+    if forced and source.kind == "cdr":
+        pytest.skip("PBX CDRs audited alone have no call logs to match: exit 2 by design")
     seed = next(s for s in range(100) if Case(source, s).forced == forced)
     with tempfile.TemporaryDirectory(prefix="auditor-fuzz-") as tmp, no_debug_env():
         unmutated = Mutated(source, seed, source.read(), "none")

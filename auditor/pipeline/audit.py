@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from auditor.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from auditor.ingest.files import expand_paths
 from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import (
@@ -58,7 +58,7 @@ from auditor.statuses import FINDINGS, UsedAs
 NO_CALL_LOGS = (
     "PBX CDRs given but no Twilio call logs: nothing to match them with (add the Calls export "
     "for the same period)"
-)
+)  # named after the first PBX CDR file, as every run-ending input problem is
 
 
 @dataclass
@@ -203,7 +203,7 @@ def _audit(
     paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
     call_files = [f.file for f in ing.files if f.kind == "calls"]
     if has_cdr and not call_files:
-        raise UsageError(NO_CALL_LOGS)
+        raise InputError(next(f.file for f in ing.files if f.kind == "cdr"), NO_CALL_LOGS)
     if ing.usage.height or not paired:
         _require_accounts(ing)
     rejected_call_rows = (
