@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from auditor.pipeline.verify import run_verify
 from auditor.reconcile.periods import Period
 from auditor.report.progress import terminal_progress
 from auditor.report.terminal import print_audit, print_cdr_matching, print_records
+from auditor.schemas.checks import CURRENCY
 from auditor.statuses import FileStatus
 
 app = typer.Typer(
@@ -70,6 +72,17 @@ Format = Annotated[
 Account = Annotated[
     str | None,
     typer.Option("--account", help="Account SID for call logs that carry none (Console CSV)."),
+]
+
+Currency = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        metavar="CODE",
+        help="Currency (ISO 4217, e.g. USD) of call-log prices that carry no price_unit (pre-2012 "
+        "pages, SDK fixtures); never overrides one that is there. Without it such prices are not "
+        "compared.",
+    ),
 ]
 
 
@@ -200,12 +213,16 @@ def _ingest_options(
     region: str,
     encoding_fallback: str,
     max_inflate: float = DEFAULT_MAX_INFLATE,
+    currency: str | None = None,
 ) -> IngestOptions:
+    if currency is not None and not re.fullmatch(CURRENCY, currency):
+        raise UsageError(f"--currency {currency!r}: not a currency code (3 capitals, e.g. USD)")
     return IngestOptions(
         tz=tz,
         dst=dst,
         format=format,
         account=account,
+        currency=currency,
         pbx_tz=pbx_tz,
         region=region,
         read=ReadOptions(
@@ -274,6 +291,7 @@ def validate(
     dst: Dst = DstPolicy.REJECT,
     format: Format = None,
     account: Account = None,
+    currency: Currency = None,
     pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
     region: Region = "US",
@@ -289,7 +307,16 @@ def validate(
     """Read and validate exports (and --records); write canonical calls/usage (cdrs, records)
     Parquet and rejects.csv."""
     opts = _ingest_options(
-        tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
+        tz,
+        dst,
+        format,
+        account,
+        pbx_tz,
+        cdr_format,
+        region,
+        encoding_fallback,
+        max_inflate,
+        currency,
     )
     own = _records_options(records, records_format)
     with terminal_progress(quiet) as progress:
@@ -338,6 +365,7 @@ def audit(
     ] = None,
     format: Format = None,
     account: Account = None,
+    currency: Currency = None,
     pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
     region: Region = "US",
@@ -437,7 +465,16 @@ def audit(
     """Reconcile call logs with usage records, and PBX CDRs or your own records with call logs,
     call by call."""
     opts = _ingest_options(
-        tz, dst, format, account, pbx_tz, cdr_format, region, encoding_fallback, max_inflate
+        tz,
+        dst,
+        format,
+        account,
+        pbx_tz,
+        cdr_format,
+        region,
+        encoding_fallback,
+        max_inflate,
+        currency,
     )
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance)
     if ray_address is not None and engine is not Engine.RAY:
