@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from audit_inputs import call, calls_page, usage, usage_page
 from conftest import FIXTURES, ROOT, run_cli
 
 REAL = ROOT.parent / "shared" / "real"
@@ -174,3 +175,327 @@ def test_real_2011_page(tmp_path: Path, unit, args, price, currency) -> None:
     )
     assert (row["unexplained_count"], row["unexplained_minutes"]) == ("0", "0.000000")
     assert (NOTE in (row["notes"] or "")) is (currency is None)
+
+
+# --- Point 3: durations, counts and billsec bounded; duration vs end - start ----------------
+
+CONSOLE_HEADER = (
+    "Call Sid,Date Created,Start Time,End Time,Duration,From,To,Direction,Status,Price,"
+    "Price Unit,Parent Call Sid\n"
+)
+
+
+def _console_row(n: int, start: str, end: str, duration: str, **over: str) -> str:
+    cells = {
+        "sid": f"CA{n:032x}",
+        "created": start,
+        "start": start,
+        "end": end,
+        "duration": duration,
+        "from": "+13475550118",
+        "to": "+12125550100",
+        "direction": "inbound",
+        "status": "completed",
+        "price": "-0.0170",
+        "unit": "USD",
+        "parent": "",
+    } | over
+    return ",".join(cells.values()) + "\n"
+
+
+def _console(tmp_path: Path, rows: list[str], name: str = "calls.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(CONSOLE_HEADER + "".join(rows), encoding="utf-8")
+    return path
+
+
+TOO_LONG = "duration over 7 days (604800 s): not a call"
+
+
+def test_huge_durations_are_rejected_not_wrapped(tmp_path: Path) -> None:
+    """Line 2: 2^63 - 1 (today: billed 60 s after a wrap); lines 3-4: 5e18 each (valid alone
+    today, wrapping when summed); line 5: 1e19 (past Int64: the bound, not 'not a number');
+    line 6: 604800 s exactly (7 days: the bound itself is a call); line 7: a plain 61 s call."""
+    week_end = "2025-11-10 10:00:00"
+    path = _console(
+        tmp_path,
+        [
+            _console_row(1, "2025-11-03 10:00:00", "2025-11-03 10:01:01", "9223372036854775807"),
+            _console_row(2, "2025-11-03 11:00:00", "2025-11-03 11:01:01", "5e18"),
+            _console_row(3, "2025-11-03 12:00:00", "2025-11-03 12:01:01", "5e18"),
+            _console_row(4, "2025-11-03 13:00:00", "2025-11-03 13:01:01", "1e19"),
+            _console_row(5, "2025-11-03 10:00:00", week_end, "604800"),
+            _console_row(6, "2025-11-04 10:00:00", "2025-11-04 10:01:01", "61"),
+        ],
+    )
+    usage = TWILIO / "no_price_unit_usage.json"  # any usage page: the logs side is the point
+    out = tmp_path / "out"
+    proc = run_cli("audit", str(path), str(usage), "--tz", "UTC", "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _rejects(out) == [
+        ("2", "duration", "9223372036854775807", TOO_LONG),
+        ("3", "duration", "5000000000000000000", TOO_LONG),
+        ("4", "duration", "5000000000000000000", TOO_LONG),
+        ("5", "duration", "9223372036854775807", TOO_LONG),
+    ]
+    calls = pl.read_parquet(out / "calls.parquet")
+    assert calls["source_row"].to_list() == [6, 7]
+    # 604800 + 61 s: no wrap, and no negative sum anywhere
+    recon = pl.read_csv(out / "usage_reconciliation.csv")
+    assert recon.filter(pl.col("category") == "calls")["log_seconds"].to_list() == [604861]
+    assert (recon["log_seconds"] >= 0).all()
+
+
+def test_duration_longer_than_end_minus_start_is_rejected(tmp_path: Path) -> None:
+    """Line 2: 562 s over End - Start = 262 s (edited); line 3: 267 s over 262 s, within the 5 s
+    slack; line 4: 268 s, past it; line 5: 0 s of a no-answer leg that rang 25 s (shorter is
+    ringing, not a disagreement); line 6: an inbound call of 61 s, exact."""
+    path = _console(
+        tmp_path,
+        [
+            _console_row(1, "2025-11-03 10:00:00", "2025-11-03 10:04:22", "562"),
+            _console_row(2, "2025-11-03 11:00:00", "2025-11-03 11:04:22", "267"),
+            _console_row(3, "2025-11-03 12:00:00", "2025-11-03 12:04:22", "268"),
+            _console_row(
+                4, "2025-11-03 13:00:00", "2025-11-03 13:00:25", "0", status="no-answer", price=""
+            ),
+            _console_row(5, "2025-11-03 14:00:00", "2025-11-03 14:01:01", "61"),
+        ],
+    )
+    out = tmp_path / "out"
+    proc = run_cli("validate", str(path), "--tz", "America/New_York", "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _rejects(out) == [
+        ("2", "duration", "562", "duration disagrees with end - start (562 s vs 262 s)"),
+        ("4", "duration", "268", "duration disagrees with end - start (268 s vs 262 s)"),
+    ]
+    assert pl.read_parquet(out / "calls.parquet")["source_row"].to_list() == [3, 5, 6]
+
+
+def test_api_page_duration_checks_on_the_fast_pass(tmp_path: Path) -> None:
+    """A Calls page of 60 good legs (the fast pass takes them as written) and, among them, one
+    leg of 562 s over 262 s and one of 700000 s: both rejected, the rest accepted."""
+    legs = [
+        call(n, f"2025-11-03 10:{n:02d}:00", f"2025-11-03 10:{n:02d}:45", "45") for n in range(60)
+    ]
+    legs[10] = call(10, "2025-11-03 11:00:00", "2025-11-03 11:04:22", "562")
+    legs[20] = call(20, "2025-11-03 12:00:00", "2025-11-03 12:04:22", "700000")
+    path = calls_page(tmp_path / "calls.json", legs)
+    out = tmp_path / "out"
+    proc = run_cli("validate", str(path), "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _rejects(out) == [
+        ("11", "duration", "562", "duration disagrees with end - start (562 s vs 262 s)"),
+        ("21", "duration", "700000", TOO_LONG),
+    ]
+    assert pl.read_parquet(out / "calls.parquet").height == 58
+
+
+def test_usage_count_and_minutes_are_bounded(tmp_path: Path) -> None:
+    """Record 1: count 10^12 + 1; record 2: 10^13 + 1 minutes; record 3: 2^63 - 1 calls;
+    record 4: 10^12 calls and 10^13 minutes, the bounds themselves (accepted)."""
+    records = [
+        usage("calls", "2025-11-01", "2025-11-30", 10**12 + 1, 5, "0.1"),
+        usage("calls-inbound", "2025-11-01", "2025-11-30", 3, 10**13 + 1, "0.1"),
+        usage("calls-outbound", "2025-11-01", "2025-11-30", 2**63 - 1, 5, "0.1"),
+        usage("calls-client", "2025-11-01", "2025-11-30", 10**12, 10**13, "0.1"),
+    ]
+    path = usage_page(tmp_path / "usage.json", records)
+    out = tmp_path / "out"
+    proc = run_cli("validate", str(path), "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _rejects(out) == [
+        ("1", "count", "1000000000001", "count over 10^12: not a usage count"),
+        ("2", "usage", "10000000000001.0000000000", "usage over 10^13: not a usage amount"),
+        ("3", "count", "9223372036854775807", "count over 10^12: not a usage count"),
+    ]
+    assert pl.read_parquet(out / "usage.parquet")["category"].to_list() == ["calls-client"]
+
+
+def _asterisk(tmp_path: Path, edits: dict[int, dict[int, str]]) -> Path:
+    """tests/fixtures/pbx/asterisk_Master.csv with cells replaced: {line: {field index: text}}."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO((FIXTURES / "pbx" / "asterisk_Master.csv").read_text())))
+    for line, cells in edits.items():
+        for i, text in cells.items():
+            rows[line - 1][i] = text
+    buf = io.StringIO()
+    csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    path = tmp_path / "Master.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_pbx_duration_and_billsec_are_bounded(tmp_path: Path) -> None:
+    """Asterisk fields 12/13 are duration/billsec: line 1 gets a duration of 2^63 - 1, line 2
+    a billsec of 700000 (with a duration to match, so only the bound speaks)."""
+    path = _asterisk(tmp_path, {1: {12: "9223372036854775807"}, 2: {12: "700045", 13: "700000"}})
+    out = tmp_path / "out"
+    proc = run_cli("validate", str(path), "--pbx-tz", "UTC", "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rejects = [r for r in _rejects(out) if r[3].endswith("not a call")]
+    assert rejects == [
+        ("1", "duration", "9223372036854775807", TOO_LONG),
+        ("2", "billsec", "700000", "billsec over 7 days (604800 s): not a call"),
+        ("2", "duration", "700045", TOO_LONG),
+    ]
+
+
+def test_own_records_duration_is_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "notifications.csv"
+    path.write_text(
+        "alert_id,campaign,twilio_sid,phone,caller_id,sent_at,outcome,amd,talk_seconds\n"
+        f"AL-1,water,CA{1:032x},+16175550191,+18885550100,2025-11-02 09:02:17,delivered,human,"
+        "9223372036854775807\n"
+        f"AL-2,water,CA{2:032x},+16175550192,+18885550100,2025-11-02 09:03:17,delivered,human,40\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    proc = run_cli(
+        "validate",
+        str(TWILIO / "no_price_unit.json"),
+        "--records",
+        str(path),
+        "--records-format",
+        "notification_log",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert _rejects(out) == [("2", "talk_seconds", "9223372036854775807", TOO_LONG)]
+
+
+# --- Point 18: direction, NUL, leap second --------------------------------------------------
+
+DIRECTIONS = (
+    "not a call direction (inbound, outbound-api, outbound-dial, trunking-originating, "
+    "trunking-terminating)"
+)
+LEAP = "leap second (:60): rejected, not clamped to :59"
+
+
+def test_direction_outside_twilios_values(tmp_path: Path) -> None:
+    """Console CSV line 2 `sideways`, line 3 `Inbound` (read as inbound); API page record 2
+    `sideways`."""
+    csv_path = _console(
+        tmp_path,
+        [
+            _console_row(
+                1, "2025-11-03 10:00:00", "2025-11-03 10:01:01", "61", direction="sideways"
+            ),
+            _console_row(
+                2, "2025-11-03 11:00:00", "2025-11-03 11:01:01", "61", direction="Inbound"
+            ),
+        ],
+    )
+    page = calls_page(
+        tmp_path / "calls.json",
+        [
+            call(10, "2025-11-03 12:00:00", "2025-11-03 12:01:01", "61"),
+            call(11, "2025-11-03 13:00:00", "2025-11-03 13:01:01", "61", direction="sideways"),
+        ],
+    )
+    out = tmp_path / "out"
+    proc = run_cli("validate", str(csv_path), str(page), "--tz", "UTC", "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    assert rows.select(
+        pl.col("source_file").str.extract(r"([^/]+)$"), "source_row", "column", "value", "reason"
+    ).rows() == [
+        ("calls.csv", "2", "direction", "sideways", DIRECTIONS),
+        ("calls.json", "2", "direction", "sideways", DIRECTIONS),
+    ]
+    calls = pl.read_parquet(out / "calls.parquet")
+    assert calls.filter(pl.col("source_row") == 3)["direction"].to_list() == ["inbound"]
+
+
+def test_nul_character_in_text_is_rejected(tmp_path: Path) -> None:
+    """A NUL in a Console CSV `From`, an API page's `to`, a usage record's `description`, a PBX
+    line's `src` and an own record's `campaign`: each rejected naming its column."""
+    csv_path = _console(
+        tmp_path,
+        [
+            _console_row(
+                1,
+                "2025-11-03 10:00:00",
+                "2025-11-03 10:01:01",
+                "61",
+                **{"from": "+1347\x005550118"},
+            ),
+            _console_row(2, "2025-11-03 11:00:00", "2025-11-03 11:01:01", "61"),
+        ],
+    )
+    page = calls_page(
+        tmp_path / "calls.json",
+        [call(10, "2025-11-03 12:00:00", "2025-11-03 12:01:01", "61", to="+1617\x005550123")],
+    )
+    record = usage("calls", "2025-11-01", "2025-11-30", 3, 5, "0.1") | {"description": "Voice\x00"}
+    upage = usage_page(tmp_path / "usage.json", [record])
+    pbx = _asterisk(tmp_path, {1: {1: "10\x0001"}})
+    own = tmp_path / "notifications.csv"
+    own.write_text(
+        "alert_id,campaign,twilio_sid,phone,caller_id,sent_at,outcome,amd,talk_seconds\n"
+        f"AL-1,wa\x00ter,CA{1:032x},+16175550191,+18885550100,2025-11-02 09:02:17,"
+        "delivered,human,4\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    proc = run_cli(
+        "validate",
+        str(csv_path),
+        str(page),
+        str(upage),
+        str(pbx),
+        "--tz",
+        "UTC",
+        "--pbx-tz",
+        "UTC",
+        "--records",
+        str(own),
+        "--records-format",
+        "notification_log",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    nul = rows.filter(pl.col("reason") == "NUL character in text")
+    assert nul.select(pl.col("source_file").str.extract(r"([^/]+)$"), "source_row", "column").sort(
+        "source_file"
+    ).rows() == [
+        ("Master.csv", "1", "src"),
+        ("calls.csv", "2", "from"),
+        ("calls.json", "1", "to"),
+        ("notifications.csv", "2", "group:campaign"),
+        ("usage.json", "1", "description"),
+    ]
+
+
+def test_leap_second_is_rejected_not_clamped(tmp_path: Path) -> None:
+    """`2025-11-30 23:59:60` read as the next second moved the call into December; now the row
+    is rejected, on a Console CSV (naive time) and an API page (RFC 2822)."""
+    csv_path = _console(
+        tmp_path,
+        [
+            _console_row(1, "2025-11-30 23:58:59", "2025-11-30 23:59:60", "61"),
+            _console_row(2, "2025-11-30 23:59:60", "2025-12-01 00:01:00", "60"),
+            _console_row(3, "2025-11-30 23:58:00", "2025-11-30 23:59:01", "61"),
+        ],
+    )
+    leg = call(10, "2025-11-30 23:58:00", "2025-11-30 23:59:00", "60")
+    leg["start_time"] = "Sun, 30 Nov 2025 23:59:60 +0000"
+    page = calls_page(tmp_path / "calls.json", [leg])
+    out = tmp_path / "out"
+    proc = run_cli("validate", str(csv_path), str(page), "--tz", "UTC", "--out", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = pl.read_csv(out / "rejects.csv", infer_schema=False)
+    assert rows.select(
+        pl.col("source_file").str.extract(r"([^/]+)$"), "source_row", "column", "value", "reason"
+    ).rows() == [
+        ("calls.csv", "2", "end_time", "2025-11-30 23:59:60", LEAP),
+        ("calls.csv", "3", "start_time", "2025-11-30 23:59:60", LEAP),
+        ("calls.json", "1", "start_time", "Sun, 30 Nov 2025 23:59:60 +0000", LEAP),
+    ]
+    assert pl.read_parquet(out / "calls.parquet")["source_row"].to_list() == [4]

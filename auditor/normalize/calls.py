@@ -21,7 +21,7 @@ from auditor.normalize.rejects import (
 from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time, parse_time_fast
 from auditor.normalize.values import blank_to_null, money, present, whole_number
 from auditor.schemas.calls import CALLS
-from auditor.statuses import DstNote, enum_dtype
+from auditor.statuses import CALL_DIRECTIONS, DstNote, enum_dtype
 
 TIME_COLUMNS = ("start_time", "end_time")
 
@@ -138,7 +138,8 @@ def stage_calls(
         *written,
         pl.col("duration").is_not_null() & pl.col("__duration").is_null(),
         present("price") & pl.col("__price").is_null(),
-        ~pl.col("direction").is_in(DIRECTIONS).fill_null(False),
+        # directions as the API writes them (statuses.CALL_DIRECTIONS) are taken as written
+        ~pl.col("direction").is_in(CALL_DIRECTIONS).fill_null(False),
         *padded,
     )
     canonical = parsed.select(
@@ -152,14 +153,6 @@ def stage_calls(
     return canonical.with_columns((pl.col(BAD) | check_bad).alias(BAD))
 
 
-# Directions as the API writes them; the fast pass takes these as written.
-DIRECTIONS = (
-    "inbound",
-    "outbound-api",
-    "outbound-dial",
-    "trunking-originating",
-    "trunking-terminating",
-)
 # Text the fast pass takes as written and no row check looks at.
 AS_WRITTEN = ("from", "to", "answered_by", "trunk_sid")
 
