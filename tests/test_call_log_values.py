@@ -499,3 +499,19 @@ def test_leap_second_is_rejected_not_clamped(tmp_path: Path) -> None:
         ("calls.json", "1", "start_time", "Sun, 30 Nov 2025 23:59:60 +0000", LEAP),
     ]
     assert pl.read_parquet(out / "calls.parquet")["source_row"].to_list() == [4]
+
+
+def test_duration_check_spares_a_leg_placed_by_dst(tmp_path: Path) -> None:
+    """2025-11-02 in New York: 01:00-02:00 happens twice. A 5400 s call from 00:50 EDT to
+    01:20 EST, read with --dst earliest, spans 1800 s (01:20 taken as EDT); it is marked
+    dst-overlap and kept, not rejected for its span (the hour is the zone's, not the log's)."""
+    path = _console(
+        tmp_path, [_console_row(1, "2025-11-02 00:50:00", "2025-11-02 01:20:00", "5400")]
+    )
+    out = tmp_path / "out"
+    proc = run_cli(
+        "validate", str(path), "--tz", "America/New_York", "--dst", "earliest", "--out", str(out)
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    calls = pl.read_parquet(out / "calls.parquet")
+    assert calls.select("duration_s", "dst").rows() == [(5400, "dst-overlap")]
