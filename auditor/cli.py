@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +35,7 @@ from auditor.reconcile.periods import Period
 from auditor.report.progress import terminal_progress
 from auditor.report.terminal import print_audit, print_cdr_matching, print_records
 from auditor.result import RejectCounts
+from auditor.schemas.checks import CURRENCY
 from auditor.statuses import FileStatus
 
 app = typer.Typer(
@@ -72,6 +74,17 @@ Format = Annotated[
 Account = Annotated[
     str | None,
     typer.Option("--account", help="Account SID for call logs that carry none (Console CSV)."),
+]
+
+Currency = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        metavar="CODE",
+        help="Currency (ISO 4217, e.g. USD) of call-log prices that carry no price_unit (pre-2012 "
+        "pages, SDK fixtures); never overrides one that is there. Without it such prices are not "
+        "compared.",
+    ),
 ]
 
 
@@ -213,12 +226,16 @@ def _ingest_options(
     encoding_fallback: str,
     max_inflate: float = DEFAULT_MAX_INFLATE,
     trunks: tuple[str, ...] = (),
+    currency: str | None = None,
 ) -> IngestOptions:
+    if currency is not None and not re.fullmatch(CURRENCY, currency):
+        raise UsageError(f"--currency {currency!r}: not a currency code (3 capitals, e.g. USD)")
     return IngestOptions(
         tz=tz,
         dst=dst,
         format=format,
         account=account,
+        currency=currency,
         pbx_tz=pbx_tz,
         region=region,
         read=ReadOptions(
@@ -293,6 +310,7 @@ def validate(
     dst: Dst = DstPolicy.REJECT,
     format: Format = None,
     account: Account = None,
+    currency: Currency = None,
     pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
     region: Region = "US",
@@ -319,6 +337,7 @@ def validate(
         encoding_fallback,
         max_inflate,
         tuple(trunk or ()),
+        currency,
     )
     own = _records_options(records, records_format)
     with terminal_progress(quiet) as progress:
@@ -370,6 +389,7 @@ def audit(
     ] = None,
     format: Format = None,
     account: Account = None,
+    currency: Currency = None,
     pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
     region: Region = "US",
@@ -480,6 +500,7 @@ def audit(
         encoding_fallback,
         max_inflate,
         tuple(trunk or ()),
+        currency,
     )
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance, tuple(trunk or ()))
     if ray_address is not None and engine is not Engine.RAY:

@@ -136,6 +136,7 @@ HINTS = (
     "logs-missing",
     "rows-rejected",
     "currency-mix",
+    "currency-unknown",
     "not-compared-usage",
     "not-compared-logs",
 )

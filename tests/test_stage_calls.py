@@ -52,8 +52,11 @@ ODD = [
     _leg(103, start_time="2025-11-03T10:00:00.250Z", end_time="2025-11-03T10:01:00.750Z"),
     _leg(104, to=" +16175550199 "),
     _leg(115, direction="Inbound"),
-    _leg(105, status="Completed", price_unit="usd", duration="61.0"),
-    _leg(106, duration=61, price=-0.014),  # numbers, not strings
+    # 61 s legs end 61 s after they start (a longer duration than end - start is rejected)
+    _leg(
+        105, status="Completed", price_unit="usd", duration="61.0", end_time="2025-11-03T10:46:01Z"
+    ),
+    _leg(106, duration=61, price=-0.014, end_time="2025-11-03T10:47:01Z"),  # numbers, not strings
     _leg(107, **{"from": ""}, answered_by="machine_start"),
     _leg(116, trunk_sid=""),
     _leg(108, start_time="not a time"),

@@ -21,7 +21,7 @@ from auditor.normalize.rejects import (
 from auditor.normalize.times import DstPolicy, first_naive_cell, parse_time, parse_time_fast
 from auditor.normalize.values import blank_to_null, money, present, whole_number
 from auditor.schemas.calls import CALLS
-from auditor.statuses import DstNote, enum_dtype
+from auditor.statuses import CALL_DIRECTIONS, DstNote, enum_dtype
 
 TIME_COLUMNS = ("start_time", "end_time")
 
@@ -47,10 +47,14 @@ def _time_problems(col: str, tz: str | None, dst: DstPolicy) -> list[Problem]:
 
 
 def normalize_calls(
-    raw: pl.LazyFrame, tz: str | None, dst: DstPolicy, account: str | None = None
+    raw: pl.LazyFrame,
+    tz: str | None,
+    dst: DstPolicy,
+    account: str | None = None,
+    currency: str | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(canonical calls, parse rejects). Rows with a parse problem are in both, for the caller to
-    drop once all rejects are known."""
+    drop once all rejects are known. `currency` (`--currency`) fills a missing `price_unit`."""
     parsed = raw.with_columns(
         *parse_time("start_time", tz, dst),
         *parse_time("end_time", tz, dst),
@@ -65,13 +69,14 @@ def normalize_calls(
         unparsed("price", "not a decimal amount"),
     ]
     rejects = find_problems(parsed, problems)
-    canonical = parsed.select(SOURCE_FILE, SOURCE_ROW, *_canonical(account))
+    canonical = parsed.select(SOURCE_FILE, SOURCE_ROW, *_canonical(account, currency))
     return canonical, rejects
 
 
-def _canonical(account: str | None) -> list[pl.Expr]:
+def _canonical(account: str | None, currency: str | None = None) -> list[pl.Expr]:
     """The canonical call columns from a frame carrying the parsed `__` columns; `account`
-    (`--account`) stands in for a missing account SID."""
+    (`--account`) stands in for a missing account SID, `currency` (`--currency`) for a missing
+    `price_unit` (never for one that is there)."""
     dst_note = pl.coalesce(pl.col("start_time__dst"), pl.col("end_time__dst"))
     return [
         pl.coalesce(blank_to_null("account_sid"), pl.lit(account, pl.String)).alias("account_sid"),
@@ -92,7 +97,9 @@ def _canonical(account: str | None) -> list[pl.Expr]:
         .alias("dst"),
         pl.col("__duration").alias("duration_s"),
         pl.col("__price").alias("price"),
-        blank_to_null("price_unit").str.to_uppercase().alias("price_unit"),
+        pl.coalesce(
+            blank_to_null("price_unit").str.to_uppercase(), pl.lit(currency, pl.String)
+        ).alias("price_unit"),
         blank_to_null("answered_by").alias("answered_by"),
         blank_to_null("trunk_sid").alias("trunk_sid"),
     ]
@@ -103,7 +110,11 @@ RAW = "__raw"
 
 
 def stage_calls(
-    raw: pl.LazyFrame, tz: str | None, shapes: dict[str, str | None], account: str | None = None
+    raw: pl.LazyFrame,
+    tz: str | None,
+    shapes: dict[str, str | None],
+    account: str | None = None,
+    currency: str | None = None,
 ) -> pl.LazyFrame:
     """The fast pass over raw rows: source columns, the canonical columns (times parsed in the
     file's one shape, `shapes`), `__raw` (the raw text, as a struct) and `__bad`: the row needs a
@@ -127,13 +138,14 @@ def stage_calls(
         *written,
         pl.col("duration").is_not_null() & pl.col("__duration").is_null(),
         present("price") & pl.col("__price").is_null(),
-        ~pl.col("direction").is_in(DIRECTIONS).fill_null(False),
+        # directions as the API writes them (statuses.CALL_DIRECTIONS) are taken as written
+        ~pl.col("direction").is_in(CALL_DIRECTIONS).fill_null(False),
         *padded,
     )
     canonical = parsed.select(
         SOURCE_FILE,
         SOURCE_ROW,
-        *_canonical_as_written(account),
+        *_canonical_as_written(account, currency),
         pl.struct(raw_columns).alias(RAW),
         bad.alias(BAD),
     )
@@ -141,24 +153,17 @@ def stage_calls(
     return canonical.with_columns((pl.col(BAD) | check_bad).alias(BAD))
 
 
-# Directions as the API writes them; the fast pass takes these as written.
-DIRECTIONS = (
-    "inbound",
-    "outbound-api",
-    "outbound-dial",
-    "trunking-originating",
-    "trunking-terminating",
-)
 # Text the fast pass takes as written and no row check looks at.
 AS_WRITTEN = ("from", "to", "answered_by", "trunk_sid")
 
 
-def _canonical_as_written(account: str | None) -> list[pl.Expr]:
+def _canonical_as_written(account: str | None, currency: str | None = None) -> list[pl.Expr]:
     """`_canonical` for text that needs no cleaning (see `stage_calls`)."""
-    cleaned = {c.meta.output_name(): c for c in _canonical(account)}
+    cleaned = {c.meta.output_name(): c for c in _canonical(account, currency)}
     plain = {
         "call_sid": pl.col("sid"),
-        **{c: pl.col(c) for c in ("parent_call_sid", "direction", "status", "price_unit")},
+        **{c: pl.col(c) for c in ("parent_call_sid", "direction", "status")},
+        "price_unit": pl.coalesce(pl.col("price_unit"), pl.lit(currency, pl.String)),
         **{c: pl.col(c) for c in AS_WRITTEN},
         "account_sid": pl.coalesce(pl.col("account_sid"), pl.lit(account, pl.String)),
     }

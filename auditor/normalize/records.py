@@ -24,6 +24,8 @@ CallSid that lacks a readable number or time (it cannot be matched at all).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from auditor.errors import InputError
@@ -48,6 +50,7 @@ from auditor.normalize.times import (
     sniff_time_format,
 )
 from auditor.normalize.values import blank_to_null, present, whole_number
+from auditor.schemas.checks import no_nul
 from auditor.schemas.records import GROUP_PREFIX, RECORDS
 from auditor.validate.run import check_rows
 
@@ -292,7 +295,9 @@ def normalize_records(
         "end_utc": fmt.columns.get("end", "end"),
         "duration_s": fmt.columns.get("duration", "duration"),
     }
-    accepted, row_rejects = check_rows(canonical, RECORDS, names)
+    # group columns are text the user gave too: no NUL in them either
+    contract = replace(RECORDS, checks=(*RECORDS.checks, *(no_nul(g) for g in groups)))
+    accepted, row_rejects = check_rows(canonical, contract, names)
     if not accepted[SOURCE_ROW].is_sorted():  # the matcher takes file order for row order
         accepted = accepted.sort(SOURCE_ROW, maintain_order=True)
     rejects = pl.concat([parse_rejects, row_rejects.collect()])

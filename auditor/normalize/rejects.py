@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.times import LEAP_SECOND_REASON, leap_second
 from auditor.normalize.values import present
 
 REJECT_SCHEMA = {
@@ -42,7 +43,9 @@ def time_problems(
             column or field,
             present(field) & pl.col(f"{field}__utc").is_null() & pl.col(f"{field}__dst").is_null(),
             raw,
-            reason,
+            pl.when(leap_second(raw))
+            .then(pl.lit(LEAP_SECOND_REASON))
+            .otherwise(reason if isinstance(reason, pl.Expr) else pl.lit(reason)),
         )
     ]
     if dst_zone is not None:

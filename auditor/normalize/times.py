@@ -32,6 +32,19 @@ NAIVE_FORMATS = (
     "%m/%d/%Y %H:%M",
     "%Y-%m-%d %H:%M",
 )
+# A leap second (`23:59:60`; in a local zone any minute's :60) is read by chrono as the next
+# second: `2025-11-30 23:59:60` becomes 2025-12-01 00:00:00, a call moved into the next month.
+# No export of Twilio's writes one (its clocks smear), so such a time is rejected, not clamped to
+# :59 (which would invent a second the export did not say).
+LEAP_SECOND = r"\d:[0-5]\d:60(?:[.,]\d*)?(?:\D|$)"
+LEAP_SECOND_REASON = "leap second (:60): rejected, not clamped to :59"
+
+
+def leap_second(s: pl.Expr) -> pl.Expr:
+    """Whether the time text `s` has 60 seconds."""
+    return s.str.contains(LEAP_SECOND).fill_null(False)
+
+
 # Far enough from a wall time to be clear of any DST jump it sits in.
 _PROBE = pl.duration(hours=6)
 
@@ -98,7 +111,7 @@ def parse_time(col: str, tz: str | None, dst: DstPolicy) -> list[pl.Expr]:
     A row whose `__dst` is set and whose policy is `reject` has a null `__utc`.
     """
     s = pl.col(col).str.strip_chars()
-    s = pl.when(s == "").then(None).otherwise(s)
+    s = pl.when((s == "") | leap_second(s)).then(None).otherwise(s)
     aware = _aware(s)
     naive = pl.when(aware.is_null()).then(_naive(s))
     is_naive = aware.is_null() & naive.is_not_null()
@@ -196,6 +209,7 @@ def parse_time_fast(col: str, shape: str | None, tz: str | None) -> list[pl.Expr
     null for a value of another shape, and for a naive time in a DST gap or overlap, so that such
     rows take the slow path, which says which. `__dst` is always null here."""
     s = pl.col(col)  # as written: a padded value takes the slow path
+    s = pl.when(leap_second(s)).then(None).otherwise(s)  # and a leap second
     if shape is None:
         utc, wall = pl.lit(None, DT_UTC), pl.lit(None, DT_NAIVE)
         naive = pl.lit(False)

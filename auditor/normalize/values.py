@@ -16,13 +16,21 @@ def present(col: str) -> pl.Expr:
     return blank_to_null(col).is_not_null()
 
 
+INT64_MAX = 2**63 - 1
+
+
 def whole_number(col: str) -> pl.Expr:
-    """'61' -> 61, '-3' -> -3 (a validation matter), '61.0' -> 61; anything else -> null."""
+    """'61' -> 61, '-3' -> -3 (a validation matter), '61.0' -> 61, '5e18' -> 5e18; a whole
+    number past the Int64 range ('1e19', 25 digits) -> the range's end, for the contract's
+    bounds to reject as too large (never a wrap, never "not a number"); anything else -> null."""
     s = blank_to_null(col)
     as_float = s.cast(pl.Float64, strict=False)
+    whole = as_float.is_finite() & (as_float == as_float.round(0))
     return pl.coalesce(
         s.cast(pl.Int64, strict=False),
-        pl.when(as_float == as_float.round(0)).then(as_float.cast(pl.Int64, strict=False)),
+        pl.when(whole & (as_float >= 2.0**63)).then(pl.lit(INT64_MAX, pl.Int64)),
+        pl.when(whole & (as_float < -(2.0**63))).then(pl.lit(-INT64_MAX - 1, pl.Int64)),
+        pl.when(whole).then(as_float.cast(pl.Int64, strict=False)),
     )
 
 

@@ -66,7 +66,7 @@ def _shapes(raw: pl.LazyFrame, tz: str | None) -> dict[str, str | None]:
 
 def _split(raw: pl.LazyFrame, part: _Part, opts: IngestOptions) -> None:
     """One pass over a file: good rows -> canonical Parquet, bad rows -> raw Parquet."""
-    staged = stage_calls(raw, opts.tz, _shapes(raw, opts.tz), opts.account)
+    staged = stage_calls(raw, opts.tz, _shapes(raw, opts.tz), opts.account, opts.currency)
     good = staged.filter(~pl.col(BAD)).select(CALLS.dtypes().keys())
     bad = staged.filter(pl.col(BAD)).select(*KEY, pl.col(RAW).struct.unnest())
     pl.collect_all(
@@ -128,7 +128,7 @@ def stage_calls_files(
     # The second look, on the few bad rows of every file together.
     bad = pl.concat([pl.scan_parquet(p.bad, glob=False) for p in parts], how="vertical")
     require_zone(bad, opts.tz)
-    canonical, parse_rejects = normalize_calls(bad, opts.tz, opts.dst, opts.account)
+    canonical, parse_rejects = normalize_calls(bad, opts.tz, opts.dst, opts.account, opts.currency)
     canonical = canonical.collect()
     dst = {
         "gap": int((canonical["dst"] == DstNote.GAP.value).sum()),

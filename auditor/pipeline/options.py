@@ -34,6 +34,7 @@ class IngestOptions:
     dst: DstPolicy = DstPolicy.REJECT
     format: str | None = None
     account: str | None = None
+    currency: str | None = None  # `--currency`: the currency of call-log prices with no price_unit
     pbx_tz: str | None = None  # zone of naive PBX CDR times (Asterisk, FreeSWITCH write local time)
     region: str = "US"  # phonenumbers region for national numbers in PBX CDRs
     # `--trunk PREFIX`: PBX channels starting with one of these are the trunk to Twilio (e.g.

@@ -92,10 +92,14 @@ def _log_side(groups: pl.DataFrame, rules: Rules) -> pl.LazyFrame:
             pl.col("_bound").sum().alias("_pending_bound"),
             pl.col("_unbounded").any().alias("_pending_unbounded"),
             pl.col("_price_unit")
-            .filter(billable & (pl.col("_priced") > 0))
+            .filter(billable & (pl.col("_priced") > 0) & pl.col("_price_unit").is_not_null())
             .unique()
             .sort()
             .alias("_currencies"),
+            # Priced legs with no price_unit (pre-2012 pages) are in an unknown currency.
+            (billable & (pl.col("_priced") > 0) & pl.col("_price_unit").is_null())
+            .any()
+            .alias("_unknown_currency"),
             *(pl.col(rule_flag(n)).any() for n in RULE_ORDER),
         )
         .with_columns(
@@ -163,6 +167,7 @@ def reconcile_usage(
         ).fill_null(0),
         pl.col("logged_price").fill_null(Decimal(0)),
         pl.col("_currencies").fill_null(pl.lit([], pl.List(pl.String))),
+        pl.col("_unknown_currency").fill_null(False),
         pl.col("_touched").fill_null(pl.lit([], pl.List(pl.String))),
         pl.col("usage_source_file").is_not_null().alias("_has_usage"),
     ).collect()
@@ -231,23 +236,29 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
     usage_price = pl.col("usage_price").fill_null(Decimal(0))
     # Prices are never added across currencies: a row whose priced legs mix currencies has no
     # logged price, and one whose logs and usage are priced in different currencies no residual.
+    # A priced leg with no price_unit is in an unknown currency (`--currency` names it): its
+    # row has no residual either, and no logged price when it sits beside legs with a currency.
     currencies = pl.col("_currencies")
     usage_currency = pl.col("_usage_currency")
+    unknown = pl.col("_unknown_currency")
     mixed = currencies.list.len() > 1
     clash = (
         (currencies.list.len() == 1)
         & usage_currency.is_not_null()
         & (currencies.list.first() != usage_currency)
     )
-    currency_ok = ~mixed & ~clash
+    currency_ok = ~mixed & ~clash & ~unknown
     price_res = pl.when(compare & currency_ok).then(usage_price - pl.col("logged_price"))
     frame = frame.with_columns(
         expected_minutes.alias("expected_minutes"),
         pl.when(compare).then(usage_count - pl.col("billable_calls")).alias("unexplained_count"),
         pl.when(compare).then(usage_minutes - expected_minutes).alias("unexplained_minutes"),
         price_res.cast(MONEY).alias("unexplained_price"),
-        pl.when(~mixed).then(pl.col("logged_price")).alias("logged_price"),
+        pl.when(~mixed & ~(unknown & (currencies.list.len() > 0)))
+        .then(pl.col("logged_price"))
+        .alias("logged_price"),
         currency_ok.alias("_currency_ok"),
+        (mixed | clash).fill_null(False).alias("_currency_mix"),
         pl.when(currency_ok)
         .then(pl.coalesce(usage_currency, currencies.list.first()))
         .alias("currency"),
@@ -263,7 +274,7 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
         & (pl.col("_pending_unbounded") | (pl.col("unexplained_price").cast(pl.Float64) <= bound))
     )
     # Prices in different currencies cannot be compared: no rule explains that, a person must.
-    priced = (currencies.list.len() > 0) | usage_currency.is_not_null()
+    priced = (currencies.list.len() > 0) | usage_currency.is_not_null() | unknown
     unexplained = (
         (pl.col("unexplained_count") != 0).fill_null(False)
         | (pl.col("unexplained_minutes") != 0).fill_null(False)
@@ -312,6 +323,9 @@ def _residuals(frame: pl.DataFrame, rules: Rules, rejected_rows: int) -> pl.Data
                 currencies.list.first(),
                 usage_currency,
             )
+        ),
+        pl.when(unknown).then(
+            pl.lit("call-log prices carry no currency (price_unit missing): give --currency")
         ),
         pl.when(pending_explains).then(
             pl.format(
@@ -362,7 +376,8 @@ def _next_check(rules: Rules, rejected_rows: int) -> pl.Expr:
         hint("usage-minutes-below-logs", (count == 0) & (minutes < 0)),
         hint("usage-price-above-logs", (count == 0) & (minutes == 0) & (price >= CENT_HALF)),
         hint("usage-price-below-logs", (count == 0) & (minutes == 0) & (price <= -CENT_HALF)),
-        hint("currency-mix", ~pl.col("_currency_ok")),
+        hint("currency-mix", pl.col("_currency_mix")),
+        hint("currency-unknown", pl.col("_unknown_currency")),
     ]
     if rejected_rows:
         parts.append(hint("rows-rejected", pl.lit(True)))

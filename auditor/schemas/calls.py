@@ -8,18 +8,21 @@ from auditor.normalize.values import MONEY
 from auditor.schemas.checks import (
     ACCOUNT_SID,
     CURRENCY,
+    MAX_CALL_SECONDS,
     FrameContract,
     RowCheck,
     at_least,
     at_most_value,
     matches,
+    no_nul,
     not_before_row,
     one_of,
+    plausible_seconds,
     plausible_time,
     required_when_row,
     sid,
 )
-from auditor.statuses import DstNote, enum_dtype
+from auditor.statuses import CALL_DIRECTIONS, DstNote, enum_dtype
 
 # The 8 values of call_enum_status in Twilio's OpenAPI spec (note `canceled`, `no-answer`).
 CALL_STATUSES = (
@@ -39,6 +42,46 @@ DST_NOTES = tuple(n.value for n in DstNote)
 DT_UTC = pl.Datetime("us", "UTC")
 
 SID_MESSAGE = "not a call SID (CA + 32 hex)"
+
+# How far a leg's duration may run past its end - start: times and durations are whole seconds,
+# each rounded on its own (a 61.6 s leg from 10:00:00.7 can read 62 s over 10:00:00 - 10:01:01),
+# and Twilio stamps the end when the last party hangs up, a moment after the media stops.
+# A duration longer than that was not measured between these times (a log edited to 562 s with
+# end - start = 262 s). Shorter is normal: start_time is when the leg was dialled, so a leg
+# that rang before it was answered (or never was: duration 0) spans more than its duration.
+DURATION_SLACK_S = 5
+_SPAN_S = (pl.col("end_time_utc") - pl.col("start_time_utc")).dt.total_seconds()
+_DURATION_AGREES = RowCheck(
+    "duration_s",
+    (pl.col("duration_s") <= _SPAN_S + DURATION_SLACK_S)
+    # a duration past the bound, or an end before the start, is that problem, said once
+    | (pl.col("duration_s") > MAX_CALL_SECONDS)
+    | (_SPAN_S < 0)
+    # a naive time in a DST gap or overlap placed by --dst earliest|latest may be an hour off:
+    # the leg is marked `dst` and its duration, not its span, is what is billed
+    | pl.col("dst").is_not_null(),
+    "duration disagrees with end - start",
+    pl.concat_str(
+        pl.lit("duration disagrees with end - start ("),
+        pl.col("duration_s").cast(pl.String),
+        pl.lit(" s vs "),
+        _SPAN_S.cast(pl.String),
+        pl.lit(" s)"),
+    ),
+)
+# Text columns of the call log (no export writes a NUL in any of them).
+TEXT_COLUMNS = (
+    "account_sid",
+    "call_sid",
+    "parent_call_sid",
+    "direction",
+    "from",
+    "to",
+    "status",
+    "price_unit",
+    "answered_by",
+    "trunk_sid",
+)
 
 CALLS = FrameContract(
     name="call_log",
@@ -69,6 +112,11 @@ CALLS = FrameContract(
         matches("call_sid", sid("CA"), SID_MESSAGE),
         matches("parent_call_sid", sid("CA"), SID_MESSAGE),
         RowCheck("direction", pl.col("direction").str.len_chars() >= 1, "empty"),
+        one_of(
+            "direction",
+            CALL_DIRECTIONS,
+            f"not a call direction ({', '.join(CALL_DIRECTIONS)})",
+        ),
         one_of("status", CALL_STATUSES, f"not a call status ({', '.join(CALL_STATUSES)})"),
         required_when_row(
             "start_time_utc", pl.col("status") == "completed", "completed call without a start time"
@@ -78,8 +126,11 @@ CALLS = FrameContract(
         plausible_time("end_time_utc"),
         one_of("dst", DST_NOTES, "not a DST note"),
         at_least("duration_s", 0, "negative duration"),
+        plausible_seconds("duration_s"),
+        _DURATION_AGREES,
         at_most_value("price", 0, "call price must be negative or zero"),
         matches("price_unit", CURRENCY, "not a currency code"),
+        *(no_nul(c) for c in TEXT_COLUMNS),
     ),
 )
 

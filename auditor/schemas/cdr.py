@@ -12,8 +12,10 @@ from auditor.schemas.checks import (
     RowCheck,
     at_least,
     matches,
+    no_nul,
     not_before_row,
     one_of,
+    plausible_seconds,
     plausible_time,
 )
 from auditor.statuses import DstNote
@@ -27,6 +29,9 @@ def not_after_row(column: str, other: str, message: str) -> RowCheck:
     return RowCheck(column, pl.col(column) <= pl.col(other), message)
 
 
+# The text of a line the auditor keeps (none may hold a NUL character).
+LINE_TEXT = ("call_key", "link_key", "src", "dst", "disposition", "channel", "dstchannel")
+
 # One input line, typed. Other working columns ride along (not strict).
 CDR_LINES = FrameContract(
     name="cdr_line",
@@ -39,6 +44,7 @@ CDR_LINES = FrameContract(
         "duration_s": (pl.Int64(), True),
         "billsec": (pl.Int64(), False),
         "answered": (pl.Boolean(), False),
+        **{c: (pl.String(), True) for c in LINE_TEXT},
     },
     checks=(
         at_least("source_row", 1, "not a row number"),
@@ -47,10 +53,13 @@ CDR_LINES = FrameContract(
         not_before_row("end_utc", "start_utc", "ends before it starts"),
         at_least("duration_s", 0, "negative duration"),
         at_least("billsec", 0, "negative billsec"),
+        plausible_seconds("duration_s"),
+        plausible_seconds("billsec", "billsec"),
         plausible_time("start_utc"),
         plausible_time("answer_utc"),
         plausible_time("end_utc"),
         not_after_row("billsec", "duration_s", "billsec longer than the call's duration"),
+        *(no_nul(c) for c in LINE_TEXT),
     ),
     strict=False,
 )

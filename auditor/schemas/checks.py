@@ -27,14 +27,21 @@ class RowCheck:
     rule for both the streaming pass (`fails`, evaluated with the other row checks in one pass)
     and the pandera schema (`as_pandera`, the contract applied to small frames and in tests).
 
-    `ok` is true where the row passes; null counts as passing (nullability is its own check)."""
+    `ok` is true where the row passes; null counts as passing (nullability is its own check).
+    `detail`, when given, is the reason per row with the row's own figures (`duration disagrees
+    with end - start (562 s vs 262 s)`); pandera, which takes one message, says `message`."""
 
     column: str
     ok: pl.Expr
     message: str
+    detail: pl.Expr | None = None
 
     def fails(self) -> pl.Expr:
         return ~self.ok.fill_null(True)
+
+    def reason(self) -> pl.Expr | str:
+        """What rejects.csv says of a failing row."""
+        return self.message if self.detail is None else self.detail
 
     def as_pandera(self) -> pa.Check:
         import pandera.polars as pa
@@ -112,6 +119,31 @@ def plausible_date(column: str) -> RowCheck:
     """`column` (a date) lies in [EARLIEST, LATEST)."""
     col = pl.col(column)
     return RowCheck(column, (col >= EARLIEST.date()) & (col < LATEST.date()), OUT_OF_RANGE)
+
+
+# What one call can last: Twilio ends a call at 4 hours by default and at 24 hours at most, so
+# a week is no call at all (a clock or an export gone wrong, or a 2^63 - 1 written to overflow).
+# The same bound holds for PBX durations and billsec and for your own records' durations; with
+# it, no sum of seconds can wrap an Int64 (2^63 s / 604,800 s is 1.5e13 legs).
+MAX_CALL_SECONDS = 7 * 24 * 3600
+TOO_LONG = f"over 7 days ({MAX_CALL_SECONDS} s): not a call"
+# A usage record's `count` (calls) and `usage` (minutes, or an amount for price categories): a
+# trillion calls and ten trillion minutes are past any account; summed over a million records
+# they still fit an Int64 and a Decimal(38, 10).
+MAX_USAGE_COUNT = 10**12
+MAX_USAGE_AMOUNT = 10**13
+NUL_MESSAGE = "NUL character in text"
+
+
+def plausible_seconds(column: str, what: str = "duration") -> RowCheck:
+    """`column` (whole seconds) is at most MAX_CALL_SECONDS."""
+    return RowCheck(column, pl.col(column) <= MAX_CALL_SECONDS, f"{what} {TOO_LONG}")
+
+
+def no_nul(column: str) -> RowCheck:
+    """`column` (text) holds no NUL character: no export writes one, and it cuts text short in
+    C-based tools (a spreadsheet, a database) that read the outputs."""
+    return RowCheck(column, ~pl.col(column).str.contains("\x00", literal=True), NUL_MESSAGE)
 
 
 def at_least(column: str, bound: object, message: str) -> RowCheck:

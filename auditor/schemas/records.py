@@ -12,7 +12,9 @@ from auditor.schemas.checks import (
     RowCheck,
     at_least,
     matches,
+    no_nul,
     not_before_row,
+    plausible_seconds,
     plausible_time,
     sid,
 )
@@ -59,6 +61,8 @@ RECORDS = FrameContract(
         plausible_time("time_utc"),
         plausible_time("end_utc"),
         at_least("duration_s", 0, "negative duration"),
+        plausible_seconds("duration_s"),
+        *(no_nul(c) for c in ("call_sid", "to", "from", "outcome", "status", "answered_by")),
     ),
     strict=False,
 )

@@ -8,12 +8,25 @@ from auditor.normalize.values import MONEY
 from auditor.schemas.checks import (
     ACCOUNT_SID,
     CURRENCY,
+    MAX_USAGE_AMOUNT,
+    MAX_USAGE_COUNT,
     FrameContract,
     RowCheck,
     at_least,
+    at_most_value,
     matches,
+    no_nul,
     not_before_row,
     plausible_date,
+)
+
+TEXT_COLUMNS = (
+    "account_sid",
+    "category",
+    "description",
+    "count_unit",
+    "usage_unit",
+    "price_unit",
 )
 
 USAGE = FrameContract(
@@ -39,12 +52,15 @@ USAGE = FrameContract(
         matches("account_sid", ACCOUNT_SID, "not an account SID (AC + 32 hex)"),
         RowCheck("category", pl.col("category").str.len_chars() >= 1, "empty"),
         at_least("count", 0, "negative count"),
+        at_most_value("count", MAX_USAGE_COUNT, "count over 10^12: not a usage count"),
         at_least("usage", 0, "negative usage"),
+        at_most_value("usage", MAX_USAGE_AMOUNT, "usage over 10^13: not a usage amount"),
         at_least("price", 0, "usage price must be positive or zero"),
         matches("price_unit", CURRENCY, "not a currency code"),
         not_before_row("end_date", "start_date", "end_date before start_date"),
         plausible_date("start_date"),
         plausible_date("end_date"),
+        *(no_nul(c) for c in TEXT_COLUMNS),
     ),
 )
 

@@ -48,7 +48,7 @@ def check_rows(
     if not fits:
         raise RuntimeError(f"canonical frame does not fit {contract.name}: {frame.schema}")
     problems = [
-        Problem(source_names.get(c.column, c.column), c.fails(), pl.col(c.column), c.message)
+        Problem(source_names.get(c.column, c.column), c.fails(), pl.col(c.column), c.reason())
         for c in contract.row_checks()
     ]
     rejects = find_problems(frame.lazy(), problems).collect()
