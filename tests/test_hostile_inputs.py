@@ -595,3 +595,33 @@ def test_a_json_line_of_white_space_is_a_row(tmp_path: Path, nbsp: bool) -> None
     ]
     calls = pl.read_parquet(out / "calls.parquet").sort("source_row")
     assert calls.select("call_sid", "source_row").rows() == [(sid(1), 1), (sid(2), 5)]
+
+
+# --- a JSON integer longer than Python converts -------------------------------------------------
+
+
+def test_a_5000_digit_json_integer_is_a_rejected_value(tmp_path: Path) -> None:
+    """Python's int() refuses past 4300 digits (ValueError: today an internal error). The number
+    is kept as its text: as a duration it is rejected at its row and column (exit 1), in a field
+    the auditor does not read it changes nothing. A Calls page (its one call) and a Bulk Export
+    file (line 2 of 3; line 3 has such a number in a field not read)."""
+    huge = "1" + "0" * 4999
+    page = calls_page(tmp_path / "page.json", [call(1, "2025-11-03 10:00:00", None, None)])
+    doc = json.loads(page.read_text())
+    doc["calls"][0]["duration"] = 0
+    page.write_text(json.dumps(doc).replace('"duration": 0', f'"duration": {huge}'))
+    out = tmp_path / "o1"
+    proc = run_cli("validate", str(page), "--out", str(out))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert [(r, c) for r, c, _ in rejects(out)] == [("1", "duration")]
+    day = tmp_path / "day.json"
+    day.write_bytes(
+        bulk_line(1)
+        + bulk_line(2).replace(b'"duration": "60"', f'"duration": {huge}'.encode())
+        + bulk_line(3, raw=f', "queue_time": {huge}')
+    )
+    out = tmp_path / "o2"
+    proc = run_cli("validate", str(day), "--out", str(out))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(day)) == 3
+    assert [(r, c) for r, c, _ in rejects(out)] == [("2", "duration")]

@@ -23,6 +23,7 @@ from auditor.ingest.files import InputFile, decode_utf8
 from auditor.ingest.line_ends import drop_empty_lines, restore_lines, unix_line_ends
 
 TOO_DEEP = "JSON nested too deeply"
+MAX_INT_DIGITS = 4000  # under Python's int limit (sys.get_int_max_str_digits(), 4300)
 MAX_LINE_BYTES = 1 << 20  # a JSON-lines record is under 2 KiB: a longer line is an error row
 TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
 WHITE_SPACE = "not valid JSON (white space only)"  # a line of spaces or NBSP is a row, rejected
@@ -37,6 +38,18 @@ _DEEP = re.compile(rb"[\[{]{%d}" % NESTING_FOR_POLARS)
 # A line of ASCII white space only: polars' read_ndjson skips it (the Python read makes it an
 # error row); one of other white space (NBSP) fails polars' read, which falls back the same way.
 _SPACE_LINE = re.compile(rb"(?m)^[ \t\x0b\x0c]+$")
+
+
+def _int(digits: str) -> int | str:
+    """A JSON integer: as Python's int, or as its text when longer than Python converts (4300
+    digits: a ValueError that is no JSON error); values end as text anyway (`_text`), and such a
+    number is no count or duration: the row check rejects it, naming the cell."""
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+
+
+def loads(text: str) -> Any:
+    """`json.loads`, reading an integer of any length (see `_int`)."""
+    return json.loads(text, parse_int=_int)
 
 
 def _text(value: Any) -> str | None:
@@ -68,7 +81,7 @@ def records_frame(records: list[Any], fields: tuple[str, ...], first_row: int) -
 def load_document(file: InputFile) -> Any:
     text = file.read_text()
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(file.name, f"not valid JSON ({exc.msg})", row=exc.lineno) from None
     except RecursionError:
@@ -196,7 +209,7 @@ def _json_lines_python(text: str, fields: tuple[str, ...]) -> pl.DataFrame:
             errors.append(WHITE_SPACE)
             continue
         try:
-            records.append(json.loads(line))
+            records.append(loads(line))
             errors.append(None)
         except json.JSONDecodeError as exc:
             records.append({})
