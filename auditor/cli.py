@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +17,7 @@ import typer
 from rich.console import Console
 
 from auditor.config import CONFIG_NAME, NOT_IN_FILE, OptionSpec, find_config, load_config
-from auditor.errors import EXIT_UNUSABLE, AuditorError, UsageError
+from auditor.errors import EXIT_UNUSABLE, AuditorError, Terminated, UsageError
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.ingest import FileReport, Ingested
@@ -622,10 +626,52 @@ def _config_value_error(exc: Exception) -> str | None:
     return f"{ctx.meta[CONFIG_META]}: key '{key}': {message}"
 
 
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[list[int]]:
+    """While the block runs (in the main thread), SIGTERM and SIGHUP raise `Terminated` there,
+    as Ctrl-C raises KeyboardInterrupt, and the signal is added to the list yielded (typer turns
+    any KeyboardInterrupt into exit 130: the list says which it was). A repeat during the
+    clean-up is ignored, so that the clean-up completes. The previous handlers come back
+    afterwards (tests call `main` in-process)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        for sig in TERMINATING:
+            signal.signal(sig, signal.SIG_IGN)
+        received.append(signum)
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, terminate) for sig in TERMINATING}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point, returning the exit code (`auditor` and `python -m auditor` pass it to
     sys.exit; tests call it in-process). Usage mistakes get click's usage message and exit 2;
-    every known failure is one line on stderr and exit code 2."""
+    every known failure is one line on stderr and exit code 2. Ctrl-C, SIGTERM and SIGHUP stop
+    the run, leaving no partial output or work folder: exit 130, 143, 129."""
+    with _terminate_cleanly() as received:
+        try:
+            code = _main(argv)
+        except Terminated:  # raised outside typer's own handling
+            code = 130
+    if received:
+        typer.echo(f"auditor: terminated ({signal.Signals(received[0]).name})", err=True)
+        return 128 + received[0]
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         # click returns a command's return value here, and the code of a typer.Exit
         code = app(args=argv, prog_name="auditor", standalone_mode=False)
@@ -649,6 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         typer.echo("auditor: error: aborted", err=True)
         return EXIT_UNUSABLE
+    except Terminated:
+        raise  # main() says which signal
     except KeyboardInterrupt:
         typer.echo("auditor: interrupted", err=True)
         return 130

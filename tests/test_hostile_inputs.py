@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -424,3 +426,202 @@ def _too_big(size: int) -> str:
         "1 GiB); "
         "refusing to read it"
     )
+
+
+# --- line ends: LF, CRLF and CR alike ----------------------------------------------------------
+
+CONSOLE_SAMPLE = SAMPLES / "console_calls_2025-11_new_york.csv"
+NEW_YORK = ("--tz", "America/New_York")
+
+
+def rejects(out: Path) -> list[tuple[str, str, str]]:
+    """(source_row, column, reason) of rejects.csv, file names left out."""
+    with (out / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        return [(r["source_row"], r["column"], r["reason"]) for r in csv.DictReader(fh)]
+
+
+def mixed_line_ends(data: bytes) -> bytes:
+    """Line N ends in CR, LF or CRLF in turn (N = 1, 2, 3, ...)."""
+    lines = data.rstrip(b"\n").split(b"\n")
+    ends = (b"\r", b"\n", b"\r\n")
+    return b"".join(line + ends[n % 3] for n, line in enumerate(lines))
+
+
+@pytest.mark.parametrize("ends", ["cr", "crlf", "mixed"])
+def test_console_csv_with_cr_line_ends_reads_every_row(tmp_path: Path, ends: str) -> None:
+    """The sample Console CSV saved by old Mac Excel (CR only; today: rows_read 0, exit 0), by
+    Windows (CRLF), or with a mix: read as the LF original is, with the same physical lines.
+    The LF file: 74 rows (sample_exports/README.md), rejects on lines 7 (DST overlap) and 27
+    (a 31-digit SID)."""
+    data = CONSOLE_SAMPLE.read_bytes()
+    assert b"\r" not in data
+    converted = {
+        "cr": data.replace(b"\n", b"\r"),
+        "crlf": data.replace(b"\n", b"\r\n"),
+        "mixed": mixed_line_ends(data),
+    }[ends]
+    path = tmp_path / "calls.csv"
+    path.write_bytes(converted)
+    want = run_cli("validate", str(CONSOLE_SAMPLE), "--out", str(tmp_path / "lf"), *NEW_YORK)
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "o"), *NEW_YORK)
+    assert proc.returncode == want.returncode == 1, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(path)) == rows_read(want, str(CONSOLE_SAMPLE)) == 74
+    got = rejects(tmp_path / "o")
+    assert got == rejects(tmp_path / "lf")
+    assert {row for row, _, _ in got} == {"7", "27"}
+
+
+def test_pbx_and_json_lines_with_cr_line_ends(tmp_path: Path, fixtures: Path) -> None:
+    """A CR-only Asterisk Master.csv (today: unsupported format) and a Bulk Export day file with
+    CR, LF and CRLF mixed: every line a row, numbered as in the file."""
+    master = (fixtures / "pbx" / "asterisk_Master.csv").read_bytes()
+    lines = master.rstrip(b"\n").count(b"\n") + 1
+    cr = tmp_path / "Master.csv"
+    cr.write_bytes(master.replace(b"\n", b"\r"))
+    proc = run_cli("validate", str(cr), "--out", str(tmp_path / "o1"), "--pbx-tz", "UTC")
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(cr)) == lines == 11
+    day = tmp_path / "day.json"
+    day.write_bytes(mixed_line_ends(b"".join(bulk_line(n) for n in range(1, 8))))
+    proc = run_cli("validate", str(day), "--out", str(tmp_path / "o2"))
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(day)) == 7
+    rows = pl.read_parquet(tmp_path / "o2" / "calls.parquet").sort("source_row")
+    assert rows["source_row"].to_list() == list(range(1, 8))
+    assert rows["call_sid"].to_list() == [sid(n) for n in range(1, 8)]
+
+
+# --- blank lines: free, and only empty lines are blank -----------------------------------------
+
+AS_CAP = 2 * GIB  # address space for the child: python + polars need about 1.1 GiB of it
+
+
+def run_cli_capped(*args: str) -> subprocess.CompletedProcess[str]:
+    """`auditor ARGS` in a child process whose address space is capped at `AS_CAP` (with two
+    polars threads, so that the cap does not depend on the machine's cores)."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (AS_CAP, AS_CAP))
+
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=cap,
+        env={**os.environ, "POLARS_MAX_THREADS": "2"},
+        timeout=300,  # a guard against a hang, not a measure
+    )
+
+
+BLANK = 8 * MIB  # newlines: read as rows of nulls, they took 400 bytes each (3.3 GiB here)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_millions_of_blank_lines_in_a_console_csv_cost_no_memory(tmp_path: Path, gz: bool) -> None:
+    """A header, a row, 8 MiB of newlines, a row: read in the memory of two rows (today: killed
+    past the cap). Lines: 1 header, 2 a row, 3 .. BLANK + 2 empty, BLANK + 3 the other row."""
+    data = (
+        CONSOLE_HEADER + CONSOLE_ROW + "\n" * BLANK + CONSOLE_ROW.replace(sid(1), sid(2))
+    ).encode()
+    path = tmp_path / ("calls.csv.gz" if gz else "calls.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    out = tmp_path / "o"
+    proc = run_cli_capped("validate", str(path), "--out", str(out), "--tz", "UTC")
+    assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    assert rows_read(proc, str(path)) == 2
+    rows = pl.read_parquet(out / "calls.parquet").sort("source_row")
+    assert rows.select("call_sid", "source_row").rows() == [(sid(1), 2), (sid(2), BLANK + 3)]
+
+
+def test_millions_of_blank_lines_in_a_pbx_file_cost_no_memory(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    """An Asterisk Master.csv (11 lines), 32 MiB of newlines, a line of spaces (a row: rejected):
+    12 rows read, the reject on line 11 + 32 Mi + 1 (today: killed past the cap)."""
+    master = (fixtures / "pbx" / "asterisk_Master.csv").read_bytes()
+    assert master.endswith(b"\n") and master.count(b"\n") == 11
+    blank = 32 * MIB
+    path = tmp_path / "Master.csv"
+    path.write_bytes(master + b"\n" * blank + b"   \n")
+    out = tmp_path / "o"
+    proc = run_cli_capped("validate", str(path), "--out", str(out), "--pbx-tz", "UTC")
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    assert rows_read(proc, str(path)) == 12
+    assert rejects(out) == [(str(11 + blank + 1), "(record)", "record has 1 fields, expected 18")]
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_a_line_of_delimiters_or_spaces_is_a_row(tmp_path: Path, ragged: bool) -> None:
+    """Only an empty line is blank. Console CSV: header, a row (2), nine commas (3: today it
+    vanishes from rows_read), an empty line (4: not a row), spaces (5), a row (6): 4 rows read,
+    3 and 5 rejected (no sid). `ragged`: a last line of 11 fields (7) makes polars refuse the
+    file and the csv module read it: the same rows, and 7 rejected for its width."""
+    lines = [CONSOLE_HEADER, CONSOLE_ROW, "," * 9 + "\n", "\n", "   \n"]
+    lines.append(CONSOLE_ROW.replace(sid(1), sid(2)))
+    if ragged:
+        lines.append(CONSOLE_ROW.replace(sid(1), sid(3)).replace("\n", ",x\n"))
+    path = tmp_path / "calls.csv"
+    path.write_text("".join(lines))
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(path), "--out", str(out), "--tz", "UTC")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(path)) == (5 if ragged else 4)
+    rejected = rejects(out)
+    assert ("3", "sid", "not_nullable") in rejected
+    # polars pads the one field of line 5 with nulls; the csv module says its width
+    five = "5", "(record)", "record has 1 fields, expected 10"
+    assert (five if ragged else ("5", "sid", "not_nullable")) in rejected
+    assert {row for row, _, _ in rejected} == ({"3", "5", "7"} if ragged else {"3", "5"})
+    calls = pl.read_parquet(out / "calls.parquet")
+    assert calls.select("call_sid", "source_row").rows() == [(sid(1), 2), (sid(2), 6)]
+
+
+@pytest.mark.parametrize("nbsp", [False, True])
+def test_a_json_line_of_white_space_is_a_row(tmp_path: Path, nbsp: bool) -> None:
+    """Bulk Export: a call (1), spaces (2; today it vanishes), an empty line (3: not a row), a
+    line of NBSP or of a tab (4), a call (5): 4 rows read, 2 and 4 rejected. Spaces and a tab
+    are errors in the scan; NBSP fails polars' decode and the line-by-line read takes over."""
+    other = "\u00a0".encode() if nbsp else b"\t"
+    path = tmp_path / "day.json"
+    path.write_bytes(bulk_line(1) + b"   \n" + b"\n" + other + b"\n" + bulk_line(2))
+    out = tmp_path / "o"
+    proc = run_cli("validate", str(path), "--out", str(out))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(path)) == 4
+    assert rejects(out) == [
+        ("2", "(record)", "not valid JSON (white space only)"),
+        ("4", "(record)", "not valid JSON (white space only)"),
+    ]
+    calls = pl.read_parquet(out / "calls.parquet").sort("source_row")
+    assert calls.select("call_sid", "source_row").rows() == [(sid(1), 1), (sid(2), 5)]
+
+
+# --- a JSON integer longer than Python converts -------------------------------------------------
+
+
+def test_a_5000_digit_json_integer_is_a_rejected_value(tmp_path: Path) -> None:
+    """Python's int() refuses past 4300 digits (ValueError: today an internal error). The number
+    is kept as its text: as a duration it is rejected at its row and column (exit 1), in a field
+    the auditor does not read it changes nothing. A Calls page (its one call) and a Bulk Export
+    file (line 2 of 3; line 3 has such a number in a field not read)."""
+    huge = "1" + "0" * 4999
+    page = calls_page(tmp_path / "page.json", [call(1, "2025-11-03 10:00:00", None, None)])
+    doc = json.loads(page.read_text())
+    doc["calls"][0]["duration"] = 0
+    page.write_text(json.dumps(doc).replace('"duration": 0', f'"duration": {huge}'))
+    out = tmp_path / "o1"
+    proc = run_cli("validate", str(page), "--out", str(out))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert [(r, c) for r, c, _ in rejects(out)] == [("1", "duration")]
+    day = tmp_path / "day.json"
+    day.write_bytes(
+        bulk_line(1)
+        + bulk_line(2).replace(b'"duration": "60"', f'"duration": {huge}'.encode())
+        + bulk_line(3, raw=f', "queue_time": {huge}')
+    )
+    out = tmp_path / "o2"
+    proc = run_cli("validate", str(day), "--out", str(out))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert rows_read(proc, str(day)) == 3
+    assert [(r, c) for r, c, _ in rejects(out)] == [("2", "duration")]

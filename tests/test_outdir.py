@@ -4,6 +4,7 @@ complete (a stale `.DIR.partial-*` folder at most)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -97,8 +98,8 @@ def test_an_unreadable_input_leaves_nothing(tmp_path: Path) -> None:
     bad.write_bytes(HEADER.encode() + b"CA\xff\xfe,2025-11-01 10:00:00\n")
     out = tmp_path / "out" / "o"
     one_line_error(run_cli("audit", str(bad), "--out", str(out)), "not UTF-8")
-    assert beside(out) == []
-    out.mkdir()
+    assert not out.parent.exists()  # the folder made for DIR is removed too
+    out.mkdir(parents=True)
     (out / "old.txt").write_text("old")
     one_line_error(run_cli("audit", str(bad), "--out", str(out), "--force"), "not UTF-8")
     assert [p.name for p in out.iterdir()] == ["old.txt"] and beside(out) == ["o"]
@@ -203,3 +204,139 @@ def test_sigkill_at_any_point_leaves_no_half_written_dir(
     # Stale partial folders beside DIR do not stop the next run, and are not mistaken for DIR.
     assert run_cli("audit", *big_inputs, "--out", str(out), cwd=ROOT).returncode == 1
     assert run_cli("verify", str(out), cwd=ROOT).returncode == 0
+
+
+# --- a disk or a folder that refuses the outputs: one line naming the file, nothing left --------
+
+USAGE_CSV = ROOT / "sample_exports" / "usage" / "2025-03_monthly.csv"
+
+
+def test_out_below_a_file_is_refused(tmp_path: Path) -> None:
+    """`--out FILE/x` (today: internal error: FileExistsError)."""
+    file = tmp_path / "FILE"
+    file.write_text("a file")
+    out = file / "x"
+    proc = run_cli("validate", str(USAGE_CSV), "--out", str(out))
+    one_line_error(proc, f"--out {out}: {file} is a file, not a folder")
+    assert "internal error" not in proc.stderr
+    assert file.read_text() == "a file" and beside(file) == ["FILE"]
+
+
+def test_out_whose_parent_cannot_be_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parent folder the user may not create (`--out /nonexistent/dir/x` as a user): the
+    system's words and the folder named; the folders made on the way are removed."""
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if self.name == "dir":
+            raise PermissionError(13, "Permission denied", str(self))
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    out = tmp_path / "nonexistent" / "dir" / "x"
+    proc = run_cli("validate", str(USAGE_CSV), "--out", str(out))
+    one_line_error(proc, f"auditor: error: permission denied while writing {out}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _full_disk(name: str, polars_style: bool):
+    """A writer that creates `name`, then finds the disk full: as polars says it (a
+    ComputeError naming the os error, no errno, no file) or as Python does (OSError 28)."""
+    import polars as pl
+
+    def write(self: object, file: object, *args: object, **kwargs: object) -> None:
+        path = Path(str(file))
+        if path.name != name:
+            return real(self, file, *args, **kwargs)
+        path.write_bytes(b"PAR1")
+        if polars_style:
+            raise pl.exceptions.ComputeError(
+                "parquet: File out of specification: underlying IO error: No space left on "
+                "device (os error 28)"
+            )
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    real = pl.DataFrame.write_parquet
+    return write
+
+
+@pytest.mark.parametrize("polars_style", [True, False])
+def test_a_full_disk_is_one_line_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, polars_style: bool
+) -> None:
+    """validate writing usage.parquet on a full disk (today: internal error, or polars' words):
+    exit 2, `no space left on device while writing DIR/usage.parquet`, no DIR, no partial
+    folder; folders made for DIR removed too."""
+    import polars as pl
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", _full_disk("usage.parquet", polars_style))
+    out = tmp_path / "made" / "o"
+    proc = run_cli("validate", str(USAGE_CSV), "--out", str(out))
+    one_line_error(
+        proc, f"auditor: error: no space left on device while writing {out}/usage.parquet"
+    )
+    assert "internal error" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_under_audit_and_a_read_only_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """audit: summary.json refused (Python's write: an OSError with no file name), then a
+    read-only file system at manifest.json: each named as DIR holds it; nothing left."""
+    real = Path.write_text
+    refused = {"summary.json": errno.ENOSPC}
+
+    def write_text(self: Path, *args: object, **kwargs: object) -> int:
+        if self.name in refused:
+            real(self, "")
+            raise OSError(refused[self.name], os.strerror(refused[self.name]))
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    out = tmp_path / "o"
+    proc = audit_samples(out)
+    one_line_error(proc, f"no space left on device while writing {out}/summary.json")
+    assert beside(out) == []
+    refused.clear()
+    refused["manifest.json"] = errno.EROFS
+    proc = audit_samples(out)
+    one_line_error(proc, f"read-only file system while writing {out}/manifest.json")
+    assert beside(out) == []
+
+
+def test_a_full_work_disk_names_the_work_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The work folder's disk full while a call log is staged: a work file named (not the input
+    called unreadable, as today), no work folder left in the temporary folder."""
+    import tempfile
+
+    import polars as pl
+
+    from auditor.pipeline import calls
+
+    def full(*args: object) -> None:
+        raise pl.exceptions.ComputeError(
+            "parquet: underlying IO error: No space left on device (os error 28)"
+        )
+
+    monkeypatch.setattr(calls, "_split", full)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    out = tmp_path / "o"
+    proc = run_cli(
+        "validate",
+        str(ROOT / "sample_exports" / "console_calls_2025-11_new_york.csv"),
+        "--out",
+        str(out),
+        "--tz",
+        "UTC",
+    )
+    one_line_error(
+        proc,
+        f"no space left on device while writing {temp}/auditor-work-",
+        ".good.parquet (a work file: --work DIR puts them elsewhere)",
+    )
+    assert list(temp.iterdir()) == [] and beside(out) == ["tmp"]

@@ -18,9 +18,10 @@ import io
 
 import polars as pl
 
-from auditor.errors import InputError
+from auditor.errors import InputError, NotUtf8Error
 from auditor.ingest.base import ERROR, SOURCE_ROW
 from auditor.ingest.files import InputFile, decode_utf8
+from auditor.ingest.line_ends import Squeezed, drop_empty_lines, restore_lines, unix_line_ends
 
 MAX_COLUMNS = 1000
 MAX_FIELD_BYTES = 64 * 1024  # a real value is under 1 KiB
@@ -37,18 +38,28 @@ def read_delimited(
 ) -> pl.DataFrame:
     """All-string frame of the file's records plus `source_row`; blank lines are not records.
 
+    Lines end in LF, CRLF or CR alike (see `line_ends`). Only an empty line is blank: a line of
+    spaces or of delimiters only is a record (rejected later). Empty lines are removed before
+    polars parses the file, so that they cost nothing (polars would read each as a record of
+    nulls, gigabytes for a few MiB of newlines), and `source_row` still counts them.
+
     `skip_lines` drops that many lines after the header (CUCM's types line). With
     `has_header=False` the columns are named `names`, or `column_0..n-1` (polars' names).
     """
-    data = file.read_bytes()
-    text = decode_utf8(data, file.name)
+    data = unix_line_ends(file.read_bytes())
+    squeezed = drop_empty_lines(data, quote=b'"')
+    try:
+        text = decode_utf8(squeezed.data, file.name)  # what was removed is LF bytes
+    except NotUtf8Error:
+        decode_utf8(data, file.name)  # the error with the physical line
+        raise
     if not text.strip():
         raise InputError(file.name, "file is empty")
     first_line = (1 if has_header else 0) + skip_lines + 1
     _check_width(text, file, separator, names)
     try:
         df = pl.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(squeezed.data),
             has_header=has_header,
             separator=separator,
             infer_schema=False,
@@ -59,8 +70,9 @@ def read_delimited(
             truncate_ragged_lines=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
-        return _read_with_python(text, file, has_header, separator, skip_lines, names, first_line)
-    return _drop_long_fields(_with_lines(df, first_line))
+        original = text if not squeezed.before else data.decode("utf-8-sig")
+        return _read_with_python(original, file, has_header, separator, skip_lines, names)
+    return _drop_long_fields(_with_lines(df, first_line, squeezed))
 
 
 def _check_width(text: str, file: InputFile, separator: str, names: list[str] | None) -> None:
@@ -93,22 +105,20 @@ def _drop_long_fields(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_lines(df: pl.DataFrame, first_line: int) -> pl.DataFrame:
-    """Add `source_row`, counting newlines inside quoted fields; drop blank-line records."""
+def _with_lines(df: pl.DataFrame, first_line: int, squeezed: Squeezed) -> pl.DataFrame:
+    """Add `source_row`, counting newlines inside quoted fields and the empty lines removed
+    before parsing. Every record is a row: with the empty lines gone, a record of nulls is a line
+    of delimiters only."""
     cols = df.columns
     extra = pl.sum_horizontal([pl.col(c).str.count_matches("\n").fill_null(0) for c in cols]).cast(
         pl.Int64
     )
-    blank = pl.all_horizontal([pl.col(c).is_null() for c in cols])
-    return (
-        df.with_columns(
-            (pl.int_range(pl.len(), dtype=pl.Int64) + first_line + extra.cum_sum() - extra).alias(
-                SOURCE_ROW
-            )
+    lines = df.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_line + extra.cum_sum() - extra).alias(
+            SOURCE_ROW
         )
-        .filter(~blank)
-        .with_columns(pl.lit(None, pl.String).alias(ERROR))
-    )
+    ).to_series()
+    return df.with_columns(restore_lines(lines, squeezed), pl.lit(None, pl.String).alias(ERROR))
 
 
 def _polars_names(columns: list[str]) -> list[str]:
@@ -133,21 +143,21 @@ def _read_with_python(
     separator: str,
     skip_lines: int,
     names: list[str] | None,
-    first_line: int,
 ) -> pl.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    header: list[str] | None = next(reader) if has_header else None
+    # the header: the first record that is not an empty line
+    header: list[str] | None = next((r for r in reader if r), []) if has_header else None
     for _ in range(skip_lines):
         next(reader, None)
     rows: list[list[str | None]] = []
     lines: list[int] = []
     errors: list[str | None] = []
     width = len(names or header or [])
-    start = first_line
+    start = reader.line_num + 1
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
-            if not record or record == [""]:
+            if not record:  # an empty line (a line of delimiters only is a record of "")
                 continue
             if not width:
                 width = len(record)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import InputError, NotUtf8Error, UsageError
+from auditor.ingest.line_ends import drop_empty_lines, unix_line_ends
 from auditor.pipeline.options import DEFAULT_MAX_INFLATE
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -187,18 +188,27 @@ class InputFile:
         line is an InputError, as in `read_text`)."""
         return decode_by_line(self.read_bytes(), self.name, fallback)
 
+    def _head_bytes(self, size: int) -> bytes:
+        """The first `size` bytes of the file's lines that are not empty, LF-ended (see
+        `line_ends`): a run of empty lines neither fills the sample nor hides the lines after
+        it (read on, in chunks, as far as the file could be read at all)."""
+        opener = gzip.open if self.is_gzip else open
+        head = b""
+        with opener(self.path, "rb") as fh:
+            limit, seen = inflate_limit(self.path.stat().st_size, self.max_inflate), 0
+            while len(head) < size and seen <= limit and (chunk := fh.read(size)):
+                seen += len(chunk)
+                head = drop_empty_lines(unix_line_ends(head + chunk)).data
+        return head[:size]
+
     def head_text(self, size: int = SAMPLE_BYTES, fallback: str | None = None) -> str:
-        """The first bytes as text, for format detection (a cut multibyte char is tolerated).
+        """The first bytes of the lines that are not empty as text, LF-ended, for format detection
+        (a cut multibyte char is tolerated).
 
         Not UTF-8: NotUtf8Error, or with `fallback` each line that is not UTF-8 decoded with it.
         """
         try:
-            if self.is_gzip:
-                with gzip.open(self.path, "rb") as fh:
-                    data = fh.read(size)
-            else:
-                with self.path.open("rb") as fh:
-                    data = fh.read(size)
+            data = self._head_bytes(size)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(self.name, f"corrupt gzip data ({exc})") from None
         try:

@@ -20,6 +20,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_ROW
 from auditor.ingest.files import InputFile, decode_utf8
+from auditor.ingest.line_ends import drop_empty_lines, restore_lines, unix_line_ends
 
 TOO_DEEP = "JSON nested too deeply"
 # Keys that make an object a page, not a record: a page's array (of any resource Twilio pages)
@@ -27,8 +28,11 @@ TOO_DEEP = "JSON nested too deeply"
 # record has one; a record holding one is a page nested where a record belongs.
 PAGE_ARRAYS = ("calls", "usage_records", "recordings", "conferences", "transcriptions", "messages")
 PAGING = ("next_page_uri", "previous_page_uri", "first_page_uri", "page_size", "num_pages", "meta")
+MAX_INT_DIGITS = 4000  # under Python's int limit (sys.get_int_max_str_digits(), 4300)
 MAX_LINE_BYTES = 1 << 20  # a JSON-lines record is under 2 KiB: a longer line is an error row
 TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
+WHITE_SPACE = "not valid JSON (white space only)"  # a line of spaces or NBSP is a row, rejected
+_NOT_JSON = "\x00"  # what json_decode fails on, to make a scan fail over to `json_lines`
 # polars infers a JSON-lines schema in time that grows with the square of a line's nesting (20,000
 # lines nested 16 deep: 4 s, 120 deep: minutes; a Python RecursionError past a few hundred): a file
 # with a line opening this many arrays or objects (an export's line opens one or two) is read line
@@ -36,6 +40,21 @@ TOO_LONG = f"line longer than {MAX_LINE_BYTES} bytes"
 NESTING_FOR_POLARS = 8
 _NOT_OPENERS = bytes(b for b in range(256) if b not in b"[{\n")
 _DEEP = re.compile(rb"[\[{]{%d}" % NESTING_FOR_POLARS)
+# A line of ASCII white space only: polars' read_ndjson skips it (the Python read makes it an
+# error row); one of other white space (NBSP) fails polars' read, which falls back the same way.
+_SPACE_LINE = re.compile(rb"(?m)^[ \t\x0b\x0c]+$")
+
+
+def _int(digits: str) -> int | str:
+    """A JSON integer: as Python's int, or as its text when longer than Python converts (4300
+    digits: a ValueError that is no JSON error); values end as text anyway (`_text`), and such a
+    number is no count or duration: the row check rejects it, naming the cell."""
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+
+
+def loads(text: str) -> Any:
+    """`json.loads`, reading an integer of any length (see `_int`)."""
+    return json.loads(text, parse_int=_int)
 
 
 def _text(value: Any) -> str | None:
@@ -87,7 +106,7 @@ def records_frame(
 def load_document(file: InputFile) -> Any:
     text = file.read_text()
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(file.name, f"not valid JSON ({exc.msg})", row=exc.lineno) from None
     except RecursionError:
@@ -108,13 +127,18 @@ def document_records(
 
 def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
     """JSON lines as a lazy scan (streamed, gzip decoded natively): one record per physical line,
-    `source_row` the line number (blank lines keep their number and are dropped), every field as
-    text; a line longer than `MAX_LINE_BYTES` is an error row, not decoded. A file with a line
-    that is not a JSON object, or not UTF-8, fails when collected: then read it with `json_lines`,
-    which keeps each bad line as an error row."""
+    `source_row` the line number (empty lines keep their number and are dropped, in the stream),
+    every field as text; a line longer than `MAX_LINE_BYTES`, or of white space only, is an error
+    row, not decoded. A file with a line that is not a JSON object, or not UTF-8, or holding a
+    CR (a line end of its own: polars splits on LF and drops a CR before it), fails when
+    collected: then read it with `json_lines`, which keeps each bad line as an error row."""
     line = "__line"
     record = pl.Struct({f: pl.String for f in fields})
     long = pl.col(line).str.len_bytes() > MAX_LINE_BYTES
+    space = pl.col(line).str.strip_chars() == ""
+    # polars decodes "" or white space as no row at all, and a line holding a CR as one record:
+    # white space is an error row here, and a CR is made to fail the scan (`_NOT_JSON`).
+    text = pl.when(pl.col(line).str.contains("\r", literal=True)).then(pl.lit(_NOT_JSON))
     file.check_inflate()  # polars inflates gzip itself: refuse a bomb first
     return (
         pl.scan_csv(
@@ -127,11 +151,16 @@ def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
             row_index_name=SOURCE_ROW,
             row_index_offset=1,
         )
-        .filter(pl.col(line).str.strip_chars() != "")
+        .filter(pl.col(line).is_not_null())  # an empty line (polars reads "" as null)
         # Two steps: a `when` inside the decode makes polars decode once per field (7x the time).
         .with_columns(
-            pl.when(long).then(pl.lit(TOO_LONG)).otherwise(pl.lit(None, pl.String)).alias(ERROR),
-            pl.when(~long).then(pl.col(line)).alias(line),
+            pl.when(long)
+            .then(pl.lit(TOO_LONG))
+            .when(space)
+            .then(pl.lit(WHITE_SPACE))
+            .otherwise(pl.lit(None, pl.String))
+            .alias(ERROR),
+            text.when(~long & ~space).then(pl.col(line)).alias(line),
         )
         .select(
             pl.col(SOURCE_ROW).cast(pl.Int64),
@@ -142,10 +171,21 @@ def scan_json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.LazyFrame:
 
 
 def json_lines(file: InputFile, fields: tuple[str, ...]) -> pl.DataFrame:
-    """One record per physical line; a line that is not a JSON object is an error row."""
-    data = file.read_bytes()
+    """One record per physical line (LF, CRLF and CR end lines alike; empty lines are removed
+    first, so that they cost nothing, and counted); a line that is not a JSON object, or of
+    white space only, is an error row."""
+    data = unix_line_ends(file.read_bytes())
     decode_utf8(data, file.name)
-    if b"\n\n" not in data.replace(b"\r\n", b"\n").rstrip(b"\n") and not _hostile(data):
+    squeezed = drop_empty_lines(data)
+    frame = _json_lines(squeezed.data, fields)
+    return frame.with_columns(restore_lines(frame[SOURCE_ROW], squeezed))
+
+
+def _json_lines(data: bytes, fields: tuple[str, ...]) -> pl.DataFrame:
+    """`json_lines` of UTF-8 `data` with LF line ends and no empty line (but a last one)."""
+    # polars skips a line of white space (then numbers the rows wrongly): the Python read
+    # makes it an error row.
+    if _SPACE_LINE.search(data) is None and not _hostile(data):
         try:
             df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
@@ -183,16 +223,21 @@ def _json_lines_python(text: str, fields: tuple[str, ...]) -> pl.DataFrame:
     records: list[Any] = []
     lines: list[int] = []
     errors: list[str | None] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    # Lines end at LF only (str.splitlines would also split at U+2028 inside a JSON string).
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line:
             continue
         lines.append(number)
         if len(line) > MAX_LINE_BYTES:  # characters: at least as many bytes
             records.append({})
             errors.append(TOO_LONG)
             continue
+        if not line.strip():
+            records.append({})
+            errors.append(WHITE_SPACE)
+            continue
         try:
-            records.append(json.loads(line))
+            records.append(loads(line))
             errors.append(None)
         except json.JSONDecodeError as exc:
             records.append({})

@@ -27,6 +27,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import ENCODING, ERROR, SOURCE_ROW
 from auditor.ingest.files import BOM, InputFile, decode_by_line
+from auditor.ingest.line_ends import drop_empty_lines, restore_lines, unix_line_ends
 
 LINE = "__line"
 FIELDS = "__fields"
@@ -50,12 +51,15 @@ class _Text:
 
 
 def _read_lines(file: InputFile, fallback: str | None) -> _Text:
-    """Every physical line, 1-based, with a CR before the LF dropped; a line that is not UTF-8
-    decoded with `fallback`, named in `encoding` (see `files.decode_by_line`).
+    """Every physical line that is not empty, numbered as in the file (1-based; LF, CRLF and CR
+    end lines alike, see `line_ends`); a line that is not UTF-8 decoded with `fallback`, named in
+    `encoding` (see `files.decode_by_line`). Empty lines are removed from the bytes first, so
+    that a run of them costs nothing.
 
     polars splits the lines (reading the file as a one-column CSV with no quoting) when the file
     is UTF-8; otherwise `decode_by_line` decodes it line by line, as before."""
-    raw = file.read_bytes()
+    squeezed = drop_empty_lines(unix_line_ends(file.read_bytes()))
+    raw = squeezed.data
     data = raw.removeprefix(BOM)  # what decode_by_line's utf-8-sig drops
     lead = 0
     if data.startswith(BOM):  # polars would drop a second one: keep it in line 1
@@ -86,6 +90,8 @@ def _read_lines(file: InputFile, fallback: str | None) -> _Text:
         .with_row_index(SOURCE_ROW, offset=1)
         .with_columns(pl.col(SOURCE_ROW).cast(pl.Int64), encoding.alias(ENCODING))
     )
+    if squeezed.before:
+        lines = lines.with_columns(restore_lines(lines[SOURCE_ROW], squeezed))
     return _Text(data, lead, lines)
 
 
@@ -95,6 +101,8 @@ def _split_lines(data: bytes) -> pl.DataFrame | None:
     sep = next((c for c in _LINE_SEPARATORS if c.encode() not in data), None)
     if sep is None:
         return None
+    if not data:
+        return pl.DataFrame(schema={LINE: pl.String})
     try:
         return pl.read_csv(
             data, has_header=False, separator=sep, quote_char=None, schema={LINE: pl.String}
@@ -104,13 +112,14 @@ def _split_lines(data: bytes) -> pl.DataFrame | None:
 
 
 def _blank(line: pl.Expr) -> pl.Expr:
-    """Empty or white space only (`\\s` is Unicode White_Space, as `str.strip_chars` strips)."""
-    return line.str.contains(r"^\s*$").fill_null(True)
+    """Empty: no character at all (a line of white space is a record, rejected as such)."""
+    return line.fill_null("") == ""
 
 
 def physical_lines(file: InputFile, fallback: str | None) -> pl.DataFrame:
-    """(`source_row`, `__line`, `encoding`) for every non-blank line, 1-based; a CR before the LF
-    is dropped. A line that is not UTF-8 is decoded with `fallback`, named in `encoding`."""
+    """(`source_row`, `__line`, `encoding`) for every line that is not empty, 1-based (LF, CRLF
+    and CR end lines alike). A line that is not UTF-8 is decoded with `fallback`, named in
+    `encoding`."""
     lines = _read_lines(file, fallback).lines
     return _non_blank(file, lines)
 

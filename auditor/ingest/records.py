@@ -27,7 +27,7 @@ from auditor.errors import InputError
 from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_FILE, SOURCE_ROW
 from auditor.ingest.csv_source import read_delimited
 from auditor.ingest.files import PARQUET_MAGIC, InputFile
-from auditor.ingest.json_source import json_lines
+from auditor.ingest.json_source import json_lines, loads
 from auditor.ingest.records_format_file import EPOCH, ISO8601, RecordsFormat
 from auditor.ingest.units import EPOCH_MS
 from auditor.schemas.records import GROUP_PREFIX
@@ -91,7 +91,7 @@ def _head_keys(file: InputFile) -> list[str]:
     keys: dict[str, None] = {}
     for line in file.head_text().splitlines()[:HEAD_LINES]:
         try:
-            record = json.loads(line)
+            record = loads(line)
         except (json.JSONDecodeError, RecursionError):
             continue  # a bad or cut line: it is an error row when the file is read
         if isinstance(record, dict):

@@ -13,7 +13,7 @@ import polars as pl
 
 from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
-from auditor.ingest.json_source import load_document, records_frame
+from auditor.ingest.json_source import load_document, loads, records_frame
 from auditor.pipeline.options import ReadOptions
 
 
@@ -36,7 +36,7 @@ class TwilioApiCall:
         if not head.lstrip().startswith("{"):
             return False
         try:
-            return is_call_resource(json.loads(head))
+            return is_call_resource(loads(head))
         except (json.JSONDecodeError, RecursionError):  # RecursionError: nested absurdly deep
             return False
 

@@ -11,7 +11,7 @@ import polars as pl
 
 from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
-from auditor.ingest.json_source import json_lines, scan_json_lines
+from auditor.ingest.json_source import json_lines, loads, scan_json_lines
 from auditor.pipeline.options import ReadOptions
 
 
@@ -20,7 +20,7 @@ def first_json_line(head: str) -> dict | None:
     for line in head.splitlines():
         if line.strip():
             try:
-                value = json.loads(line)
+                value = loads(line)
             except (json.JSONDecodeError, RecursionError):  # RecursionError: nested absurdly deep
                 return None
             return value if isinstance(value, dict) else None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from auditor.errors import InputError
+from auditor.errors import DISK_ERRNOS, InputError, OutputError, os_errno, write_reason
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW, Reader
 from auditor.ingest.files import InputFile
 from auditor.normalize.calls import BAD, RAW, TIME_COLUMNS, normalize_calls, stage_calls
@@ -83,6 +83,10 @@ def _stage_file(reader: Reader, file: InputFile, opts: IngestOptions, part: _Par
     # OSError: polars inflating a corrupt or truncated gzip file itself; the fallback reads it
     # through InputFile, which names the file ("corrupt gzip data", exit 2).
     except (pl.exceptions.PolarsError, OSError) as exc:
+        code = os_errno(exc)
+        if code in DISK_ERRNOS:  # the work folder's disk, not the input: say so
+            where = f"{part.good} (a work file: --work DIR puts them elsewhere)"
+            raise OutputError(write_reason(code), where) from None
         fallback = getattr(reader, "read_fallback", None)
         if fallback is None:
             raise InputError(file.name, f"unreadable ({str(exc).splitlines()[0]})") from None

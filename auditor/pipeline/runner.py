@@ -61,12 +61,16 @@ class ThreadRunner:
         outcomes: list[Outcome | None] = [None] * len(tasks)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             futures = {pool.submit(fn, *args): i for i, (fn, args) in enumerate(tasks)}
-            for future in as_completed(futures):
-                i = futures[future]
-                error = future.exception()
-                outcome = Outcome(None, error) if error else Outcome(future.result())
-                outcomes[i] = outcome
-                done(i, outcome)
+            try:
+                for future in as_completed(futures):
+                    i = futures[future]
+                    error = future.exception()
+                    outcome = Outcome(None, error) if error else Outcome(future.result())
+                    outcomes[i] = outcome
+                    done(i, outcome)
+            except BaseException:  # Ctrl-C, SIGTERM: start no more tasks, let running ones end
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         return [o for o in outcomes if o is not None]
 
 

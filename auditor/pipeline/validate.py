@@ -19,7 +19,7 @@ from auditor.pipeline.options import (
 )
 from auditor.pipeline.records import ingest_records, merge_records, records_inputs
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
-from auditor.report.outdir import atomic_outdir
+from auditor.report.outdir import atomic_outdir, writing
 from auditor.report.tables import ROW_GROUP_ROWS, write_csv
 
 
@@ -62,14 +62,18 @@ def run_validate(
         try:
             if own is not None:
                 merge_records(ing, own, need_calls=False)
-                own.records.write_parquet(partial / "records.parquet", statistics=False)
+                with writing(partial / "records.parquet"):
+                    own.records.write_parquet(partial / "records.parquet", statistics=False)
             progress.stage(STAGE_WRITE)
-            ing.calls.sink_parquet(
-                partial / "calls.parquet", statistics=False, row_group_size=ROW_GROUP_ROWS
-            )
-            ing.usage.write_parquet(partial / "usage.parquet", statistics=False)
+            with writing(partial / "calls.parquet"):
+                ing.calls.sink_parquet(
+                    partial / "calls.parquet", statistics=False, row_group_size=ROW_GROUP_ROWS
+                )
+            with writing(partial / "usage.parquet"):
+                ing.usage.write_parquet(partial / "usage.parquet", statistics=False)
             if ing.cdrs is not None:
-                ing.cdrs.write_parquet(partial / "cdrs.parquet", statistics=False)
+                with writing(partial / "cdrs.parquet"):
+                    ing.cdrs.write_parquet(partial / "cdrs.parquet", statistics=False)
             write_csv(ing.rejects, partial / "rejects.csv")
         finally:
             ing.close()

@@ -13,6 +13,7 @@ task (perhaps on another node) is given the string.
 
 from __future__ import annotations
 
+import errno
 import secrets
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import UsageError
+from auditor.errors import OutputError, UsageError, write_reason
 
 PREFIX = "auditor-work-"
 # Work files are read once and deleted: fast lz4 over small zstd (about 0.5 s less per million).
@@ -65,9 +66,14 @@ class Work:
                 raise UsageError(f"--work {url}: no bucket or container {bucket!r} there")
             return cls(f"{url}/{PREFIX}{secrets.token_hex(6)}")
         folder = None if base is None else Path(base).resolve()
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-        return cls(tempfile.mkdtemp(prefix=PREFIX, dir=folder))
+        try:
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+            return cls(tempfile.mkdtemp(prefix=PREFIX, dir=folder))
+        except OSError as exc:  # a full or read-only disk, a folder not ours or a file
+            where = folder if folder is not None else Path(tempfile.gettempdir())
+            reason = write_reason(exc.errno if exc.errno is not None else errno.EIO)
+            raise OutputError(reason, f"{where}/{PREFIX}* (the work folder: --work DIR)") from None
 
     @property
     def remote(self) -> bool:

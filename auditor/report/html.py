@@ -20,6 +20,7 @@ import jinja2
 import polars as pl
 
 from auditor.report import charts
+from auditor.report.outdir import writing
 from auditor.result import AuditOutcome, Summary
 from auditor.statuses import ReconStatus
 
@@ -272,4 +273,5 @@ def write_report(outcome: AuditOutcome, path: Path, limits: Limits = Limits()) -
         rejects=outcome.rejects,
         limits=limits,
     )
-    path.write_text(page, encoding="utf-8")
+    with writing(path):
+        path.write_text(page, encoding="utf-8")

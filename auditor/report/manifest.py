@@ -31,6 +31,7 @@ import polars as pl
 
 from auditor import __version__
 from auditor.errors import InputError, UsageError
+from auditor.report.outdir import writing
 
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20  # 1 MiB reads
@@ -167,7 +168,8 @@ def write_manifest(
     """manifest.json in `folder`, written after every other output."""
     manifest = build_manifest(folder, command, options, inputs)
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
-    (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
+    with writing(folder / MANIFEST):
+        (folder / MANIFEST).write_text(text + "\n", encoding="utf-8")
 
 
 # Reading it back (auditor verify) --------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from auditor.reconcile.findings import not_compared_totals, plain, records, unexplained_totals
+from auditor.report.outdir import writing
 from auditor.result import CdrCounts, RecordsCounts, RejectCounts, Summary
 
 
@@ -69,4 +70,5 @@ def build_summary(
 
 def write_summary(summary: Summary, path: Path) -> None:
     text = json.dumps(summary.as_json(), indent=2, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    with writing(path):
+        path.write_text(text + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from auditor.report.cells import Frame, neutralise_formulas
+from auditor.report.outdir import writing
 
 
 def csv_ready(frame: Frame) -> Frame:
@@ -33,14 +34,16 @@ def write_table(frame: pl.DataFrame, out_dir: Path, stem: str, parquet: bool = T
     """`stem.parquet` (typed) and `stem.csv` (text) in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if parquet:
-        frame.write_parquet(out_dir / f"{stem}.parquet", statistics=False)
+        with writing(out_dir / f"{stem}.parquet"):
+            frame.write_parquet(out_dir / f"{stem}.parquet", statistics=False)
     write_csv(frame, out_dir / f"{stem}.csv")
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     """`path` as CSV, in the text form of `csv_ready`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    csv_ready(frame).write_csv(path)
+    with writing(path):
+        csv_ready(frame).write_csv(path)
 
 
 # Rows per row group of a streamed Parquet output. Fixed, so that the file's bytes do not
@@ -65,4 +68,5 @@ def sink_parquet(frame: pl.LazyFrame, out_dir: Path, stem: str) -> pl.LazyFrame:
 
 def sink_csv(frame: pl.LazyFrame, out_dir: Path, stem: str) -> None:
     """`stem.csv` streamed from a lazy plan, in the text form `write_csv` gives."""
-    csv_ready(frame).sink_csv(out_dir / f"{stem}.csv")
+    with writing(out_dir / f"{stem}.csv"):
+        csv_ready(frame).sink_csv(out_dir / f"{stem}.csv")

@@ -43,6 +43,7 @@ from xlsxwriter.worksheet import Worksheet
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
 from auditor.pipeline.options import EXCEL_ROWS
 from auditor.report.cells import is_text, neutralise_formulas
+from auditor.report.outdir import writing
 from auditor.report.sheet_xml import rows_xml, safe_text
 from auditor.result import AuditOutcome, Summary
 from auditor.statuses import ReconStatus
@@ -303,7 +304,9 @@ def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS
     calls_note = cut or f"all {legs:,} legs"
     recon = outcome.reconciliation
     statuses = [ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value]
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    # its temporary files (constant_memory) in the output's own folder, which a failed run
+    # removes, rather than the system's temporary folder
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(path.parent)})
     try:
         wb.set_properties({"created": CREATED, "title": "call-auditor audit"})
         fmts = _formats(wb)
@@ -329,4 +332,5 @@ def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS
                 write_table(ws, fmts, frame)
         write_table(wb.add_worksheet("Rejects"), fmts, outcome.rejects)
     finally:
-        wb.close()
+        with writing(path):  # the workbook is written here
+            wb.close()
