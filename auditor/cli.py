@@ -322,8 +322,9 @@ Exclude = Annotated[
         "--exclude",
         metavar="GLOB",
         rich_help_panel=INPUTS,
-        help="Leave out of a folder's files those whose name, or path below the folder, matches "
-        "GLOB (repeat; e.g. invoice.csv, 'archive/*'). Files named one by one are read.",
+        help="Leave out the files a folder or a glob finds whose name, or path below the "
+        "folder, matches GLOB (repeat; e.g. invoice.csv, 'archive/*'). A file named on its own "
+        "is always read.",
     ),
 ]
 CONFIG_META = "auditor.config"  # ctx.meta key: the config file a command read
