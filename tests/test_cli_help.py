@@ -10,6 +10,7 @@ import tomllib
 
 import pytest
 import typer
+import typer.rich_utils
 from conftest import ROOT, run_cli
 
 import auditor
@@ -19,9 +20,10 @@ PANELS = ("Inputs", "Time", "Rules and matching", "Outputs")
 
 
 def _help(monkeypatch: pytest.MonkeyPatch, *args: str, width: int = 80) -> str:
-    # rich reads COLUMNS when typer makes its console (one per help page); not a terminal here
+    # rich reads COLUMNS when typer makes its console (one per help page; not a terminal here);
+    # typer's TERMINAL_WIDTH, read when it was imported, would win over it
     monkeypatch.setenv("COLUMNS", str(width))
-    monkeypatch.delenv("TERMINAL_WIDTH", raising=False)
+    monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", None)
     proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
