@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import re
 import signal
+import sys
 import threading
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.console import Console
+from rich.markup import escape
 
+from auditor import __version__
 from auditor.config import CONFIG_NAME, NOT_IN_FILE, OptionSpec, find_config, load_config
 from auditor.errors import EXIT_UNUSABLE, AuditorError, Terminated, UsageError
+from auditor.ingest.files import reading_stdin
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.ingest import FileReport, Ingested
@@ -42,17 +49,152 @@ from auditor.result import RejectCounts
 from auditor.schemas.checks import CURRENCY
 from auditor.statuses import FileStatus
 
+
+def _plain_help(params: list[Any]) -> None:
+    """Help as written: brackets escaped where rich markup would eat them (`call-auditor[ray]`,
+    `[audit]`), and no type label beside a flag or an argument (`<bool>`, `<list[str]>`: the
+    name and metavar say it)."""
+    rich = typer.core.HAS_RICH
+    for param in params:
+        if rich and getattr(param, "help", None):
+            param.help = escape(param.help)
+        if getattr(param, "is_flag", False) or getattr(param, "param_type_name", "") == "argument":
+            param.display_type_rich = _no_type
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+# The exit code of the run a command did, set before it prints: a stdout closed under it
+# (`auditor audit ... | head -1`) then ends the printing, not the exit code (see `_stdout_closed`).
+_RUN_EXIT: ContextVar[int | None] = ContextVar("auditor_run_exit", default=None)
+
+
+def _ran(exit_code: int) -> None:
+    """The command's work is done (outputs written) and its exit code is `exit_code`."""
+    _RUN_EXIT.set(exit_code)
+
+
+def _stdout_closed() -> int:
+    """stdout was closed by its reader (`| head -1`, a pager quit early): not a finding, and
+    not an error. Exit as the command would have (0 when nothing ran yet, e.g. `--help`),
+    quietly: no traceback, no message; what is still buffered goes to /dev/null, so that
+    Python's flush at exit does not complain either (rich's console has done the same)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # not a real file: in-process
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    code = _RUN_EXIT.get()
+    return 0 if code is None else code
+
+
+def _stdout_is_devnull() -> bool:
+    """Is stdout now /dev/null (rich's console points it there when its pipe breaks)?"""
+    try:
+        out, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
+
+
+@contextlib.contextmanager
+def _stdout_may_close(parsing: bool) -> Iterator[None]:
+    """A closed stdout while a command prints (after its run: `_ran`) or while help or the
+    version prints (`parsing`) ends the command with `_stdout_closed`'s exit code. It arrives as
+    BrokenPipeError from typer.echo, or as SystemExit(1) from a rich console, which has pointed
+    stdout at /dev/null first; typer would turn either into exit 1."""
+    was_null = _stdout_is_devnull()
+    try:
+        yield
+    except BrokenPipeError:
+        if not parsing and _RUN_EXIT.get() is None:  # a pipe broke mid-run: not a clean end
+            raise
+        raise typer.Exit(_stdout_closed()) from None
+    except SystemExit:
+        if was_null or not _stdout_is_devnull() or (not parsing and _RUN_EXIT.get() is None):
+            raise
+        raise typer.Exit(_stdout_closed()) from None
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose help shows its text literally and no type labels (see `_plain_help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self.params)
+        if self.help:  # one line per paragraph: rich mode would keep the docstring's breaks
+            paragraphs = inspect.cleandoc(self.help).split("\n\n")
+            self.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+            if typer.core.HAS_RICH:
+                self.help = escape(self.help)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _plain_help([option])
+        return option
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _stdout_may_close(parsing=True):  # --help, --version
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _stdout_may_close(parsing=False):
+            return super().invoke(ctx)
+
+
+class _Group(typer.core.TyperGroup):
+    """The `auditor` group, with the same help as its commands (see `_plain_help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _plain_help([option])
+        return option
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _stdout_may_close(parsing=True):  # --help, --version
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _stdout_may_close(parsing=False):
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line.",
 )
 
-Paths = Annotated[list[str], typer.Argument(help="Export files, folders or globs.")]
+# `--help` panels, the same on every command (typer's rich_help_panel).
+INPUTS = "Inputs"
+TIME = "Time"
+MATCHING = "Rules and matching"
+OUTPUTS = "Outputs"
+ENGINE = "Engine"
+
+Paths = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="PATHS",
+        help="Export files, folders or globs; - reads one file from standard input.",
+        show_default=False,
+    ),
+]
 Out = Annotated[
     Path,
     typer.Option(
         "--out",
+        metavar="DIR",
+        rich_help_panel=OUTPUTS,
         help="Folder for the outputs: written beside it as .DIR.partial-XXXXXXXX and renamed into "
         "place when complete (a killed run may leave that hidden folder: delete it). An existing "
         "non-empty folder is refused without --force.",
@@ -60,24 +202,47 @@ Out = Annotated[
 ]
 Force = Annotated[
     bool,
-    typer.Option("--force", help="Replace a non-empty --out folder (atomically, once complete)."),
+    typer.Option(
+        "--force",
+        rich_help_panel=OUTPUTS,
+        help="Replace a non-empty --out folder (atomically, once complete).",
+    ),
 ]
 Tz = Annotated[
     str | None,
     typer.Option(
-        "--tz", help="IANA zone of naive local times in the exports (e.g. America/New_York)."
+        "--tz",
+        metavar="ZONE",
+        rich_help_panel=TIME,
+        help="IANA zone of naive local times in the exports (e.g. America/New_York).",
     ),
 ]
 Dst = Annotated[
     DstPolicy,
-    typer.Option("--dst", help="Naive times in a DST gap or overlap: reject, earliest or latest."),
+    typer.Option(
+        "--dst",
+        metavar="reject|earliest|latest",
+        rich_help_panel=TIME,
+        help="Naive times in a DST gap or overlap: reject, earliest or latest.",
+    ),
 ]
 Format = Annotated[
-    str | None, typer.Option("--format", help="Force this format for every input (skip detection).")
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="NAME",
+        rich_help_panel=INPUTS,
+        help="Force this format for every input (skip detection).",
+    ),
 ]
 Account = Annotated[
     str | None,
-    typer.Option("--account", help="Account SID for call logs that carry none (Console CSV)."),
+    typer.Option(
+        "--account",
+        metavar="SID",
+        rich_help_panel=INPUTS,
+        help="Account SID for call logs that carry none (Console CSV).",
+    ),
 ]
 
 Currency = Annotated[
@@ -85,6 +250,7 @@ Currency = Annotated[
     typer.Option(
         "--currency",
         metavar="CODE",
+        rich_help_panel=INPUTS,
         help="Currency (ISO 4217, e.g. USD) of call-log prices that carry no price_unit (pre-2012 "
         "pages, SDK fixtures); never overrides one that is there. Without it such prices are not "
         "compared.",
@@ -94,16 +260,28 @@ Currency = Annotated[
 
 PbxTz = Annotated[
     str | None,
-    typer.Option("--pbx-tz", help="IANA zone of naive PBX CDR times (Asterisk, FreeSWITCH)."),
+    typer.Option(
+        "--pbx-tz",
+        metavar="ZONE",
+        rich_help_panel=TIME,
+        help="IANA zone of naive PBX CDR times (Asterisk, FreeSWITCH).",
+    ),
 ]
 CdrFormat = Annotated[
     str | None,
-    typer.Option("--cdr-format", help="TOML file describing your own PBX CSV (or a shipped name)."),
+    typer.Option(
+        "--cdr-format",
+        metavar="FILE|NAME",
+        rich_help_panel=INPUTS,
+        help="TOML file describing your own PBX CSV (or a shipped name).",
+    ),
 ]
 Region = Annotated[
     str,
     typer.Option(
         "--region",
+        metavar="CC",
+        rich_help_panel=MATCHING,
         help="Region (phonenumbers) of numbers written without a country code, in PBX CDRs, "
         "your records and call logs (e.g. to tell a toll-free or mobile callee).",
     ),
@@ -112,6 +290,8 @@ EncodingFallback = Annotated[
     str,
     typer.Option(
         "--encoding-fallback",
+        metavar="CODEC",
+        rich_help_panel=INPUTS,
         help="Encoding of PBX CDR lines that are not UTF-8 (raw caller-ID names); e.g. cp1251.",
     ),
 ]
@@ -119,6 +299,8 @@ MaxInflate = Annotated[
     float,
     typer.Option(
         "--max-inflate",
+        metavar="RATIO",
+        rich_help_panel=INPUTS,
         help="Refuse a gzip or Parquet input inflating past this multiple of its size (at "
         "least 1 GiB).",
     ),
@@ -128,9 +310,21 @@ Trunk = Annotated[
     typer.Option(
         "--trunk",
         metavar="PREFIX",
+        rich_help_panel=MATCHING,
         help="Channel prefix of the PBX's trunk to Twilio (repeat; e.g. PJSIP/twilio): a PBX "
         "call on it crossed the trunk. Calls with no external number and no trunk channel are "
         "internal.",
+    ),
+]
+Exclude = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        rich_help_panel=INPUTS,
+        help="Leave out the files a folder or a glob finds whose name, or path below the "
+        "folder, matches GLOB (repeat; e.g. invoice.csv, 'archive/*'). A file named on its own "
+        "is always read.",
     ),
 ]
 CONFIG_META = "auditor.config"  # ctx.meta key: the config file a command read
@@ -172,6 +366,8 @@ RecordsFiles = Annotated[
     list[str] | None,
     typer.Option(
         "--records",
+        metavar="FILE",
+        rich_help_panel=INPUTS,
         help="Your own records of the calls (CSV, JSON lines, Parquet; repeat): each is "
         "matched with the Twilio leg it should have (needs --records-format).",
     ),
@@ -180,6 +376,8 @@ RecordsFormatName = Annotated[
     str | None,
     typer.Option(
         "--records-format",
+        metavar="FILE|NAME",
+        rich_help_panel=INPUTS,
         help="TOML file describing your records (or a shipped name: notification_log, "
         "salesforce_task, ai_agent_sessions).",
     ),
@@ -189,6 +387,7 @@ ConfigFile = Annotated[
     typer.Option(
         "--config",
         metavar="FILE",
+        rich_help_panel=INPUTS,
         is_eager=True,
         callback=_read_config,
         help=f"TOML file of options (keys as the flags without --, e.g. tz, dst, pbx-tz, did, "
@@ -201,6 +400,7 @@ Quiet = Annotated[
     typer.Option(
         "--quiet",
         "-q",
+        rich_help_panel=OUTPUTS,
         help="Print nothing but errors (on stderr): no progress, no tables; the exit code and "
         "the output files tell the result.",
     ),
@@ -209,6 +409,7 @@ JsonOut = Annotated[
     bool,
     typer.Option(
         "--json",
+        rich_help_panel=OUTPUTS,
         help="Print the run's summary as JSON on stdout instead of tables (audit: exactly "
         "summary.json), for scripts.",
     ),
@@ -231,6 +432,7 @@ def _ingest_options(
     max_inflate: float = DEFAULT_MAX_INFLATE,
     trunks: tuple[str, ...] = (),
     currency: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> IngestOptions:
     if currency is not None and not re.fullmatch(CURRENCY, currency):
         raise UsageError(f"--currency {currency!r}: not a currency code (3 capitals, e.g. USD)")
@@ -243,14 +445,35 @@ def _ingest_options(
         pbx_tz=pbx_tz,
         region=region,
         read=ReadOptions(
-            cdr_format=cdr_format, encoding_fallback=encoding_fallback, max_inflate=max_inflate
+            cdr_format=cdr_format,
+            encoding_fallback=encoding_fallback,
+            max_inflate=max_inflate,
+            exclude=exclude,
         ),
         trunks=trunks,
     )
 
 
+def _print_version(value: bool) -> None:
+    """`--version` / `-V`: the tool's name and version, then exit 0."""
+    if value:
+        typer.echo(f"call-auditor {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version (call-auditor X.Y.Z) and exit.",
+        ),
+    ] = False,
+) -> None:
     """Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line."""
 
 
@@ -306,25 +529,27 @@ def _print_encoding(ing: Ingested) -> None:
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     paths: Paths,
-    out: Out,
-    tz: Tz = None,
-    dst: Dst = DstPolicy.REJECT,
+    *,
+    config: ConfigFile = None,
     format: Format = None,
     account: Account = None,
     currency: Currency = None,
-    pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
-    region: Region = "US",
-    encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
-    max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
-    trunk: Trunk = None,
-    force: Force = False,
     records: RecordsFiles = None,
     records_format: RecordsFormatName = None,
-    config: ConfigFile = None,
+    exclude: Exclude = None,
+    encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
+    max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
+    tz: Tz = None,
+    dst: Dst = DstPolicy.REJECT,
+    pbx_tz: PbxTz = None,
+    region: Region = "US",
+    trunk: Trunk = None,
+    out: Out,
+    force: Force = False,
     quiet: Quiet = False,
     json_out: JsonOut = False,
 ) -> None:
@@ -342,9 +567,10 @@ def validate(
         max_inflate,
         tuple(trunk or ()),
         currency,
+        tuple(exclude or ()),
     )
     own = _records_options(records, records_format)
-    with terminal_progress(quiet) as progress:
+    with reading_stdin(paths, records or ()), terminal_progress(quiet) as progress:
         result = run_validate(
             paths,
             out,
@@ -354,6 +580,7 @@ def validate(
             config=_config_path(config),
             records=own,
         )
+    _ran(result.exit_code)
     ing = result.ingested
     counts = RejectCounts.of(ing.rejects)
     if json_out:
@@ -378,35 +605,58 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(cls=_Command)
 def audit(
     paths: Paths,
-    out: Out,
-    period: Annotated[
-        Period, typer.Option("--period", help="Reconcile per UTC month or per UTC day.")
-    ] = Period.MONTH,
-    tz: Tz = None,
-    dst: Dst = DstPolicy.REJECT,
-    pricing: Annotated[
-        Path | None,
-        typer.Option("--pricing", help="TOML overriding any part of the shipped rules."),
-    ] = None,
+    *,
+    config: ConfigFile = None,
     format: Format = None,
     account: Account = None,
     currency: Currency = None,
-    pbx_tz: PbxTz = None,
     cdr_format: CdrFormat = None,
+    records: RecordsFiles = None,
+    records_format: RecordsFormatName = None,
+    exclude: Exclude = None,
+    encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
+    max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
+    period: Annotated[
+        Period,
+        typer.Option(
+            "--period",
+            metavar="month|day",
+            rich_help_panel=TIME,
+            help="Reconcile per UTC month or per UTC day.",
+        ),
+    ] = Period.MONTH,
+    tz: Tz = None,
+    dst: Dst = DstPolicy.REJECT,
+    pbx_tz: PbxTz = None,
+    pricing: Annotated[
+        Path | None,
+        typer.Option(
+            "--pricing",
+            metavar="FILE",
+            rich_help_panel=MATCHING,
+            help="TOML overriding any part of the shipped rules.",
+        ),
+    ] = None,
     region: Region = "US",
     did: Annotated[
         list[str] | None,
         typer.Option(
-            "--did", help="A DID the PBX answers (repeat). Default: from the Twilio logs."
+            "--did",
+            metavar="NUMBER",
+            rich_help_panel=MATCHING,
+            help="A DID the PBX answers (repeat). Default: from the Twilio logs.",
         ),
     ] = None,
+    trunk: Trunk = None,
     match_window: Annotated[
         int,
         typer.Option(
             "--match-window",
+            metavar="SECONDS",
+            rich_help_panel=MATCHING,
             help="Seconds a PBX call's or a record's start and Twilio's may differ.",
         ),
     ] = 60,
@@ -414,41 +664,26 @@ def audit(
         int,
         typer.Option(
             "--duration-tolerance",
+            metavar="SECONDS",
+            rich_help_panel=MATCHING,
             help="Seconds billsec (or a record's duration) and Twilio's duration may differ.",
         ),
     ] = 2,
-    trunk: Trunk = None,
-    encoding_fallback: EncodingFallback = DEFAULT_FALLBACK,
-    max_inflate: MaxInflate = DEFAULT_MAX_INFLATE,
-    calls_csv: Annotated[
-        bool,
-        typer.Option(
-            "--calls-csv", help="Also write calls.csv (hundreds of MB at scale; Parquet always)."
-        ),
-    ] = False,
-    xlsx: Annotated[
-        bool,
-        typer.Option("--xlsx/--no-xlsx", help="Write audit.xlsx (on by default)."),
-    ] = True,
-    xlsx_calls: Annotated[
+    max_delay: Annotated[
         int,
         typer.Option(
-            "--xlsx-calls",
-            min=0,
-            help="Legs in audit.xlsx's Calls sheet (default and most: Excel's 1,048,575; a "
-            "full sheet costs about 25 s of CPU). calls.parquet always holds every leg.",
+            "--max-delay",
+            metavar="SECONDS",
+            rich_help_panel=MATCHING,
+            help="Seconds after a record's time a call is slow.",
         ),
-    ] = EXCEL_ROWS,
-    force: Force = False,
-    records: RecordsFiles = None,
-    records_format: RecordsFormatName = None,
-    max_delay: Annotated[
-        int, typer.Option("--max-delay", help="Seconds after a record's time a call is slow.")
     ] = 60,
     records_from: Annotated[
         list[str] | None,
         typer.Option(
             "--records-from",
+            metavar="NUMBER",
+            rich_help_panel=MATCHING,
             help="A caller ID your records' system calls from (repeat): only legs from these "
             "are twilio-only. Default: the records' own from numbers, if mapped.",
         ),
@@ -457,14 +692,50 @@ def audit(
         list[str] | None,
         typer.Option(
             "--records-direction",
+            metavar="DIRECTION",
+            rich_help_panel=MATCHING,
             help="A direction of your system's legs (repeat, e.g. outbound-api): only legs of "
             "these are twilio-only.",
         ),
     ] = None,
+    out: Out,
+    force: Force = False,
+    calls_csv: Annotated[
+        bool,
+        typer.Option(
+            "--calls-csv",
+            rich_help_panel=OUTPUTS,
+            help="Also write calls.csv (hundreds of MB at scale; Parquet always).",
+        ),
+    ] = False,
+    xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--xlsx/--no-xlsx",
+            rich_help_panel=OUTPUTS,
+            show_default=False,
+            help="Write audit.xlsx (on by default).",
+        ),
+    ] = True,
+    xlsx_calls: Annotated[
+        int,
+        typer.Option(
+            "--xlsx-calls",
+            min=0,
+            metavar="N",
+            rich_help_panel=OUTPUTS,
+            help="Legs in audit.xlsx's Calls sheet (default and most: Excel's 1,048,575; a "
+            "full sheet costs about 25 s of CPU). calls.parquet always holds every leg.",
+        ),
+    ] = EXCEL_ROWS,
+    quiet: Quiet = False,
+    json_out: JsonOut = False,
     engine: Annotated[
         Engine,
         typer.Option(
             "--engine",
+            metavar="local|ray",
+            rich_help_panel=ENGINE,
             help="Run here (local) or as Ray tasks: one per input file, then one per account "
             'and UTC month (needs pip install "call-auditor[ray]").',
         ),
@@ -473,6 +744,8 @@ def audit(
         str | None,
         typer.Option(
             "--ray-address",
+            metavar="ADDRESS",
+            rich_help_panel=ENGINE,
             help="With --engine ray: the cluster to join (auto, ray://HOST:10001). Default: "
             "a local Ray with this machine's cores.",
         ),
@@ -482,14 +755,12 @@ def audit(
         typer.Option(
             "--work",
             metavar="DIR|URL",
+            rich_help_panel=ENGINE,
             help="Folder or object-store URL (s3://bucket/prefix, any polars writes) for the "
             "run's intermediate Parquet; with a cluster, one every node reaches. Default: the "
             "system's temporary folder.",
         ),
     ] = None,
-    config: ConfigFile = None,
-    quiet: Quiet = False,
-    json_out: JsonOut = False,
 ) -> None:
     """Reconcile call logs with usage records, and PBX CDRs or your own records with call logs,
     call by call."""
@@ -505,6 +776,7 @@ def audit(
         max_inflate,
         tuple(trunk or ()),
         currency,
+        tuple(exclude or ()),
     )
     match = MatchOptions(tuple(did or ()), match_window, duration_tolerance, tuple(trunk or ()))
     if ray_address is not None and engine is not Engine.RAY:
@@ -514,7 +786,7 @@ def audit(
     own = _records_options(
         records, records_format, max_delay, records_from or [], records_direction or []
     )
-    with terminal_progress(quiet) as progress:
+    with reading_stdin(paths, records or ()), terminal_progress(quiet) as progress:
         result = run_audit(
             paths,
             out,
@@ -525,6 +797,7 @@ def audit(
             progress=progress,
             config=_config_path(config),
         )
+    _ran(result.exit_code)
     if json_out:  # summary.json as written, byte for byte
         typer.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
         raise typer.Exit(result.exit_code)
@@ -542,7 +815,7 @@ def audit(
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(cls=_Command)
 def verify(
     folder: Annotated[
         Path, typer.Argument(metavar="DIR", help="An output folder holding manifest.json.")
@@ -580,6 +853,7 @@ def verify(
             "--inputs needs the paths where the inputs are", param_hint="PATHS"
         )
     result = run_verify(folder, paths if inputs else None)
+    _ran(result.exit_code)
     if json_out:
         files = [
             {"role": c.role, "path": c.path, "status": str(c.status)}
@@ -660,11 +934,14 @@ def main(argv: list[str] | None = None) -> int:
     sys.exit; tests call it in-process). Usage mistakes get click's usage message and exit 2;
     every known failure is one line on stderr and exit code 2. Ctrl-C, SIGTERM and SIGHUP stop
     the run, leaving no partial output or work folder: exit 130, 143, 129."""
+    token = _RUN_EXIT.set(None)
     with _terminate_cleanly() as received:
         try:
             code = _main(argv)
         except Terminated:  # raised outside typer's own handling
             code = 130
+        finally:
+            _RUN_EXIT.reset(token)
     if received:
         typer.echo(f"auditor: terminated ({signal.Signals(received[0]).name})", err=True)
         return 128 + received[0]

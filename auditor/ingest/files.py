@@ -13,17 +13,28 @@ real Asterisk Master.csv may carry Latin-1 or CP1251 names among ASCII numbers a
 read with `read_text_by_line`: a line that is valid UTF-8 stays UTF-8, a line that is not is
 decoded with the fallback encoding (`--encoding-fallback`) and its number is returned so the row can
 be marked. Twilio exports are UTF-8 by contract and keep the strict `read_text`.
+
+`-` as a PATH is standard input (csvkit's convention; a file named `-` is `./-`): `reading_stdin`
+spools it, once, into a temporary file that is removed when the run ends, and it is named
+`<stdin>` wherever a file name goes (`source_file`, rejects, manifest.json, which hashes the bytes
+as read). `--exclude GLOB` leaves out files a folder or a glob finds (see `expand_paths`).
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import glob
 import gzip
 import math
+import shutil
+import sys
+import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from auditor.errors import InputError, NotUtf8Error, UsageError
@@ -45,6 +56,9 @@ INFLATE_FLOOR = 1 << 30  # the limit is never below 1 GiB, whatever the ratio
 # pass the limit, and is not inflated only to be measured.
 DEFLATE_MAX_RATIO = 1032
 _READ_CHUNK = 64 * 1024
+STDIN = "-"  # a PATH that reads standard input
+STDIN_NAME = "<stdin>"  # its name in every output
+_STDIN_SPOOL: ContextVar[Path | None] = ContextVar("auditor_stdin_spool", default=None)
 _OUT_CHUNK = 256 * 1024
 
 
@@ -261,13 +275,54 @@ def _utf8_message(data: bytes, exc: UnicodeDecodeError) -> str:
     return f"not UTF-8 (invalid byte 0x{data[at]:02x} on line {line})"
 
 
-def expand_paths(paths: list[str], max_inflate: float = DEFAULT_MAX_INFLATE) -> list[InputFile]:
+@contextlib.contextmanager
+def reading_stdin(*path_lists: Iterable[str]) -> Iterator[Path | None]:
+    """While the block runs, `-` among the paths is standard input: read once, here, into a
+    temporary file (removed when the block ends, however it ends) that `expand_paths` names
+    `<stdin>`. Yields that file, or None when no list holds `-` (nothing is read)."""
+    given = [STDIN in list(paths) for paths in path_lists]
+    if not any(given):
+        yield None
+        return
+    if sum(given) > 1:
+        raise UsageError("- (standard input) given twice: it can be read only once")
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise UsageError(
+            "- reads standard input, which is a terminal here: pipe the export in "
+            "(e.g. auditor audit - --out DIR < calls.csv)"
+        )
+    with tempfile.TemporaryDirectory(prefix="auditor-stdin-") as folder:
+        spool = Path(folder) / "stdin"
+        with spool.open("wb") as fh:
+            shutil.copyfileobj(stream.buffer, fh, _READ_CHUNK)
+        token = _STDIN_SPOOL.set(spool)
+        try:
+            yield spool
+        finally:
+            _STDIN_SPOOL.reset(token)
+
+
+def excluded(relative: str, patterns: Iterable[str]) -> bool:
+    """`--exclude`: does a found file's path (POSIX, relative to the folder given; or as a glob
+    matched it) or its name match one of the glob `patterns` (fnmatch, case-sensitive; `*`
+    crosses `/`)?"""
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatchcase(relative, p) or fnmatchcase(name, p) for p in patterns)
+
+
+def expand_paths(
+    paths: list[str], max_inflate: float = DEFAULT_MAX_INFLATE, exclude: Iterable[str] = ()
+) -> list[InputFile]:
     """Files, folders (recursively, sorted) and globs to a list of distinct input files.
 
     A path that matches nothing is an error, not an empty input. Duplicates (the same file named
-    twice) are read once. Each file carries `max_inflate` (`--max-inflate`).
+    twice) are read once. Each file carries `max_inflate` (`--max-inflate`). A file a folder or a
+    glob finds is left out when it matches an `exclude` pattern (see `excluded`); a file named
+    on its own never is. `-` is standard input, spooled by `reading_stdin` (outside it: an error).
     """
     check_max_inflate(max_inflate)
+    exclude = tuple(exclude)
     files: list[InputFile] = []
     seen: set[Path] = set()
 
@@ -279,11 +334,21 @@ def expand_paths(paths: list[str], max_inflate: float = DEFAULT_MAX_INFLATE) -> 
 
     for given in paths:
         path = Path(given)
-        if path.is_dir():
+        if given == STDIN:
+            spool = _STDIN_SPOOL.get()
+            if spool is None:
+                raise UsageError("- (standard input) is read by the auditor command only")
+            add(spool, STDIN_NAME)
+        elif path.is_dir():
             skipped = {m.parent for m in path.rglob(SKIP_MARKER) if m.parent != path}
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if _is_export_candidate(child) and skipped.isdisjoint(child.parents):
-                    add(child, str(Path(given) / child.relative_to(path)))
+                relative = child.relative_to(path)
+                if (
+                    _is_export_candidate(child)
+                    and skipped.isdisjoint(child.parents)
+                    and not excluded(relative.as_posix(), exclude)
+                ):
+                    add(child, str(Path(given) / relative))
         elif path.is_file():
             add(path, given)
         elif glob.has_magic(given):
@@ -291,7 +356,7 @@ def expand_paths(paths: list[str], max_inflate: float = DEFAULT_MAX_INFLATE) -> 
             if not matches:
                 raise InputError(given, "no file matches this pattern")
             for match in matches:
-                if Path(match).is_file():
+                if Path(match).is_file() and not excluded(Path(match).as_posix(), exclude):
                     add(Path(match), match)
         else:
             raise InputError(given, "no such file or folder")

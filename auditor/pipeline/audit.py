@@ -159,7 +159,7 @@ def run_audit(
     came from, is hashed in the manifest with the inputs."""
     audit = audit or AuditOptions()
     rules = load_rules(audit.pricing)
-    files = expand_paths(paths)
+    files = expand_paths(paths, opts.read.max_inflate, opts.read.exclude)
     extra = rule_files(audit.pricing, opts.read.cdr_format, config)
     if records is not None:  # --records: read besides PATHS (a bad format stops the run here)
         own_files, own_format = records_inputs(records, opts)

@@ -128,7 +128,7 @@ def ingest(
 
         check_pbx_zone(opts.pbx_tz)
     fallback = check_encoding_fallback(opts.read.encoding_fallback)
-    files = expand_paths(paths, opts.read.max_inflate)
+    files = expand_paths(paths, opts.read.max_inflate, opts.read.exclude)
     if not files:
         raise UsageError("no input files found in " + ", ".join(paths))
     work = Work.create(work_root)

@@ -23,6 +23,8 @@ class ReadOptions:
     cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
     encoding_fallback: str = DEFAULT_FALLBACK  # PBX CDR lines that are not UTF-8 are read with it
     max_inflate: float = DEFAULT_MAX_INFLATE  # gzip inflating past it is refused (>= 1 GiB)
+    # `--exclude GLOB`: files a folder or glob finds that are left out (see ingest/files.py)
+    exclude: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -51,7 +51,7 @@ def ingest_records(
     """Every records file read once and normalised under the format `spec` (a path or a shipped
     name); `progress`: the stage "reading records", one step per file."""
     fmt = load_records_format(spec)
-    files = expand_paths(paths, opts.read.max_inflate)
+    files = expand_paths(paths, opts.read.max_inflate, opts.read.exclude)
     if not files:
         raise UsageError("--records: no records file found in " + ", ".join(paths))
     progress.stage(STAGE_RECORDS, len(files))
@@ -88,7 +88,7 @@ def records_inputs(
     options and loads the format first, so that a bad one stops the run before anything else."""
     check_records_options(records)
     load_records_format(records.format)
-    files = expand_paths(list(records.files), opts.read.max_inflate)
+    files = expand_paths(list(records.files), opts.read.max_inflate, opts.read.exclude)
     path = format_path(records.format)
     return files, ({} if path is None else {"records-format": path})
 

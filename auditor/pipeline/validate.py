@@ -46,7 +46,7 @@ def run_validate(
     options came from, is hashed in the manifest with the inputs. With `records` (--records),
     the user's own records are read and checked too: records.parquet, their rejects among the
     others (the matching options do not apply: nothing is matched)."""
-    files = expand_paths(paths)
+    files = expand_paths(paths, opts.read.max_inflate, opts.read.exclude)
     extra = rule_files(cdr_format=opts.read.cdr_format, config=config)
     if records is not None:  # a bad format stops the run here, before anything is read
         own_files, own_format = records_inputs(records, opts)
