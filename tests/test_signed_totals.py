@@ -30,7 +30,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from audit_inputs import call, calls_page, usage, usage_page
-from conftest import run_cli
+from conftest import audit_samples, run_cli
 
 NOV = ("2025-11-01", "2025-11-30")
 INBOUND = {"direction": "inbound", "frm": "+16175550123", "to": "+12125550100"}
@@ -136,3 +136,26 @@ def test_workbook_shows_both_sides_and_marks_roll_ups(audited: tuple[Path, str])
     ]
     differs = header.index("differs_in")
     assert data[0][differs] == "minutes" and data[1][differs] == "calls, minutes, price"
+
+
+def test_the_samples_price_only_finding_is_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample's calls-client bills +0.25 USD over 0 calls and 0 minutes (sample_exports/
+    README): every row table shows its price beside the minutes and says `price only`."""
+    monkeypatch.setenv("COLUMNS", "200")
+    done = audit_samples(tmp_path / "out")
+    assert done.returncode == 1, done.stderr
+    row = next(line for line in done.stdout.splitlines() if "│ calls-client" in line)
+    cells = [c.strip() for c in row.strip("│").split("│")]
+    assert cells[2:] == ["calls-client", "0", "0", "+0.25 USD", "price only"]
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    head = re.search(r"<tr><td>[^<]*</td><td[^>]*>2025-11</td><td>calls-client</td>.*?</tr>", html)
+    assert head and "+0.25 USD" in head.group(0) and "<td>price only</td>" in head.group(0)
+    wb = openpyxl.load_workbook(tmp_path / "out" / "audit.xlsx", read_only=True)
+    rows = list(wb["Unexplained"].iter_rows(values_only=True))
+    h = rows[0]
+    client = next(r for r in rows[1:] if r[h.index("category")] == "calls-client")
+    assert client[h.index("differs_in")] == "price only"
+    assert client[h.index("unexplained_price")] == pytest.approx(0.25)
+    assert h.index("unexplained_price") == h.index("unexplained_minutes") + 1  # beside it
