@@ -179,12 +179,17 @@ def _per_period(recon: pl.DataFrame) -> Table:
 
 
 def print_files(files: list[tuple[str, str, int, int, int]], console: Console) -> None:
-    """The inputs read: file, format, rows read / accepted / rejected (each file's row)."""
-    counts = ("read", "accepted", "rejected")
-    out = table("file", "format", *counts, numeric=counts)
-    for name, fmt, *rows in files:
-        out.add_row(name, fmt, *(str(n) for n in rows))
-    console.print(out)
+    """The inputs read, one line each: rows read / accepted / rejected (right-aligned), the
+    format, then the file, last so that a long path wraps whole onto the next line."""
+    width = max((len(fmt) for _, fmt, *_ in files), default=0)
+    for name, fmt, read, accepted, rejected in files:
+        console.print(
+            Text(
+                f"read {read:>7}  accepted {accepted:>7}  rejected {rejected:>6}  "
+                f"{fmt:<{width}}  {name}",
+                overflow="fold",
+            )
+        )
 
 
 def print_verdict(summary: Summary, out_dir: str, console: Console) -> None:
