@@ -179,17 +179,19 @@ def _per_period(recon: pl.DataFrame) -> Table:
 
 
 def print_files(files: list[tuple[str, str, int, int, int]], console: Console) -> None:
-    """The inputs read, one line each: rows read / accepted / rejected (right-aligned), the
-    format, then the file, last so that a long path wraps whole onto the next line."""
-    width = max((len(fmt) for _, fmt, *_ in files), default=0)
+    """The inputs read, one line each: the file, its format, rows read / accepted / rejected
+    (right-aligned). Where a line is wider than the console, the counts go on the next line,
+    indented, never broken (a path is folded only when longer than the whole width)."""
+    name_width = max((len(name) for name, *_ in files), default=0)
+    fmt_width = max((len(fmt) for _, fmt, *_ in files), default=0)
     for name, fmt, read, accepted, rejected in files:
-        console.print(
-            Text(
-                f"read {read:>7}  accepted {accepted:>7}  rejected {rejected:>6}  "
-                f"{fmt:<{width}}  {name}",
-                overflow="fold",
-            )
-        )
+        head = f"{name:<{name_width}}  {fmt:<{fmt_width}}"
+        counts = f"read {read:>7}  accepted {accepted:>7}  rejected {rejected:>6}"
+        if len(head) + 2 + len(counts) <= console.width:
+            console.print(Text(f"{head}  {counts}"))
+        else:
+            console.print(Text(f"{name}  {fmt}", overflow="fold"))
+            console.print(Text(f"    {counts}"))
 
 
 def print_verdict(summary: Summary, out_dir: str, console: Console) -> None:
