@@ -171,7 +171,7 @@ def _per_period(recon: pl.DataFrame) -> Table:
     ]
     roll = (status.is_in(findings) & ~pl.col("headline")).sum().alias(FindingLevel.ROLL_UP.value)
     per = recon.group_by("period").agg(*counted, roll).sort("period")
-    heads = [*names, f"{FindingLevel.ROLL_UP.value}s of findings"]
+    heads = [*names, f"{FindingLevel.ROLL_UP.value}s"]
     out = table("period", *heads, numeric=tuple(heads))
     for r in per.iter_rows(named=True):
         out.add_row(r["period"], *(str(r[s]) for s in [*names, FindingLevel.ROLL_UP.value]))
