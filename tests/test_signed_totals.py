@@ -115,6 +115,10 @@ def test_report_html_shows_both_sides(audited: tuple[Path, str]) -> None:
         )
     # the row-by-row table marks the findings and the roll-ups
     assert html.count('data-level="finding"') == 2 and html.count('data-level="roll-up"') == 2
+    # every row table has its price beside the minutes
+    assert "<th>minutes</th><th>price</th><th>differs in</th>" in html
+    assert "<th>expected min</th><th>logged price</th>" in html
+    assert "<th>usage min</th><th>usage price</th>" in html
 
 
 def test_workbook_shows_both_sides_and_marks_roll_ups(audited: tuple[Path, str]) -> None:
