@@ -44,7 +44,13 @@ from auditor.pipeline.validate import run_validate
 from auditor.pipeline.verify import run_verify
 from auditor.reconcile.periods import Period
 from auditor.report.progress import terminal_progress
-from auditor.report.terminal import print_audit, print_cdr_matching, print_records
+from auditor.report.terminal import (
+    print_audit,
+    print_cdr_matching,
+    print_files,
+    print_records,
+    print_verdict,
+)
 from auditor.result import RejectCounts
 from auditor.schemas.checks import CURRENCY
 from auditor.statuses import FileStatus
@@ -477,13 +483,15 @@ def _root(
     """Audit telephony billing: Twilio call logs vs usage records vs PBX CDRs, line by line."""
 
 
+def _console() -> Console:
+    """The terminal's console at its real width (COLUMNS, else the terminal's, else 80),
+    plain text when piped; no markup (see report.terminal)."""
+    return Console(highlight=False, markup=False)
+
+
 def _print_files(files: list[FileReport]) -> None:
-    width = max((len(f.file) for f in files), default=0)
-    for f in files:
-        typer.echo(
-            f"{f.file:<{width}}  {f.format:<22} read {f.rows_read:>7}  "
-            f"accepted {f.rows_accepted:>7}  rejected {f.rows_rejected:>6}"
-        )
+    rows = [(f.file, f.format, f.rows_read, f.rows_accepted, f.rows_rejected) for f in files]
+    print_files(rows, _console())
 
 
 def _records_options(
@@ -806,12 +814,13 @@ def audit(
     _print_config(config)
     _print_files(result.ingested.files)
     _print_encoding(result.ingested)
-    console = Console(highlight=False, width=120, markup=False)  # see report.terminal
+    console = _console()
     print_audit(result.recon, result.summary, str(out), console)
     if result.summary.cdr_matching is not None:
         print_cdr_matching(result.summary.cdr_matching, str(out), console)
     if result.records is not None:
         print_records(result.records.counts, result.records.groups, str(out), console)
+    print_verdict(result.summary, str(out), console)
     raise typer.Exit(result.exit_code)
 
 

@@ -12,9 +12,47 @@ import polars as pl
 from auditor.statuses import Duplicate
 
 
+def signed(text: str) -> str:
+    """A signed figure as the outputs show it: `+3`, `-5`, `0` (usage minus logs)."""
+    return text if text.startswith("-") or text in ("0", "") else f"+{text}"
+
+
+@dataclass(frozen=True)
+class SideTotals:
+    """One side of the unexplained headline rows, each figure with its sign (usage minus
+    logs): `above` sums the positive residuals (billed above the logs), `below` the negative
+    ones (billed below them), `net` both. `rows`: the rows with a figure on that side (a row
+    can be on both: more calls billed, fewer minutes); all of them in `net`. Prices per
+    currency."""
+
+    rows: int = 0
+    calls: int = 0
+    minutes: str = "0"
+    price_by_currency: dict[str, str] = field(default_factory=dict)
+
+    def price_text(self) -> str:
+        """Signed prices with their currency ("0" when none)."""
+        parts = [f"{signed(p)} {cur}" for cur, p in self.price_by_currency.items()]
+        return " + ".join(parts) if parts else "0"
+
+    def text(self) -> str:
+        """`+1 call(s), +10 minute(s), +0.3735 USD`."""
+        return (
+            f"{signed(str(self.calls))} call(s), {signed(self.minutes)} minute(s), "
+            f"{self.price_text()}"
+        )
+
+
+def _side(value: SideTotals | dict[str, Any]) -> SideTotals:
+    return value if isinstance(value, SideTotals) else SideTotals(**value)
+
+
 @dataclass(frozen=True)
 class UnexplainedTotals:
-    """The headline unexplained rows, summed (absolute values); prices per currency only."""
+    """The headline unexplained rows (one per finding, at its finest level). `calls`,
+    `minutes`, `price`, `price_by_currency` are gross: the sum of absolute values, what is at
+    stake either way. `above`, `below` and `net` give the same figures signed (usage minus
+    logs): billed above the logs, billed below them, and the net. Prices per currency only."""
 
     rows: int
     calls: int
@@ -23,6 +61,13 @@ class UnexplainedTotals:
     currency: str | None
     price_by_currency: dict[str, str]
     price_not_compared_rows: int  # rows whose prices are in different currencies
+    above: SideTotals = field(default_factory=SideTotals)
+    below: SideTotals = field(default_factory=SideTotals)
+    net: SideTotals = field(default_factory=SideTotals)
+
+    def __post_init__(self) -> None:  # rebuilt from summary.json: the sides come as dicts
+        for name in ("above", "below", "net"):
+            object.__setattr__(self, name, _side(getattr(self, name)))
 
     def price_text(self) -> str:
         """The price with its currency, per currency when there are several ("0" when none)."""
@@ -158,6 +203,21 @@ class Summary:
     repeats: dict[str, Any] | None = None  # PBX lines written twice (`Ingested.repeats_summary`)
     records: RecordsCounts | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def reasons(self) -> list[str]:
+        """What makes the exit code non-zero, in words (the verdict of every output)."""
+        reasons = []
+        if self.unexplained.rows:
+            reasons.append(f"{self.unexplained.rows} difference(s) no rule explains")
+        if self.not_compared.count:
+            reasons.append(f"{self.not_compared.count} row(s) not compared")
+        if self.rejects.rows:
+            reasons.append(f"{self.rejects.rows} input row(s) rejected")
+        if self.cdr_matching is not None and self.cdr_matching.findings:
+            reasons.append(f"{self.cdr_matching.findings} PBX finding(s)")
+        if self.records is not None and self.records.findings:
+            reasons.append(f"{self.records.findings} finding(s) on your records")
+        return reasons
 
     def as_json(self) -> dict[str, Any]:
         """The document summary.json holds (PBX keys only with PBX CDRs among the inputs,

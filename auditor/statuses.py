@@ -17,6 +17,23 @@ class ReconStatus(StrEnum):
     NOT_COMPARED = "not-compared"  # nothing on the other side covers it: a finding too
 
 
+class FindingLevel(StrEnum):
+    """The `level` of an unexplained or not-compared row in the row tables (terminal,
+    report.html, audit.xlsx): every count counts findings; roll-ups repeat them summed."""
+
+    FINDING = "finding"  # the finest level of a finding (`usage_reconciliation.headline`)
+    ROLL_UP = "roll-up"  # a parent category summing findings below it: not counted again
+
+
+class DiffersIn(StrEnum):
+    """What an unexplained row differs in (`differs_in` of the row tables)."""
+
+    CALLS = "calls"
+    MINUTES = "minutes"
+    PRICE = "price"
+    PRICE_ONLY = "price only"  # same calls and minutes, another price
+
+
 class UsedAs(StrEnum):
     """`usage_records.used_as`: what the audit did with a usage record."""
 

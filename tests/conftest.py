@@ -17,6 +17,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = ROOT / "sample_exports"
 
 
+# The CLI draws its terminal output at the real width (rich reads COLUMNS, else the terminal's,
+# else 80): every test sees the same 120 columns it was drawn at before, whatever terminal the
+# suite runs in, unless it sets its own (monkeypatch.setenv("COLUMNS", ...), as the terminal
+# tests do). Set here, not in a fixture, so that module-scoped fixtures' runs see it too.
+TEST_COLUMNS = "120"
+os.environ["COLUMNS"] = TEST_COLUMNS
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

@@ -14,7 +14,7 @@ from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.options import AuditOptions, IngestOptions
 from auditor.reconcile.periods import Period
-from auditor.result import UnexplainedTotals
+from auditor.result import SideTotals, UnexplainedTotals
 
 NOV = ("2025-11-01", "2025-11-30")
 OCT = ("2025-10-01", "2025-10-31")
@@ -175,6 +175,10 @@ def test_planted_over_billing_is_unexplained_with_a_hint(tmp_path: Path) -> None
         currency="USD",
         price_by_currency={"USD": "0.042"},
         price_not_compared_rows=0,
+        # usage 2 calls / 4 min / 0.056 minus the log's 1 / 1 / 0.014: all above the logs
+        above=SideTotals(rows=1, calls=1, minutes="3", price_by_currency={"USD": "0.042"}),
+        below=SideTotals(rows=0, calls=0, minutes="0", price_by_currency={"USD": "0"}),
+        net=SideTotals(rows=1, calls=1, minutes="3", price_by_currency={"USD": "0.042"}),
     )
     assert res.exit_code == 1
 

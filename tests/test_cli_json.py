@@ -77,6 +77,7 @@ def test_verify_json_and_quiet(audited: tuple[Path, object]) -> None:
 
 def test_terminal_money_has_its_currency(tmp_path: Path) -> None:
     done = run_cli("audit", *INPUTS, "--out", str(tmp_path / "o"))
-    lines = [line for line in done.stdout.splitlines() if "in price" in line]
-    assert lines, done.stdout
+    sides = ("  billed above the logs:", "  billed below the logs:", "  net:")
+    lines = [line for line in done.stdout.splitlines() if line.startswith(sides)]
+    assert len(lines) == 3, done.stdout
     assert all(" USD" in line for line in lines)

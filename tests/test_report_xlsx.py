@@ -96,7 +96,8 @@ def test_number_formats(sample) -> None:
     _, wb = sample
     recon = wb["Reconciliation"]
     for name, fmt in (
-        ("unexplained_price", xlsx.FORMATS["money"]),
+        ("unexplained_price", xlsx.FORMATS["signed_money"]),  # usage minus logs, signed
+        ("unexplained_minutes", xlsx.FORMATS["signed_minutes"]),
         ("usage_price", xlsx.FORMATS["money"]),
         ("expected_minutes", xlsx.FORMATS["minutes"]),
         ("usage_count", xlsx.FORMATS["count"]),
@@ -117,8 +118,13 @@ def test_number_formats(sample) -> None:
     assert {c.number_format for c in prices} == {xlsx.FORMATS["money"]}
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["verdict (exit code)"].startswith("1: findings")
-    assert summary["unexplained price (USD)"] == pytest.approx(0.3735)
-    assert summary["unexplained calls"] == 1
+    # the sample's three findings all bill above the logs (+0.25 + 0.0255 + 0.098 USD)
+    above = "unexplained billed above the logs"
+    assert summary[f"{above}: price (USD)"] == pytest.approx(0.3735)
+    assert summary[f"{above}: calls"] == 1 and summary[f"{above}: minutes"] == 10
+    assert summary["unexplained billed below the logs: minutes"] == 0
+    assert summary["unexplained net (usage minus logs): price (USD)"] == pytest.approx(0.3735)
+    assert summary["unexplained calls, absolute values summed"] == 1
     assert summary["Calls sheet"] == f"all {_data_rows(calls)} legs"
 
 

@@ -76,6 +76,11 @@ def test_only_the_planted_discrepancies_are_headlines(month: tuple[Path, int]) -
         "currency": "USD",
         "price_by_currency": {"USD": "0.3735"},
         "price_not_compared_rows": 0,
+        # every planted difference bills above the logs: +0 / +1 / +0 calls, 0 / +3 / +7
+        # minutes, +0.25 / +0.0255 / +0.098 USD (client, inbound-local, outbound); none below
+        "above": {"rows": 3, "calls": 1, "minutes": "10", "price_by_currency": {"USD": "0.3735"}},
+        "below": {"rows": 0, "calls": 0, "minutes": "0", "price_by_currency": {"USD": "0"}},
+        "net": {"rows": 3, "calls": 1, "minutes": "10", "price_by_currency": {"USD": "0.3735"}},
     }
     assert summary["not_compared"]["count"] == 0
     assert summary["dst"]["gap"] == 1 and summary["dst"]["overlap"] == 1

@@ -19,10 +19,11 @@ from typing import Any
 import jinja2
 import polars as pl
 
+from auditor.reconcile.findings import differs_in, finding_level
 from auditor.report import charts
 from auditor.report.outdir import writing
-from auditor.result import AuditOutcome, Summary
-from auditor.statuses import ReconStatus
+from auditor.result import AuditOutcome, Summary, signed
+from auditor.statuses import FindingLevel, ReconStatus
 
 KEY = ("account_sid", "period", "category")
 
@@ -60,6 +61,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters["text"] = _text
+    env.filters["signed"] = lambda value: signed(_text(value))
     return env
 
 
@@ -79,19 +81,34 @@ def _shown(frame: pl.DataFrame | None, columns: list[str], limit: int) -> Shown 
     return Shown(list(rows.iter_rows(named=True)), frame.height)
 
 
+MARK_COLUMNS = {
+    "status": pl.String,
+    "headline": pl.Boolean,
+    "unexplained_count": pl.Int64,
+    "unexplained_minutes": pl.Float64,
+    "unexplained_price": pl.Float64,
+}
+
+
+def _marked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """summary.json's rows with their `level` (finding or roll-up) and what they differ in,
+    by the expressions every row table uses (`reconcile.findings`), findings first."""
+    if not rows:
+        return []
+    frame = pl.DataFrame(
+        {c: [r.get(c) for r in rows] for c in MARK_COLUMNS}, schema=MARK_COLUMNS, strict=False
+    )
+    marks = frame.select(finding_level(), differs_in())
+    out = [
+        r | {"level": level, "differs_in": differs}
+        for r, (level, differs) in zip(rows, marks.iter_rows(), strict=True)
+    ]
+    return sorted(out, key=lambda r: r["level"] != FindingLevel.FINDING.value)
+
+
 def _verdict(summary: Summary) -> dict[str, Any]:
     """The exit code in words, with what made it."""
-    reasons = []
-    if summary.unexplained.rows:
-        reasons.append(f"{summary.unexplained.rows} difference(s) no rule explains")
-    if summary.not_compared.count:
-        reasons.append(f"{summary.not_compared.count} row(s) not compared")
-    if summary.rejects.rows:
-        reasons.append(f"{summary.rejects.rows} input row(s) rejected")
-    if summary.cdr_matching is not None and summary.cdr_matching.findings:
-        reasons.append(f"{summary.cdr_matching.findings} PBX finding(s)")
-    if summary.records is not None and summary.records.findings:
-        reasons.append(f"{summary.records.findings} finding(s) on your records")
+    reasons = summary.reasons()
     if summary.exit_code == 0:
         words = "Pass: every difference in scope was compared and explained, nothing rejected."
     else:
@@ -227,11 +244,13 @@ def render_report(
 ) -> str:
     """The page. `summary` and `recon` are enough for the figures and tables; the frames add
     the bridges' charts, the daily charts and the rows behind each finding."""
-    findings = [
-        r
-        for r in summary.reconciliation
-        if r["status"] in (ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value)
-    ]
+    findings = _marked(
+        [
+            r
+            for r in summary.reconciliation
+            if r["status"] in (ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value)
+        ]
+    )
     waterfalls, headline_rows = _waterfalls(summary, bridge, limits.waterfalls)
     daily_charts, daily_groups = _daily(daily, limits.daily_charts)
     context = {
@@ -239,7 +258,7 @@ def render_report(
         "verdict": _verdict(summary),
         "heads": [
             r
-            for r in summary.reconciliation
+            for r in findings
             if r.get("headline") and r["status"] == ReconStatus.UNEXPLAINED.value
         ],
         "nc_heads": [r for r in summary.not_compared.rows if r.get("headline")],
@@ -248,6 +267,7 @@ def render_report(
         "daily": daily_charts,
         "daily_groups": daily_groups,
         "findings": Shown(findings[: limits.items], len(findings)),
+        "findings_counted": sum(r["level"] == FindingLevel.FINDING.value for r in findings),
         "every": summary.reconciliation if recon.height else [],
         "cdr": None if summary.cdr_matching is None else asdict(summary.cdr_matching),
         "cdr_findings": _pbx_findings(cdr_matches, limits.items),

@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor.result import CdrCounts, RecordsCounts, Summary, UnexplainedTotals, headline
-from auditor.statuses import ReconStatus
+from auditor.errors import EXIT_OK
+from auditor.reconcile.findings import differs_in
+from auditor.result import CdrCounts, RecordsCounts, Summary, UnexplainedTotals, headline, signed
+from auditor.statuses import FindingLevel, ReconStatus
 
 
 def _num(value: object) -> str:
@@ -24,11 +26,23 @@ def _num(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _price(unexplained: UnexplainedTotals) -> str:
-    """Money always with its currency, one amount per currency (never added across them)."""
-    if not unexplained.price_by_currency:
-        return "no price residual"
-    return f"{unexplained.price_text()} in price"
+def _signed(value: object) -> str:
+    """A residual with its sign (usage minus logs): `+3`, `-5`, `0`."""
+    return signed(_num(value))
+
+
+def table(*columns: str, numeric: tuple[str, ...] = ()) -> Table:
+    """A table that fits the console: values wrap (fold) rather than being cut with `…`, so
+    that two values alike but for their ends still read apart; `numeric` columns right-aligned."""
+    out = Table()
+    for name in columns:
+        out.add_column(
+            name,
+            justify="right" if name in numeric else "left",
+            overflow="fold",
+            no_wrap=False,
+        )
+    return out
 
 
 def _hints(rows: pl.DataFrame) -> list[str]:
@@ -41,43 +55,68 @@ def _hints(rows: pl.DataFrame) -> list[str]:
 
 
 def _print_finding(
-    console: Console, rows: pl.DataFrame, cells: dict[str, Callable[[dict], str]]
+    console: Console,
+    rows: pl.DataFrame,
+    cells: dict[str, Callable[[dict], str]],
+    numeric: tuple[str, ...] = (),
 ) -> None:
     """The headline rows of one finding (account, period, category, then `cells`), and the
     next-check hints they carry."""
-    table = Table("account", "period", "category", *cells)
+    out = table("account", "period", "category", *cells, numeric=numeric)
     for r in rows.iter_rows(named=True):
-        table.add_row(
+        out.add_row(
             r["account_sid"] or "", r["period"], r["category"], *(f(r) for f in cells.values())
         )
-    console.print(table)
+    console.print(out)
     console.print("Check next:")
     for hint in _hints(rows):
         console.print(f"  - {hint}")
 
 
+def _unexplained_lines(un: UnexplainedTotals) -> list[str]:
+    """Both sides of the unexplained rows, signed, and the net (usage minus logs)."""
+    lines = [
+        f"  billed above the logs: {un.above.text()} ({un.above.rows} row(s))",
+        f"  billed below the logs: {un.below.text()} ({un.below.rows} row(s))",
+        f"  net:                   {un.net.text()}",
+    ]
+    if un.price_not_compared_rows:
+        lines.append(
+            f"  {un.price_not_compared_rows} row(s) priced in other currencies: not summed"
+        )
+    return lines
+
+
 def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Console) -> None:
     un = summary.unexplained
     nc = summary.not_compared
-    status = pl.col("status")
     if recon.is_empty():
         console.print("No usage records among the inputs: logs vs usage not reconciled.")
     if un.rows:
         console.print(
             Text.assemble(
                 ("UNEXPLAINED", "bold red"),
-                f": {un.rows} row(s), {un.calls} call(s), {un.minutes} minute(s), {_price(un)} "
-                "(usage minus logs; details in usage_reconciliation.csv)",
+                f": {un.rows} finding(s) no rule explains, usage minus logs "
+                "(details in usage_reconciliation.csv):",
             )
         )
+        for line in _unexplained_lines(un):
+            console.print(line)
+        heads = headline(recon, ReconStatus.UNEXPLAINED.value).with_columns(differs_in())
         _print_finding(
             console,
-            headline(recon, ReconStatus.UNEXPLAINED.value),
+            heads,
             {
-                "calls": lambda r: _num(r["unexplained_count"]),
-                "minutes": lambda r: _num(r["unexplained_minutes"]),
-                "price": lambda r: f"{_num(r['unexplained_price'])} {r['currency'] or ''}".strip(),
+                "calls": lambda r: _signed(r["unexplained_count"]),
+                "minutes": lambda r: _signed(r["unexplained_minutes"]),
+                "price": lambda r: (
+                    f"{_signed(r['unexplained_price'])} {r['currency'] or ''}"
+                    if r["unexplained_price"] is not None
+                    else "not compared"
+                ),
+                "differs in": lambda r: r["differs_in"],
             },
+            numeric=("calls", "minutes", "price"),
         )
     if nc.count:
         console.print(
@@ -96,15 +135,12 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
                 "usage calls": lambda r: _num(r["usage_count"]),
                 "why": lambda r: r["notes"],
             },
+            numeric=("logged calls", "usage calls"),
         )
     if not recon.is_empty() and not un.rows and not nc.count:
         console.print(Text("Every difference is explained by the rules.", style="bold green"))
-    names = [s.value for s in ReconStatus]
-    per = recon.group_by("period").agg((status == s).sum().alias(s) for s in names).sort("period")
-    table = Table("period", *names)
-    for r in per.iter_rows(named=True):
-        table.add_row(r["period"], *(str(r[s]) for s in names))
-    console.print(table)
+    if not recon.is_empty():
+        console.print(_per_period(recon))
     rej = summary.rejects
     if rej.rows:
         console.print(
@@ -121,12 +157,60 @@ def print_audit(recon: pl.DataFrame, summary: Summary, out_dir: str, console: Co
             f"DST: {dst['gap']} call-log row(s) in a gap, {dst['overlap']} in an overlap{pbx} "
             f"(--dst {dst['policy']})"
         )
-    console.print(f"audit written to {out_dir}/")
+
+
+def _per_period(recon: pl.DataFrame) -> Table:
+    """Per period, the rows by status, findings counted once (at their headline level, as
+    in the headline) and the parent rows that sum them apart, as roll-ups."""
+    status = pl.col("status").cast(pl.String)
+    findings = (ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value)
+    names = [s.value for s in ReconStatus]
+    counted = [
+        ((status == s) & (pl.col("headline") if s in findings else pl.lit(True))).sum().alias(s)
+        for s in names
+    ]
+    roll = (status.is_in(findings) & ~pl.col("headline")).sum().alias(FindingLevel.ROLL_UP.value)
+    per = recon.group_by("period").agg(*counted, roll).sort("period")
+    heads = [*names, f"{FindingLevel.ROLL_UP.value}s"]
+    out = table("period", *heads, numeric=tuple(heads))
+    for r in per.iter_rows(named=True):
+        out.add_row(r["period"], *(str(r[s]) for s in [*names, FindingLevel.ROLL_UP.value]))
+    return out
+
+
+def print_files(files: list[tuple[str, str, int, int, int]], console: Console) -> None:
+    """The inputs read, one line each: the file, its format, rows read / accepted / rejected
+    (right-aligned). Where a line is wider than the console, the counts go on the next line,
+    indented, never broken (a path is folded only when longer than the whole width)."""
+    name_width = max((len(name) for name, *_ in files), default=0)
+    fmt_width = max((len(fmt) for _, fmt, *_ in files), default=0)
+    for name, fmt, read, accepted, rejected in files:
+        head = f"{name:<{name_width}}  {fmt:<{fmt_width}}"
+        counts = f"read {read:>7}  accepted {accepted:>7}  rejected {rejected:>6}"
+        if len(head) + 2 + len(counts) <= console.width:
+            console.print(Text(f"{head}  {counts}"))
+        else:
+            console.print(Text(f"{name}  {fmt}", overflow="fold"))
+            console.print(Text(f"    {counts}"))
+
+
+def print_verdict(summary: Summary, out_dir: str, console: Console) -> None:
+    """The last lines: what the audit found, then one verdict line and where to look."""
+    reasons = summary.reasons()
+    if reasons:
+        console.print(f"audit written to {out_dir}/: {'; '.join(reasons)}")
+    else:
+        console.print(f"audit written to {out_dir}/")
+    if summary.exit_code == EXIT_OK:
+        verdict = Text(f"PASS (exit {summary.exit_code})", style="bold green")
+    else:
+        verdict = Text(f"FINDINGS (exit {summary.exit_code})", style="bold red")
+    console.print(Text.assemble(verdict, f": open {out_dir}/report.html"))
 
 
 def print_cdr_matching(counts: CdrCounts, out_dir: str, console: Console) -> None:
     """PBX vs Twilio: what disagrees first, then the totals."""
-    table = Table("PBX vs Twilio", "calls")
+    counts_table = table("PBX vs Twilio", "calls", numeric=("calls",))
     for key in (
         "pbx_only",
         "twilio_only",
@@ -138,9 +222,9 @@ def print_cdr_matching(counts: CdrCounts, out_dir: str, console: Console) -> Non
         "internal",
         "pbx_calls",
     ):
-        table.add_row(key.replace("_", " "), str(getattr(counts, key)))
-    table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
-    console.print(table)
+        counts_table.add_row(key.replace("_", " "), str(getattr(counts, key)))
+    counts_table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
+    console.print(counts_table)
     console.print(f"call by call: {out_dir}/cdr_matches.csv")
 
 
@@ -148,7 +232,7 @@ def print_records(
     counts: RecordsCounts, groups: pl.DataFrame, out_dir: str, console: Console
 ) -> None:
     """Your records vs Twilio: the findings first, then the totals, then the groups that fail."""
-    table = Table("Your records vs Twilio", "rows")
+    counts_table = table("Your records vs Twilio", "rows", numeric=("rows",))
     for key in (
         "undelivered",
         "machine_answered",
@@ -161,14 +245,15 @@ def print_records(
         "matched",
         "records",
     ):
-        table.add_row(key.replace("_", " "), str(getattr(counts, key)))
-    table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
-    console.print(table)
+        counts_table.add_row(key.replace("_", " "), str(getattr(counts, key)))
+    counts_table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
+    console.print(counts_table)
     findings = ("undelivered", "machine_answered", "slow", "duration", "status", "records_only")
     failing = groups.filter(pl.any_horizontal(pl.col(f) > 0 for f in findings))
     if failing.height:
         heads = ("undeliv.", "machine", "slow", "duration", "status", "rec. only")
-        by_group = Table("group", "value", "records", "matched", *heads, "billed min", "price")
+        nums = ("records", "matched", *heads, "billed min", "price")
+        by_group = table("group", "value", *nums, numeric=nums)
         for r in failing.iter_rows(named=True):
             price = f"{_num(r['price'])} {r['currency'] or ''}".strip()
             by_group.add_row(

@@ -42,11 +42,11 @@ from xlsxwriter.worksheet import Worksheet
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
 from auditor.pipeline.options import EXCEL_ROWS
+from auditor.reconcile.findings import findings_table
 from auditor.report.cells import is_text, neutralise_formulas
 from auditor.report.outdir import writing
 from auditor.report.sheet_xml import rows_xml, safe_text
 from auditor.result import AuditOutcome, Summary
-from auditor.statuses import ReconStatus
 
 FILE_NAME = "audit.xlsx"
 MAX_ROWS = EXCEL_ROWS  # Excel's sheet: 1,048,576 rows, the header row included
@@ -73,8 +73,22 @@ FORMATS = {
     "date": "yyyy-mm-dd",
     "text": "@",
     "bool": "General",
+    # residuals (usage minus logs) with their sign, as the other outputs show them
+    "signed_money": "+#,##0.0000##;-#,##0.0000##;0",
+    "signed_minutes": "+#,##0.00####;-#,##0.00####;0",
+    "signed_count": "+#,##0;-#,##0;0",
 }
-WIDTHS = {"money": 14, "minutes": 14, "count": 10, "id": 8, "float": 12, "datetime": 20}
+WIDTHS = {
+    "signed_money": 14,
+    "signed_minutes": 14,
+    "signed_count": 10,
+    "money": 14,
+    "minutes": 14,
+    "count": 10,
+    "id": 8,
+    "float": 12,
+    "datetime": 20,
+}
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
 EXIT_WORDS = {
@@ -96,7 +110,12 @@ def _kind(name: str, dtype: pl.DataType) -> str:
         return "date"
     if isinstance(dtype, pl.Boolean):
         return "bool"
+    residual = name.startswith("unexplained_")  # usage minus logs: shown with its sign
+    if residual and dtype.is_integer():
+        return "signed_count"
     if isinstance(dtype, pl.Decimal | pl.Float32 | pl.Float64):
+        if residual:
+            return "signed_money" if "price" in name else "signed_minutes"
         if "price" in name:
             return "money"
         return "minutes" if "minutes" in name else "float"
@@ -210,15 +229,32 @@ def summary_rows(summary: Summary, calls_note: str) -> list[tuple[str, Any, str]
     rows: list[tuple[str, Any, str]] = [
         ("verdict (exit code)", words, "text"),
         ("period", summary.period, "text"),
-        ("unexplained rows", un.rows, "count"),
-        ("unexplained calls", un.calls, "count"),
-        ("unexplained minutes", _number(un.minutes), "minutes"),
+        ("unexplained rows (findings, each counted once)", un.rows, "count"),
+    ]
+    for side, words in (
+        (un.above, "billed above the logs"),
+        (un.below, "billed below the logs"),
+        (un.net, "net (usage minus logs)"),
+    ):
+        if side is not un.net:
+            rows.append((f"unexplained {words}: rows", side.rows, "count"))
+        rows += [
+            (f"unexplained {words}: calls", side.calls, "signed_count"),
+            (f"unexplained {words}: minutes", _number(side.minutes), "signed_minutes"),
+        ]
+        rows += [
+            (f"unexplained {words}: price ({cur})", _number(p), "signed_money")
+            for cur, p in sorted(side.price_by_currency.items())
+        ]
+    rows += [
+        ("unexplained calls, absolute values summed", un.calls, "count"),
+        ("unexplained minutes, absolute values summed", _number(un.minutes), "minutes"),
     ]
     rows += [
-        (f"unexplained price ({cur})", _number(p), "money")
+        (f"unexplained price ({cur}), absolute values summed", _number(p), "money")
         for cur, p in sorted(un.price_by_currency.items())
     ]
-    rows.append(("unexplained price, as text", un.price_text(), "text"))
+    rows.append(("unexplained price, absolute, as text", un.price_text(), "text"))
     if un.price_not_compared_rows:
         rows.append(("rows priced in other currencies", un.price_not_compared_rows, "count"))
     rows += [
@@ -303,7 +339,6 @@ def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS
     )
     calls_note = cut or f"all {legs:,} legs"
     recon = outcome.reconciliation
-    statuses = [ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value]
     # its temporary files (constant_memory) in the output's own folder, which a failed run
     # removes, rather than the system's temporary folder
     wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(path.parent)})
@@ -313,8 +348,8 @@ def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS
         _summary_sheet(wb.add_worksheet("Summary"), fmts, outcome.summary, calls_note)
         write_table(wb.add_worksheet("Reconciliation"), fmts, recon)
         write_table(wb.add_worksheet("Bridge"), fmts, outcome.bridge)
-        unexplained = recon.filter(pl.col("status").cast(pl.String).is_in(statuses))
-        write_table(wb.add_worksheet("Unexplained"), fmts, unexplained)
+        # findings first (each counted once), then the parent rows that sum them, marked
+        write_table(wb.add_worksheet("Unexplained"), fmts, findings_table(recon))
         write_table(wb.add_worksheet("Calls"), fmts, calls.head(shown), note=cut)
         ws = wb.add_worksheet("CDR matches")
         if outcome.cdr_matches is None:
