@@ -259,3 +259,79 @@ def _replace(summary, **changes):
 def test_templates_ship_as_package_data() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"auditor.report" = ["templates/*"]' in pyproject
+
+
+def test_title_block_says_what_the_page_is(samples: Path) -> None:
+    """Issue 19.15: the <title> and the title block name the account, the periods, the inputs
+    (count and the legs' first and last start, read from calls.parquet here), the version, the
+    options that change figures (sample_exports/auditor.toml: New York, --dst earliest) and the
+    input set's digest, recomputed here from manifest.json's inputs."""
+    from auditor import __version__
+
+    html = _page(samples)
+    title = re.search(r"<title>(.*?)</title>", html)
+    assert title is not None
+    assert title.group(1) == (
+        "Billing audit 2025-03 to 2025-11, AC5f1a9e0c7b3d24e6a8f0b1c2d3e4f5a6: "
+        "exit 1 (call-auditor)"
+    )
+    about = _about_texts(html)
+    summary = json.loads((samples / "summary.json").read_text(encoding="utf-8"))
+    assert about["accounts"] == "AC5f1a9e0c7b3d24e6a8f0b1c2d3e4f5a6"
+    assert about["periods"] == "2025-03, 2025-11 (month)"
+    calls = pl.read_parquet(samples / "calls.parquet")
+    first, last = calls["start_time_utc"].min(), calls["start_time_utc"].max()
+    assert about["first-start"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert about["last-start"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = sum(f["rows_read"] for f in summary["inputs"])
+    assert about["inputs"].startswith(f"{len(summary['inputs'])} file(s), {rows} row(s) read")
+    assert about["version"] == f"call-auditor {__version__} (local engine)"
+    for option in ("--tz America/New_York", "--dst earliest", "--period month", "--pricing"):
+        assert option in about["options"], option
+    manifest = json.loads((samples / "manifest.json").read_text(encoding="utf-8"))
+    lines = "".join(f"{e['path']} {e['sha256']}\n" for e in manifest["inputs"])
+    import hashlib
+
+    assert about["inputs-sha256"].startswith(hashlib.sha256(lines.encode()).hexdigest())
+
+
+def _about_texts(html: str) -> dict[str, str]:
+    """The text under each `data-about` element, nested ones included."""
+
+    class About(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.texts: dict[str, str] = {}
+            self.open: list[str | None] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.open.append(dict(attrs).get("data-about"))
+
+        def handle_endtag(self, tag: str) -> None:
+            if self.open:
+                self.open.pop()
+
+        def handle_data(self, data: str) -> None:
+            for key in filter(None, self.open):
+                self.texts[key] = self.texts.get(key, "") + data
+
+    parser = About()
+    parser.feed(html.split("</dl>", 1)[0])
+    return {k: v.strip() for k, v in parser.texts.items()}
+
+
+def test_status_and_sid_cells_do_not_break(samples: Path) -> None:
+    """Issue 19.17: status cells carry `status` (white-space: nowrap) and SID cells `sid`
+    (a small monospace font that breaks anywhere, never mid-word in a status)."""
+    html = _page(samples)
+    css = (ROOT / "auditor" / "report" / "templates" / "report.css").read_text(encoding="utf-8")
+    assert re.search(r"td\.status[^{]*\{[^}]*white-space:nowrap", css)
+    assert re.search(r"td\.sid\{[^}]*monospace[^}]*word-break:break-all", css)
+    assert '<td class="status unexplained">unexplained</td>' in html
+    recon = pl.read_csv(samples / "usage_reconciliation.csv", infer_schema=False)
+    account = recon["account_sid"][0]
+    assert f'<td class="sid">{account}</td>' in html
+    cdr = pl.read_csv(samples / "cdr_matches.csv", infer_schema=False)
+    found = cdr.filter((pl.col("match_status") != "matched") | pl.col("mismatch").is_not_null())
+    sid = found.filter(pl.col("call_sid").is_not_null())["call_sid"][0]
+    assert f'<td class="sid">{sid}</td>' in html

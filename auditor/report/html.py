@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 import polars as pl
 
+from auditor import __version__
 from auditor.report import charts
 from auditor.report.outdir import writing
 from auditor.result import AuditOutcome, Summary
@@ -101,6 +102,29 @@ def _verdict(summary: Summary) -> dict[str, Any]:
         "ok": summary.exit_code == 0,
         "words": words,
         "reasons": reasons,
+    }
+
+
+def _about(summary: Summary, about: dict[str, Any] | None) -> dict[str, Any]:
+    """The title block: what the page is about (accounts, periods, inputs, version, the options
+    that change figures, the input set's digest) and the page's <title>, which names them."""
+    about = about or {}
+    accounts = sorted({r["account_sid"] for r in summary.reconciliation if r.get("account_sid")})
+    periods = sorted({str(r["period"]) for r in summary.reconciliation if r.get("period")})
+    span = f"{periods[0]} to {periods[-1]}" if len(periods) > 1 else (periods or ["no period"])[0]
+    who = accounts[0] if len(accounts) == 1 else f"{len(accounts)} accounts"
+    return {
+        "accounts": accounts,
+        "periods": periods,
+        "heading": f"{span}, {who}",
+        "title": f"Billing audit {span}, {who}: exit {summary.exit_code} (call-auditor)",
+        "input_count": len(summary.inputs),
+        "rows_read": sum(int(f.get("rows_read") or 0) for f in summary.inputs),
+        "version": __version__,
+        "options": about.get("options") or {"period": summary.period, "dst": summary.dst["policy"]},
+        "inputs_sha256": about.get("inputs_sha256"),
+        "first_start": about.get("first_start"),
+        "last_start": about.get("last_start"),
     }
 
 
@@ -224,6 +248,7 @@ def render_report(
     records_matches: pl.DataFrame | None = None,
     rejects: pl.DataFrame | None = None,
     limits: Limits = Limits(),
+    about: dict[str, Any] | None = None,
 ) -> str:
     """The page. `summary` and `recon` are enough for the figures and tables; the frames add
     the bridges' charts, the daily charts and the rows behind each finding."""
@@ -236,6 +261,7 @@ def render_report(
     daily_charts, daily_groups = _daily(daily, limits.daily_charts)
     context = {
         "s": summary,
+        "about": _about(summary, about),
         "verdict": _verdict(summary),
         "heads": [
             r
@@ -272,6 +298,7 @@ def write_report(outcome: AuditOutcome, path: Path, limits: Limits = Limits()) -
         records_matches=outcome.records_matches,
         rejects=outcome.rejects,
         limits=limits,
+        about=outcome.about,
     )
     with writing(path):
         path.write_text(page, encoding="utf-8")
