@@ -335,3 +335,98 @@ def test_status_and_sid_cells_do_not_break(samples: Path) -> None:
     found = cdr.filter((pl.col("match_status") != "matched") | pl.col("mismatch").is_not_null())
     sid = found.filter(pl.col("call_sid").is_not_null())["call_sid"][0]
     assert f'<td class="sid">{sid}</td>' in html
+
+
+def test_daily_chart_compares_like_with_like(tmp_path: Path) -> None:
+    """Issue 19.5: the per-day chart holds daily `calls` usage against the logs rolled up to
+    `calls` only (never calls-client or trunking legs), and a day that matches is drawn as
+    matching. Figures by hand from the legs below:
+    11-04: calls-inbound-local 3 + 3 min, calls-outbound 20 min -> 3 calls, 26 min; usage calls
+           3 calls, 26 min: a match (the calls-client 40 min and trunking 4 min legs are not
+           in `calls`; all together would read 5 calls, 70 min: 'under-billed').
+    11-05: calls-outbound 10 min billable (+ a failed leg, not billable) -> 1 call, 10 min;
+           usage 1 call, 12 min: differs.
+    2025-10 has no daily usage: logs only, every category together: 10-31 calls-outbound 5 min
+           + trunking-origination 2 min -> 2 calls, 7 min."""
+    from datetime import UTC, date, datetime
+
+    from auditor.reconcile.classify import MINUTES
+    from auditor.reconcile.daily import daily_volumes
+    from auditor.reconcile.periods import Period
+    from auditor.report.html import ALL_CATEGORIES, daily_series
+    from auditor.rules.model import load_rules
+
+    ac = "AC" + "0" * 32
+    legs = [  # (category, UTC start, billable, billed minutes)
+        ("calls-inbound-local", datetime(2025, 11, 4, 9), True, "3"),
+        ("calls-inbound-local", datetime(2025, 11, 4, 10), True, "3"),
+        ("calls-outbound", datetime(2025, 11, 4, 11), True, "20"),
+        ("calls-client", datetime(2025, 11, 4, 12), True, "40"),
+        ("trunking-termination", datetime(2025, 11, 4, 13), True, "4"),
+        ("calls-outbound", datetime(2025, 11, 5, 9), True, "10"),
+        ("calls-outbound", datetime(2025, 11, 5, 10), False, "0"),
+        ("calls-outbound", datetime(2025, 10, 31, 9), True, "5"),
+        ("trunking-origination", datetime(2025, 10, 31, 10), True, "2"),
+    ]
+    calls = pl.DataFrame(
+        {
+            "account_sid": [ac] * len(legs),
+            "period": [f"{t:%Y-%m}" for _, t, _, _ in legs],
+            "category": [c for c, _, _, _ in legs],
+            "start_time_utc": [t.replace(tzinfo=UTC) for _, t, _, _ in legs],
+            "billable": [b for _, _, b, _ in legs],
+            "billed_minutes": pl.Series([Decimal(m) for *_, m in legs], dtype=MINUTES),
+        }
+    )
+    calls.write_parquet(tmp_path / "calls.parquet")
+    usage = pl.DataFrame(
+        {
+            "account_sid": [ac, ac],
+            "category": ["calls", "calls"],
+            "count": [3, 1],
+            "usage": [Decimal(26), Decimal(12)],
+            "start_date": [date(2025, 11, 4), date(2025, 11, 5)],
+            "end_date": [date(2025, 11, 4), date(2025, 11, 5)],
+            "used_as": ["unaligned", "unaligned"],
+        }
+    )
+    daily = daily_volumes(tmp_path / "calls.parquet", usage, load_rules(None), Period.MONTH)
+    series = daily_series(daily)
+    got = [
+        (
+            s.period,
+            s.category,
+            [
+                (d.day, d.billable_calls, d.billed_minutes, d.usage_count, d.usage_minutes)
+                for d in s.days
+            ],
+        )
+        for s in series
+    ]
+    assert got == [
+        ("2025-10", ALL_CATEGORIES, [("2025-10-31", 2, Decimal(7), None, None)]),
+        (
+            "2025-11",
+            "calls",
+            [
+                ("2025-11-04", 3, Decimal(26), 3, Decimal(26)),
+                ("2025-11-05", 1, Decimal(10), 1, Decimal(12)),
+            ],
+        ),
+    ]
+    assert [d.matches for d in series[1].days] == [True, False]
+    assert series[1].differing == ["2025-11-05"]
+    svg = charts.daily("daily-1", "t", series[1].days)
+    assert 'id="daily-1-usage-match-2025-11-04"' in svg
+    assert 'id="daily-1-usage-differs-2025-11-05"' in svg
+
+
+def test_sample_daily_chart_is_per_category(samples: Path) -> None:
+    """The sample's November daily usage holds `calls` only: one chart of `calls`, whose days
+    match but for the two planted differences' days (11-12, 11-20)."""
+    html = _page(samples)
+    figures = re.findall(
+        r'<figure class="daily" data-period="([^"]+)" data-category="([^"]+)"', html
+    )
+    assert ("2025-11", "calls") in figures
+    assert 'data-differing="2"' in html and "2025-11-12, 2025-11-20" in html

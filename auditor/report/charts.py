@@ -149,7 +149,8 @@ def waterfall(chart_id: str, title: str, steps: Sequence[Step]) -> Markup:
 
 @dataclass(frozen=True)
 class Day:
-    """One UTC day of the daily table (usage figures None without a daily usage record)."""
+    """One UTC day of one category of the daily table (usage figures None without a daily usage
+    record of that category)."""
 
     day: str
     billable_calls: int
@@ -157,10 +158,16 @@ class Day:
     usage_count: int | None
     usage_minutes: Decimal | None
 
+    @property
+    def matches(self) -> bool:
+        """Usage bills what the logs bill that day: the same calls and minutes."""
+        return (self.usage_count, self.usage_minutes) == (self.billable_calls, self.billed_minutes)
+
 
 def daily(chart_id: str, title: str, days: Sequence[Day]) -> Markup:
     """Per day, billable calls (top) and billed minutes (bottom): the logs' bars, and beside
-    them the daily usage's where it exists."""
+    them the daily usage's where it exists, grey where it matches the logs, red where it
+    differs (each usage bar's gid says which: `CHART-usage-match-DAY` / `-differs-`)."""
     with_usage = any(d.usage_count is not None for d in days)
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.5, 4.6), dpi=72)
@@ -173,9 +180,18 @@ def daily(chart_id: str, title: str, days: Sequence[Day]) -> Markup:
         top.bar(log_x, [d.billable_calls for d in days], width, color=TOTAL, label="logs")
         bottom.bar(log_x, [float(d.billed_minutes) for d in days], width, color=TOTAL)
         if with_usage:
-            top.bar(use_x, [d.usage_count or 0 for d in days], width, color=USAGE, label="usage")
-            bottom.bar(use_x, [float(d.usage_minutes or 0) for d in days], width, color=USAGE)
-            top.legend(loc="upper right", fontsize=8, frameon=False)
+            colours = [USAGE if d.matches else UP for d in days]
+            top.bar(use_x, [d.usage_count or 0 for d in days], width, color=colours)
+            bars = bottom.bar(
+                use_x, [float(d.usage_minutes or 0) for d in days], width, color=colours
+            )
+            for bar, d in zip(bars, days, strict=True):
+                if d.usage_count is not None:
+                    state = "match" if d.matches else "differs"
+                    bar.set_gid(f"{chart_id}-usage-{state}-{d.day}")
+            top.bar([], [], color=USAGE, label="usage, as the logs")
+            top.bar([], [], color=UP, label="usage, differs")
+            top.legend(loc="upper right", fontsize=8, frameon=False, ncols=3)
         top.set_ylabel("billable calls")
         bottom.set_ylabel("billed minutes")
         labels = [d.day[5:] for d in days]  # MM-DD

@@ -155,32 +155,72 @@ def _waterfalls(
     return out, len(heads)
 
 
-def _daily(daily: pl.DataFrame | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+ALL_CATEGORIES = "every category"  # a period without daily usage: its logs only, together
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """What one per-day chart draws: an account's period, one category, its days (logs and the
+    daily usage of that same category, see `reconcile.daily`)."""
+
+    account_sid: str
+    period: str
+    category: str
+    days: list[charts.Day]
+
+    @property
+    def with_usage(self) -> bool:
+        return any(d.usage_count is not None for d in self.days)
+
+    @property
+    def differing(self) -> list[str]:
+        """The days whose usage differs from the logs (days without a usage record aside)."""
+        return [d.day for d in self.days if d.usage_count is not None and not d.matches]
+
+
+def daily_series(daily: pl.DataFrame | None) -> list[DailySeries]:
+    """The per-day charts' data, one per (account, period, category) of the daily table."""
     if daily is None or not daily.height:
-        return [], 0
-    groups = daily.partition_by(["account_sid", "period"], maintain_order=True, as_dict=True)
+        return []
+    groups = daily.partition_by(
+        ["account_sid", "period", "category"], maintain_order=True, as_dict=True
+    )
+    return [
+        DailySeries(
+            str(account),
+            str(period),
+            ALL_CATEGORIES if category is None else str(category),
+            [
+                charts.Day(
+                    str(d["day"]),
+                    d["billable_calls"],
+                    d["billed_minutes"],
+                    d["usage_count"],
+                    d["usage_minutes"],
+                )
+                for d in frame.iter_rows(named=True)
+            ],
+        )
+        for (account, period, category), frame in groups.items()
+    ]
+
+
+def _daily(daily: pl.DataFrame | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+    series = daily_series(daily)
     out = []
-    for i, ((account, period), frame) in enumerate(list(groups.items())[:limit]):
-        days = [
-            charts.Day(
-                str(d["day"]),
-                d["billable_calls"],
-                d["billed_minutes"],
-                d["usage_count"],
-                d["usage_minutes"],
-            )
-            for d in frame.iter_rows(named=True)
-        ]
-        title = f"Per day: {period} ({account})"
+    for i, s in enumerate(series[:limit]):
+        title = f"Per day: {s.period} {s.category} ({s.account_sid})"
         out.append(
             {
-                "account_sid": account,
-                "period": period,
-                "with_usage": any(d.usage_count is not None for d in days),
-                "chart": charts.daily(f"daily-{i}", title, days),
+                "account_sid": s.account_sid,
+                "period": s.period,
+                "category": s.category,
+                "with_usage": s.with_usage,
+                "differing": s.differing,
+                "chart": charts.daily(f"daily-{i}", title, s.days),
             }
         )
-    return out, len(groups)
+    return out, len(series)
 
 
 PBX_COLUMNS = [
