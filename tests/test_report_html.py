@@ -119,12 +119,15 @@ def test_verdict_and_figures_are_summary_json(samples: Path) -> None:
 
 
 def test_one_waterfall_per_headline_row_with_bridge_csv_totals(samples: Path) -> None:
+    """Each headline row's waterfall draws bridge.csv's `own_*` running totals (its own legs),
+    labelled to 2 decimals; a category step that is 0 on its own legs is left out of the
+    chart, never a non-zero one."""
     html = _page(samples)
     page = parse(html)
     recon = pl.read_csv(samples / "usage_reconciliation.csv", infer_schema=False)
     heads = recon.filter(pl.col("headline") == "true")
     assert heads.height == 3
-    figures = [a for t, a in page.tags if t == "figure" and "bridge" in (a.get("class") or "")]
+    figures = [a for t, a in page.tags if t == "figure" and (a.get("class") or "") == "bridge"]
     assert {(a["data-period"], a["data-category"]) for a in figures} == set(
         heads.select("period", "category").iter_rows()
     )
@@ -134,15 +137,80 @@ def test_one_waterfall_per_headline_row_with_bridge_csv_totals(samples: Path) ->
         steps = bridge.filter(
             (pl.col("period") == fig["data-period"]) & (pl.col("category") == fig["data-category"])
         )
-        totals = dict(steps.select("rule", "minutes_after").iter_rows())
-        for rule, after in totals.items():
+        for s in steps.iter_rows(named=True):
+            rule, after = s["rule"], Decimal(s["own_minutes_after"])
             if rule == "unexplained":  # the usage bar carries the running total; it its delta
                 shown = page.labels[f"bridge-{i}-total-usage"]
-                delta = steps.filter(pl.col("rule") == rule)["minutes_delta"][0]
-                assert Decimal(page.labels[f"bridge-{i}-delta-unexplained"]) == Decimal(delta)
+                delta = Decimal(s["own_minutes_delta"]).quantize(Decimal("0.01"))
+                assert Decimal(page.labels[f"bridge-{i}-delta-unexplained"]) == delta
+            elif f"bridge-{i}-total-{rule}" not in page.labels:
+                assert rule.endswith("-category") or rule == "category-split", rule
+                assert Decimal(s["own_minutes_delta"]) == 0 and int(s["own_count_delta"]) == 0
+                continue
             else:
                 shown = page.labels[f"bridge-{i}-total-{rule}"]
-            assert Decimal(shown) == Decimal(after), (fig, rule)
+            assert Decimal(shown) == after.quantize(Decimal("0.01")), (fig, rule)
+            assert len(shown.partition(".")[2]) <= 2
+
+
+def test_category_bridge_starts_from_its_own_legs(samples: Path) -> None:
+    """Issue 19.4: calls-inbound-local's bridge starts from its own legs, not the account's
+    888.9 minutes (which the account-wide bridge shows, once). By hand from calls.parquet: the
+    category's 55 legs of 2025-11 (UTC) run 13877 s = 231.283333 min, 52 of them billable;
+    that is the own bridge at `unbilled-status` and at `category-split`, where the account's
+    bridge (every category's legs dropped but this one's) agrees."""
+    calls = pl.read_parquet(samples / "calls.parquet").filter(
+        (pl.col("category") == "calls-inbound-local") & (pl.col("period") == "2025-11")
+    )
+    assert calls.height == 55 and calls["duration_s"].sum() == 13877
+    assert calls["billable"].sum() == 52
+    bridge = pl.read_parquet(samples / "bridge.parquet").filter(
+        (pl.col("category") == "calls-inbound-local") & (pl.col("period") == "2025-11")
+    )
+    at = {r["rule"]: r for r in bridge.iter_rows(named=True)}
+    raw = Decimal(13877) / 60
+    assert at["unbilled-status"]["own_count_after"] == 52
+    assert abs(at["unbilled-status"]["own_minutes_after"] - raw) < Decimal("0.000001")
+    split = at["category-split"]
+    assert (split["own_count_after"], split["own_minutes_after"]) == (
+        split["count_after"],
+        split["minutes_after"],
+    )
+    assert at["naive"]["minutes_after"] == Decimal("888.9")  # the account's every leg
+    assert at["naive"]["own_minutes_after"] < Decimal(240)
+    html = _page(samples)
+    page = parse(html)
+    figures = [a for t, a in page.tags if t == "figure" and (a.get("class") or "") == "bridge"]
+    i = next(n for n, a in enumerate(figures) if a["data-category"] == "calls-inbound-local")
+    own_naive = at["naive"]["own_minutes_after"].quantize(Decimal("0.01"))
+    assert Decimal(page.labels[f"bridge-{i}-total-naive"]) == own_naive
+    # the account-wide bridge, once for the account's 2025-11: from 888.9 to the billable legs
+    assert html.count('class="bridge-account"') == 1
+    account = html.split('<svg id="account-bridge-0"')[1].split("</svg>")[0]
+    naive = account.split('id="account-bridge-0-total-naive"')[1]
+    assert re.search(r">([^<>]+)</text>", naive).group(1).strip() == "888.9"
+
+
+def test_price_only_finding_shows_in_its_bridge(samples: Path) -> None:
+    """Issue 19.3 (chart half): the sample's calls-client differs in price only (+0.25 USD,
+    0 minutes: usage 0.598 - logs 0.348): its bridge has a price panel with those figures
+    and says it is a difference in price only."""
+    html = _page(samples)
+    page = parse(html)
+    figures = [a for t, a in page.tags if t == "figure" and (a.get("class") or "") == "bridge"]
+    i = next(n for n, a in enumerate(figures) if a["data-category"] == "calls-client")
+    svg = html.split(f'<svg id="bridge-{i}"')[1].split("</svg>")[0]
+
+    def price_label(name: str) -> str:
+        part = svg.split(f'id="bridge-{i}-price-{name}"')[1]
+        return re.search(r">([^<>]+)</text>", part).group(1).strip()
+
+    assert price_label("logs") == "0.348"
+    assert price_label("unexplained") == "+0.25"
+    assert price_label("usage") == "0.598"
+    assert "price (USD)" in svg
+    assert page.figures["price-only"] == ["a difference in price only"]
+    assert page.labels[f"bridge-{i}-delta-unexplained"] == "0"
 
 
 def test_pbx_and_records_sections_only_when_given(samples: Path, with_records: Path) -> None:

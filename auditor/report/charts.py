@@ -53,6 +53,30 @@ class Step:
     total: Decimal
 
 
+@dataclass(frozen=True)
+class Price:
+    """A bridge's price panel: what the logs' legs cost, what no rule explains (usage minus
+    logs), what usage bills; in one currency."""
+
+    logged: Decimal
+    unexplained: Decimal
+    usage: Decimal
+    currency: str
+
+
+LABEL_PLACES = Decimal("0.01")
+
+
+def label_text(value: Decimal) -> str:
+    """A bar's label: to 2 decimals at most ("608.63", "12.5", "3"); the tables hold the exact
+    figure."""
+    return minutes_text(value.quantize(LABEL_PLACES))
+
+
+def signed(text: str) -> str:
+    return text if text.startswith("-") or text == "0" else f"+{text}"
+
+
 def minutes_text(value: Decimal) -> str:
     """A Decimal as plain text without trailing zeros ("12.5", "0", "-3")."""
     text = format(value, "f")
@@ -87,18 +111,30 @@ def _figure(width: float, height: float) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def waterfall(chart_id: str, title: str, steps: Sequence[Step]) -> Markup:
-    """The bridge as a waterfall: `naive` and `expected` as whole bars, each rule's step as a
-    floating bar on an invisible base (up red, down green), every bar labelled with the running
-    total after it; then, apart past a dashed line, `unexplained` (its own colour, labelled with
-    its delta) floating from expected to `usage`, the billed usage (the unexplained row's
-    running total)."""
+def waterfall(
+    chart_id: str,
+    title: str,
+    steps: Sequence[Step],
+    price: Price | None = None,
+    totals: Sequence[str] = ("naive", "expected"),
+) -> Markup:
+    """The bridge as a waterfall: the `totals` steps (`naive`, `expected`) as whole bars, each
+    rule's step as a floating bar on an invisible base (up red, down green), every bar labelled
+    (2 decimals) with the running total after it; then, apart past a dashed line, `unexplained`
+    (its own colour, labelled with its signed delta) floating from expected to `usage`, the
+    billed usage (the unexplained row's running total). With `price`, a second panel beside it
+    draws the same in money: the logs' price, the unexplained price, usage's price, so that a
+    finding in price only (0 minutes) shows."""
     with matplotlib.rc_context(STYLE):
-        fig, ax = _figure(9.5, 3.6)
+        if price is None:
+            fig, ax = _figure(9.5, 3.6)
+        else:
+            fig = Figure(figsize=(9.5, 3.6), dpi=72)
+            ax, money = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3.2, 1]})
         names, bases, heights, colours, labels = [], [], [], [], []
         previous = Decimal(0)
         for step in steps:
-            if step.rule in ("naive", "expected"):
+            if step.rule in totals:
                 base, height, colour = Decimal(0), step.total, TOTAL
             elif step.rule == "unexplained":
                 base, height, colour = min(previous, step.total), abs(step.delta), UNEXPLAINED
@@ -109,14 +145,14 @@ def waterfall(chart_id: str, title: str, steps: Sequence[Step]) -> Markup:
             bases.append(float(base))
             heights.append(float(height))
             colours.append(colour)
-            labels.append(minutes_text(step.total))
+            labels.append(label_text(step.total))
             previous = step.total
             if step.rule == "unexplained":
                 names.append("usage")
                 bases.append(0.0)
                 heights.append(float(step.total))
                 colours.append(USAGE)
-                labels.append(minutes_text(step.total))
+                labels.append(label_text(step.total))
         xs = [
             float(i) + (0.6 if n in ("unexplained", "usage") else 0.0) for i, n in enumerate(names)
         ]
@@ -125,7 +161,7 @@ def waterfall(chart_id: str, title: str, steps: Sequence[Step]) -> Markup:
         for bar, name, label in zip(bars, names, labels, strict=True):
             if name == "unexplained":
                 delta = next(s.delta for s in steps if s.rule == "unexplained")
-                label = ("+" if delta > 0 else "") + minutes_text(delta)
+                label = signed(label_text(delta))
                 bar.set_hatch("///")
             top = bar.get_y() + bar.get_height()
             text = ax.annotate(
@@ -143,8 +179,42 @@ def waterfall(chart_id: str, title: str, steps: Sequence[Step]) -> Markup:
         ax.set_xticks(xs, names, rotation=30, ha="right")
         ax.set_ylabel("minutes")
         ax.margins(y=0.15)
+        if price is not None:
+            _price_panel(money, chart_id, price)
         fig.tight_layout()
     return to_svg(fig, chart_id, title)
+
+
+def _price_panel(ax: plt.Axes, chart_id: str, price: Price) -> None:
+    """logs | unexplained (hatched, signed, floating) | usage, in `price.currency`; labels are
+    the exact prices (4 places at most, as the tables)."""
+    low = min(price.logged, price.usage)
+    names = ["logs", "unexplained", "usage"]
+    bases = [0.0, float(low), 0.0]
+    heights = [float(price.logged), float(abs(price.unexplained)), float(price.usage)]
+    colours = [TOTAL, UNEXPLAINED, USAGE]
+    labels = [
+        minutes_text(price.logged),
+        signed(minutes_text(price.unexplained)),
+        minutes_text(price.usage),
+    ]
+    ax.bar([0, 1, 2], bases, color="none", edgecolor="none", width=0.7)
+    bars = ax.bar([0, 1, 2], heights, bottom=bases, color=colours, width=0.7)
+    bars[1].set_hatch("///")
+    for bar, name, label in zip(bars, names, labels, strict=True):
+        text = ax.annotate(
+            label,
+            (bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height()),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+        text.set_gid(f"{chart_id}-price-{name}")
+    ax.set_xticks([0, 1, 2], names, rotation=30, ha="right")
+    ax.set_ylabel(f"price ({price.currency})")
+    ax.margins(y=0.15)
 
 
 @dataclass(frozen=True)

@@ -128,31 +128,87 @@ def _about(summary: Summary, about: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+SHARED_STEPS = ("naive", "period-end-exclusive", "timezone", "unsettled", "unbilled-status")
+CATEGORY_STEPS = ("client-category", "sip-category", "trunking-category", "category-split")
+
+
+def _price(row: dict[str, Any]) -> charts.Price | None:
+    """The row's price panel: logs, unexplained, usage (summary.json's figures), when compared
+    in one currency."""
+    figures = [row.get(k) for k in ("logged_price", "unexplained_price", "usage_price")]
+    if any(f is None for f in figures) or not row.get("currency"):
+        return None
+    logged, unexplained, usage = (Decimal(str(f)) for f in figures)
+    return charts.Price(logged, unexplained, usage, str(row["currency"]))
+
+
+def _own_steps(steps: list[dict[str, Any]]) -> list[charts.Step]:
+    """The row's own legs' bridge as drawn: its category steps, 0 on its own legs by
+    construction, left out (the table under the chart lists every step)."""
+
+    def idle(s: dict[str, Any]) -> bool:
+        return (
+            s["rule"] in CATEGORY_STEPS and not s["own_minutes_delta"] and not s["own_count_delta"]
+        )
+
+    return [
+        charts.Step(s["rule"], s["own_minutes_delta"], s["own_minutes_after"])
+        for s in steps
+        if s.get("own_minutes_after") is not None
+        and s.get("own_minutes_delta") is not None
+        and not idle(s)
+    ]
+
+
+def _account_bridge(i: int, row: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The account-wide bridge, once per account and period: from every logged leg of the
+    account to its billable ones, the steps every category's bridge shares (`bridge.STEPS`
+    before the category steps depend on no category)."""
+    shared = [s for s in steps if s["rule"] in SHARED_STEPS]
+    drawn = [charts.Step(s["rule"], s["minutes_delta"], s["minutes_after"]) for s in shared]
+    last = shared[-1] if shared else None
+    if last is not None:
+        drawn.append(charts.Step("billable", Decimal(0), last["minutes_after"]))
+    title = f"Account-wide bridge: {row['period']} ({row['account_sid']})"
+    return {
+        "account_sid": row["account_sid"],
+        "period": row["period"],
+        "steps": shared,
+        "chart": charts.waterfall(
+            f"account-bridge-{i}", title, drawn, totals=("naive", "billable")
+        ),
+    }
+
+
 def _waterfalls(
     summary: Summary, bridge: pl.DataFrame | None, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """Each headline row (unexplained first), with its bridge chart and steps, up to `limit`."""
+) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    """Each headline row (unexplained first), with its bridge chart and steps, up to `limit`;
+    and the account-wide bridge of each account and period those rows are in."""
     heads = [r for r in summary.reconciliation if r.get("headline")]
     order = {ReconStatus.UNEXPLAINED.value: 0, ReconStatus.NOT_COMPARED.value: 1}
     heads.sort(key=lambda r: order.get(r["status"], 2))
-    out = []
+    out: list[dict[str, Any]] = []
+    accounts: dict[tuple[str, str], dict[str, Any]] = {}
     for i, row in enumerate(heads[:limit]):
         item: dict[str, Any] = {"row": row, "chart": None, "steps": []}
         if bridge is not None and set(KEY) <= set(bridge.columns):
             steps = bridge.filter(*(pl.col(k) == row[k] for k in KEY)).sort("step")
             item["steps"] = list(steps.iter_rows(named=True))
-        if item["steps"]:
-            drawn = [
-                charts.Step(s["rule"], s["minutes_delta"], s["minutes_after"])
-                for s in item["steps"]
-                if s["minutes_after"] is not None and s["minutes_delta"] is not None
-            ]
+        if item["steps"] and "own_minutes_after" in item["steps"][0]:
+            scope = (row["account_sid"], row["period"])
+            if scope not in accounts:
+                accounts[scope] = _account_bridge(len(accounts), row, item["steps"])
             title = f"Bridge: {row['period']} {row['category']} ({row['account_sid']})"
-            item["chart"] = charts.waterfall(f"bridge-{i}", title, drawn)
+            item["price"] = _price(row)
+            item["chart"] = charts.waterfall(
+                f"bridge-{i}", title, _own_steps(item["steps"]), item["price"]
+            )
         else:  # no bridge frame (or no row in it): the steps summary.json holds, as a table
             item["summary_steps"] = row.get("bridge") or []
+            item["steps"] = []
         out.append(item)
-    return out, len(heads)
+    return out, len(heads), list(accounts.values())
 
 
 ALL_CATEGORIES = "every category"  # a period without daily usage: its logs only, together
@@ -297,7 +353,7 @@ def render_report(
         for r in summary.reconciliation
         if r["status"] in (ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value)
     ]
-    waterfalls, headline_rows = _waterfalls(summary, bridge, limits.waterfalls)
+    waterfalls, headline_rows, account_bridges = _waterfalls(summary, bridge, limits.waterfalls)
     daily_charts, daily_groups = _daily(daily, limits.daily_charts)
     context = {
         "s": summary,
@@ -311,6 +367,7 @@ def render_report(
         "nc_heads": [r for r in summary.not_compared.rows if r.get("headline")],
         "waterfalls": waterfalls,
         "headline_rows": headline_rows,
+        "account_bridges": account_bridges,
         "daily": daily_charts,
         "daily_groups": daily_groups,
         "findings": Shown(findings[: limits.items], len(findings)),
