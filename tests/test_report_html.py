@@ -498,3 +498,54 @@ def test_sample_daily_chart_is_per_category(samples: Path) -> None:
     )
     assert ("2025-11", "calls") in figures
     assert 'data-differing="2"' in html and "2025-11-12, 2025-11-20" in html
+
+
+def test_pbx_delta_chart_series() -> None:
+    """Issue 19.16: the PBX chart draws the matched calls per second of start and duration
+    delta, mismatches apart, clipped to +-30 s. By hand from the rows below (the pbx-only row
+    and a null delta are not drawn): start -3 (1 fine), 0 (1 fine, 1 mismatch), 45 -> 30
+    (1 fine); duration 0 (1), 1 (1), 40 -> 30 (1 mismatch)."""
+    from auditor.report.html import pbx_delta_series
+
+    matches = pl.DataFrame(
+        {
+            "match_status": ["matched", "matched", "matched", "matched", "pbx-only"],
+            "start_delta_s": [-3, 0, 0, 45, None],
+            "duration_delta_s": [1, 40, 0, None, None],
+            "mismatch": [None, "duration", None, None, None],
+        }
+    )
+    start, duration = pbx_delta_series(matches)
+    assert (start.seconds, start.fine, start.flagged) == ([-3, 0, 30], [1, 1, 1], [0, 1, 0])
+    assert (duration.seconds, duration.fine, duration.flagged) == (
+        [0, 1, 30],
+        [1, 1, 0],
+        [0, 0, 1],
+    )
+    svg = charts.deltas("pbx-deltas", "t", [start, duration])
+    assert 'id="pbx-deltas-start-delta-mismatch-0"' in svg
+    assert 'id="pbx-deltas-duration-delta-mismatch-30"' in svg
+
+
+def test_records_findings_chart_series(with_records: Path, samples: Path) -> None:
+    """Issue 19.16: findings per group, from records_groups.csv's columns (by hand from the
+    sample's records_groups.csv: campaign=it-outage 2 ambiguous + 1 status; school-closing
+    1 records-only, 1 undelivered, 1 machine-answered, 1 duration); the page draws it and the
+    PBX delta chart beside their tables."""
+    from auditor.report.html import records_group_series
+
+    groups = pl.read_csv(with_records / "records_groups.csv")
+    series = {
+        g.label: {k: n for k, n in g.findings.items() if n} for g in records_group_series(groups)
+    }
+    assert series["campaign=it-outage"] == {"ambiguous": 2, "status": 1}
+    assert series["campaign=school-closing"] == {
+        "records-only": 1,
+        "undelivered": 1,
+        "machine-answered": 1,
+        "duration": 1,
+    }
+    html = _page(with_records)
+    assert 'id="records-chart"' in html and '<svg id="records-groups"' in html
+    assert 'id="pbx-chart"' in html and '<svg id="pbx-deltas"' in html
+    assert 'id="records-chart"' not in _page(samples)

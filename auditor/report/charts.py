@@ -268,3 +268,80 @@ def daily(chart_id: str, title: str, days: Sequence[Day]) -> Markup:
         bottom.set_xticks(xs, labels, rotation=90, fontsize=7)
         fig.tight_layout()
     return to_svg(fig, chart_id, title)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of records (`records_groups`: `group=value`) and its findings by kind."""
+
+    label: str
+    findings: dict[str, int]
+
+
+def findings_per_group(chart_id: str, title: str, groups: Sequence[Group]) -> Markup:
+    """Own records: per group a horizontal bar of its findings, stacked by kind (each kind its
+    colour, the legend names them), each segment's gid `CHART-KIND-N` (N the group's index)."""
+    kinds = list(dict.fromkeys(k for g in groups for k, n in g.findings.items() if n))
+    palette = [UP, UNEXPLAINED, TOTAL, "#d08c2b", DOWN, USAGE, "#2b9bd0", "#a05a2c"]
+    with matplotlib.rc_context(STYLE):
+        fig, ax = _figure(9.5, max(1.6, 0.45 * len(groups) + 1.0))
+        ys = list(range(len(groups)))
+        left = [0] * len(groups)
+        for j, kind in enumerate(kinds):
+            counts = [g.findings.get(kind, 0) for g in groups]
+            bars = ax.barh(ys, counts, left=left, color=palette[j % len(palette)], label=kind)
+            for n, bar in enumerate(bars):
+                bar.set_gid(f"{chart_id}-{kind}-{n}")
+            left = [a + b for a, b in zip(left, counts, strict=True)]
+        for y, total in zip(ys, left, strict=True):
+            ax.annotate(
+                str(total),
+                (total, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        ax.set_yticks(ys, [g.label for g in groups], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("records with a finding")
+        if kinds:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+        ax.margins(x=0.1)
+        fig.tight_layout()
+    return to_svg(fig, chart_id, title)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Calls per whole-second delta (values clipped to +-`edge`), split by whether the call is a
+    mismatch: what a delta chart draws (`report.html` counts it from cdr_matches)."""
+
+    name: str
+    seconds: list[int]
+    fine: list[int]
+    flagged: list[int]
+    edge: int
+
+
+def deltas(chart_id: str, title: str, panels: Sequence[Histogram]) -> Markup:
+    """PBX vs Twilio: per panel (start delta, duration delta) the matched calls per second of
+    difference, mismatches stacked in red on the others; the end bins hold everything past
+    +-edge."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(9.5, 2.8), dpi=72)
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
+        for ax, h in zip(axes, panels, strict=True):
+            ax.bar(h.seconds, h.fine, width=0.8, color=TOTAL, label="matched")
+            bars = ax.bar(
+                h.seconds, h.flagged, bottom=h.fine, width=0.8, color=UP, label="mismatch"
+            )
+            for s, bar, n in zip(h.seconds, bars, h.flagged, strict=True):
+                if n:
+                    bar.set_gid(f"{chart_id}-{h.name}-mismatch-{s}")
+            words = h.name.replace("-", " ")
+            ax.set_xlabel(f"{words} (s, Twilio minus PBX; ends: past ±{h.edge})")
+            ax.set_ylabel("calls")
+            ax.legend(loc="upper right", fontsize=7, frameon=False)
+        fig.tight_layout()
+    return to_svg(fig, chart_id, title)

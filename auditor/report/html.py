@@ -334,6 +334,75 @@ def _records_findings(matches: pl.DataFrame | None, limit: int) -> Shown | None:
     return _shown(found, RECORDS_COLUMNS, limit)
 
 
+DELTA_EDGE = 30  # the PBX delta charts' range in seconds (the end bins hold the rest)
+FINDING_KINDS = ("records_only", "ambiguous", "undelivered", "machine_answered", "slow")
+FINDING_KINDS += ("duration", "status")
+
+
+def _histogram(matched: pl.DataFrame, column: str, name: str) -> charts.Histogram:
+    """Matched calls per whole second of `column`, clipped to +-DELTA_EDGE, mismatch or not."""
+    values = matched.filter(pl.col(column).is_not_null()).select(
+        pl.col(column).clip(-DELTA_EDGE, DELTA_EDGE).alias("s"),
+        pl.col("mismatch").is_not_null().alias("flag"),
+    )
+    counts = values.group_by("s").agg(
+        (~pl.col("flag")).sum().alias("fine"), pl.col("flag").sum().alias("flagged")
+    )
+    counts = counts.sort("s")
+    return charts.Histogram(
+        name,
+        [int(s) for s in counts["s"]],
+        [int(n) for n in counts["fine"]],
+        [int(n) for n in counts["flagged"]],
+        DELTA_EDGE,
+    )
+
+
+def pbx_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]:
+    """What the PBX delta chart draws: for the matched calls, the start and duration deltas
+    (cdr_matches' `start_delta_s`, `duration_delta_s`) per second."""
+    if matches is None or not matches.height:
+        return []
+    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
+    if not matched.height:
+        return []
+    return [
+        _histogram(matched, "start_delta_s", "start-delta"),
+        _histogram(matched, "duration_delta_s", "duration-delta"),
+    ]
+
+
+def records_group_series(groups: pl.DataFrame | None) -> list[charts.Group]:
+    """What the records chart draws: per group of records_groups, its findings by kind (only
+    groups with at least one)."""
+    if groups is None or not groups.height:
+        return []
+    kinds = [k for k in FINDING_KINDS if k in groups.columns]
+    out = []
+    for row in groups.iter_rows(named=True):
+        findings = {k.replace("_", "-"): int(row[k] or 0) for k in kinds}
+        if any(findings.values()):
+            out.append(charts.Group(f"{row['group']}={row['value']}", findings))
+    return out
+
+
+def _finding_charts(
+    cdr_matches: pl.DataFrame | None, records_groups: pl.DataFrame | None
+) -> dict[str, Any]:
+    pbx = pbx_delta_series(cdr_matches)
+    groups = records_group_series(records_groups)
+    return {
+        "pbx_chart": charts.deltas("pbx-deltas", "PBX vs Twilio: start and duration deltas", pbx)
+        if pbx
+        else None,
+        "records_chart": charts.findings_per_group(
+            "records-groups", "Your records: findings per group", groups
+        )
+        if groups
+        else None,
+    }
+
+
 def render_report(
     summary: Summary,
     recon: pl.DataFrame,
@@ -345,6 +414,7 @@ def render_report(
     rejects: pl.DataFrame | None = None,
     limits: Limits = Limits(),
     about: dict[str, Any] | None = None,
+    records_groups: pl.DataFrame | None = None,
 ) -> str:
     """The page. `summary` and `recon` are enough for the figures and tables; the frames add
     the bridges' charts, the daily charts and the rows behind each finding."""
@@ -378,6 +448,7 @@ def render_report(
         "records_findings": _records_findings(records_matches, limits.items),
         "rejects": _shown(rejects, REJECT_COLUMNS, limits.items),
         "limits": limits,
+        **_finding_charts(cdr_matches, records_groups),
         "statuses": {s.value for s in ReconStatus},
     }
     template = _environment().get_template("report.html.j2")
@@ -396,6 +467,7 @@ def write_report(outcome: AuditOutcome, path: Path, limits: Limits = Limits()) -
         rejects=outcome.rejects,
         limits=limits,
         about=outcome.about,
+        records_groups=outcome.records_groups,
     )
     with writing(path):
         path.write_text(page, encoding="utf-8")
