@@ -209,3 +209,24 @@ def test_prints_every_column_with_charts_by_their_headings(report: Loaded, sampl
         bridge_pages.add(where[0])
     assert len(bridge_pages) < page.locator("figure.bridge").count()
     assert len(pages) <= 10
+
+
+LINES = """() => [...document.querySelectorAll('td.sid, td.status')].map(td => {
+  const range = document.createRange(); range.selectNodeContents(td);
+  return [td.classList.contains('sid') ? 'sid' : 'status', td.innerText,
+          range.getClientRects().length];
+})"""
+
+
+@pytest.mark.parametrize(("width", "media"), [(1200, "screen"), (800, "screen"), (1047, "print")])
+def test_status_words_and_sids_keep_their_lines(report: Loaded, width: int, media: str) -> None:
+    """Issue 19.17: laid out on a wide and a narrow screen and on the printed page, a status
+    (`unexplained`, `not-compared`, ...) is one line, never `unexplaine d`; a 34-character SID
+    takes at most two lines (line boxes of the cell's text, counted by the browser)."""
+    page = report.page
+    page.emulate_media(media=media)
+    page.set_viewport_size({"width": width, "height": 900})
+    cells = page.evaluate(LINES)
+    assert {kind for kind, _, _ in cells} == {"sid", "status"}
+    for kind, text, lines in cells:
+        assert lines <= (2 if kind == "sid" else 1), (kind, text, lines)
