@@ -353,7 +353,7 @@ def test_title_block_says_what_the_page_is(samples: Path) -> None:
     assert about["last-start"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = sum(f["rows_read"] for f in summary["inputs"])
     assert about["inputs"].startswith(f"{len(summary['inputs'])} file(s), {rows} row(s) read")
-    assert about["version"] == f"call-auditor {__version__} (local engine)"
+    assert about["version"] == f"call-auditor {__version__}"  # no engine: reports are engine-blind
     for option in ("--tz America/New_York", "--dst earliest", "--period month", "--pricing"):
         assert option in about["options"], option
     manifest = json.loads((samples / "manifest.json").read_text(encoding="utf-8"))
