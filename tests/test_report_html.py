@@ -549,3 +549,20 @@ def test_records_findings_chart_series(with_records: Path, samples: Path) -> Non
     assert 'id="records-chart"' in html and '<svg id="records-groups"' in html
     assert 'id="pbx-chart"' in html and '<svg id="pbx-deltas"' in html
     assert 'id="records-chart"' not in _page(samples)
+
+
+def test_records_delay_and_duration_chart_series(with_records: Path) -> None:
+    """Issue 19.16: the records' delta chart, by hand from the sample's six matched records
+    (delay_s, duration_delta_s, finding): (2, 0, -), (95, 0, slow), (2, -, undelivered),
+    (3, 24, duration), (3, 0, machine-answered), (2, -, status). Delay: 2 s 1 fine + 2 with
+    a finding, 3 s 2 with a finding, 95 s clipped to 30: 1; duration: 0 s 1 fine + 2, 24 s 1
+    (two nulls not drawn)."""
+    from auditor.report.html import records_delta_series
+
+    matches = pl.read_parquet(with_records / "records_matches.parquet")
+    delay, duration = records_delta_series(matches)
+    assert (delay.seconds, delay.fine, delay.flagged) == ([2, 3, 30], [1, 0, 0], [2, 2, 1])
+    assert (duration.seconds, duration.fine, duration.flagged) == ([0, 24], [1, 0], [2, 1])
+    html = _page(with_records)
+    assert '<svg id="records-deltas"' in html
+    assert 'id="records-deltas-delay-finding-30"' in html

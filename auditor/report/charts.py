@@ -324,23 +324,27 @@ class Histogram:
     edge: int
 
 
-def deltas(chart_id: str, title: str, panels: Sequence[Histogram]) -> Markup:
-    """PBX vs Twilio: per panel (start delta, duration delta) the matched calls per second of
-    difference, mismatches stacked in red on the others; the end bins hold everything past
-    +-edge."""
+def deltas(
+    chart_id: str,
+    title: str,
+    panels: Sequence[Histogram],
+    versus: str = "PBX",
+    flagged: str = "mismatch",
+) -> Markup:
+    """Twilio vs `versus` (the PBX, your records): per panel (start delta or delay, duration
+    delta) the matched calls per second of difference, the `flagged` ones (mismatch, finding)
+    stacked in red on the others; the end bins hold everything past +-edge."""
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(9.5, 2.8), dpi=72)
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
         for ax, h in zip(axes, panels, strict=True):
             ax.bar(h.seconds, h.fine, width=0.8, color=TOTAL, label="matched")
-            bars = ax.bar(
-                h.seconds, h.flagged, bottom=h.fine, width=0.8, color=UP, label="mismatch"
-            )
+            bars = ax.bar(h.seconds, h.flagged, bottom=h.fine, width=0.8, color=UP, label=flagged)
             for s, bar, n in zip(h.seconds, bars, h.flagged, strict=True):
                 if n:
-                    bar.set_gid(f"{chart_id}-{h.name}-mismatch-{s}")
+                    bar.set_gid(f"{chart_id}-{h.name}-{flagged}-{s}")
             words = h.name.replace("-", " ")
-            ax.set_xlabel(f"{words} (s, Twilio minus PBX; ends: past ±{h.edge})")
+            ax.set_xlabel(f"{words} (s, Twilio minus {versus}; ends: past ±{h.edge})")
             ax.set_ylabel("calls")
             ax.legend(loc="upper right", fontsize=7, frameon=False)
         fig.tight_layout()

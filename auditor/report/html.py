@@ -339,11 +339,14 @@ FINDING_KINDS = ("records_only", "ambiguous", "undelivered", "machine_answered",
 FINDING_KINDS += ("duration", "status")
 
 
-def _histogram(matched: pl.DataFrame, column: str, name: str) -> charts.Histogram:
-    """Matched calls per whole second of `column`, clipped to +-DELTA_EDGE, mismatch or not."""
+def _histogram(
+    matched: pl.DataFrame, column: str, name: str, flag: str = "mismatch"
+) -> charts.Histogram:
+    """Matched calls per whole second of `column`, clipped to +-DELTA_EDGE, split by whether
+    `flag` (mismatch, finding) is set."""
     values = matched.filter(pl.col(column).is_not_null()).select(
         pl.col(column).clip(-DELTA_EDGE, DELTA_EDGE).alias("s"),
-        pl.col("mismatch").is_not_null().alias("flag"),
+        pl.col(flag).is_not_null().alias("flag"),
     )
     counts = values.group_by("s").agg(
         (~pl.col("flag")).sum().alias("fine"), pl.col("flag").sum().alias("flagged")
@@ -372,6 +375,21 @@ def pbx_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]:
     ]
 
 
+def records_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]:
+    """What the records' delta chart draws: for the matched records, Twilio's delay after the
+    record (`delay_s`) and the duration delta (`duration_delta_s`) per second, records with a
+    finding apart."""
+    if matches is None or not matches.height:
+        return []
+    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
+    if not matched.height:
+        return []
+    return [
+        _histogram(matched, "delay_s", "delay", "finding"),
+        _histogram(matched, "duration_delta_s", "duration-delta", "finding"),
+    ]
+
+
 def records_group_series(groups: pl.DataFrame | None) -> list[charts.Group]:
     """What the records chart draws: per group of records_groups, its findings by kind (only
     groups with at least one)."""
@@ -387,11 +405,23 @@ def records_group_series(groups: pl.DataFrame | None) -> list[charts.Group]:
 
 
 def _finding_charts(
-    cdr_matches: pl.DataFrame | None, records_groups: pl.DataFrame | None
+    cdr_matches: pl.DataFrame | None,
+    records_groups: pl.DataFrame | None,
+    records_matches: pl.DataFrame | None,
 ) -> dict[str, Any]:
     pbx = pbx_delta_series(cdr_matches)
     groups = records_group_series(records_groups)
+    own = records_delta_series(records_matches)
     return {
+        "records_deltas": charts.deltas(
+            "records-deltas",
+            "Your records: delay and duration deltas",
+            own,
+            "your record",
+            "finding",
+        )
+        if own
+        else None,
         "pbx_chart": charts.deltas("pbx-deltas", "PBX vs Twilio: start and duration deltas", pbx)
         if pbx
         else None,
@@ -448,7 +478,7 @@ def render_report(
         "records_findings": _records_findings(records_matches, limits.items),
         "rejects": _shown(rejects, REJECT_COLUMNS, limits.items),
         "limits": limits,
-        **_finding_charts(cdr_matches, records_groups),
+        **_finding_charts(cdr_matches, records_groups, records_matches),
         "statuses": {s.value for s in ReconStatus},
     }
     template = _environment().get_template("report.html.j2")
