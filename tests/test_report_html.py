@@ -340,8 +340,8 @@ def test_title_block_says_what_the_page_is(samples: Path) -> None:
     title = re.search(r"<title>(.*?)</title>", html)
     assert title is not None
     assert title.group(1) == (
-        "Billing audit 2025-03 to 2025-11, AC5f1a9e0c7b3d24e6a8f0b1c2d3e4f5a6: "
-        "exit 1 (call-auditor)"
+        "Billing audit 2025-03, 2025-11 for AC5f1a9e0c7b3d24e6a8f0b1c2d3e4f5a6: exit 1 "
+        "(call-auditor)"
     )
     about = _about_texts(html)
     summary = json.loads((samples / "summary.json").read_text(encoding="utf-8"))

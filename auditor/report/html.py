@@ -111,13 +111,16 @@ def _about(summary: Summary, about: dict[str, Any] | None) -> dict[str, Any]:
     about = about or {}
     accounts = sorted({r["account_sid"] for r in summary.reconciliation if r.get("account_sid")})
     periods = sorted({str(r["period"]) for r in summary.reconciliation if r.get("period")})
-    span = f"{periods[0]} to {periods[-1]}" if len(periods) > 1 else (periods or ["no period"])[0]
+    if len(periods) > 3:  # a run of periods: its ends and how many (they need not be adjacent)
+        span = f"{len(periods)} periods {periods[0]} to {periods[-1]}"
+    else:
+        span = ", ".join(periods) or "no period"
     who = accounts[0] if len(accounts) == 1 else f"{len(accounts)} accounts"
     return {
         "accounts": accounts,
         "periods": periods,
-        "heading": f"{span}, {who}",
-        "title": f"Billing audit {span}, {who}: exit {summary.exit_code} (call-auditor)",
+        "heading": f"{span} for {who}",
+        "title": f"Billing audit {span} for {who}: exit {summary.exit_code} (call-auditor)",
         "input_count": len(summary.inputs),
         "rows_read": sum(int(f.get("rows_read") or 0) for f in summary.inputs),
         "version": __version__,
