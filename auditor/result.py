@@ -250,6 +250,9 @@ class AuditOutcome:
     records_matches: pl.DataFrame | None = None  # with --records
     records_groups: pl.DataFrame | None = None
     daily: pl.DataFrame | None = None  # per UTC day: logs vs daily usage (`reconcile.daily`)
+    # report.html's title block: the options that change figures, the input set's digest and the
+    # legs' first and last start (`pipeline.audit._about`); None outside a run
+    about: dict[str, Any] | None = None
 
 
 def headline(recon: pl.DataFrame, status: str) -> pl.DataFrame:

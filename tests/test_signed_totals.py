@@ -154,7 +154,9 @@ def test_the_samples_price_only_finding_is_visible(
     cells = [c.strip() for c in row.strip("│").split("│")]
     assert cells[2:] == ["calls-client", "0", "0", "+0.25 USD", "price only"]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    head = re.search(r"<tr><td>[^<]*</td><td[^>]*>2025-11</td><td>calls-client</td>.*?</tr>", html)
+    head = re.search(
+        r"<tr><td[^>]*>[^<]*</td><td[^>]*>2025-11</td><td>calls-client</td>.*?</tr>", html
+    )
     assert head and "+0.25 USD" in head.group(0) and "<td>price only</td>" in head.group(0)
     wb = openpyxl.load_workbook(tmp_path / "out" / "audit.xlsx", read_only=True)
     rows = list(wb["Unexplained"].iter_rows(values_only=True))

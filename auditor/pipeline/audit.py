@@ -9,9 +9,11 @@ the logs-vs-usage files are written empty).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -176,16 +178,55 @@ def run_audit(
         try:
             if own is not None:
                 merge_records(ing, own)
-            result = _audit(ing, partial, opts, audit, rules, own, records, progress, runner)
+            # hashed before the report is written: its title block names the input set's digest
+            inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
+            result = _audit(
+                ing, partial, opts, audit, rules, own, records, progress, runner, inputs=inputs
+            )
         finally:
             ing.close()
         options = {"paths": paths, "ingest": opts, "audit": audit}
         if records is not None:
             options["records"] = records
-        inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
         write_manifest(partial, "audit", options, inputs)
     published = replace(result.outcome, calls=out / "calls.parquet")
     return replace(result, out=out, outcome=published)
+
+
+def _about(
+    calls: Path, opts: IngestOptions, audit: AuditOptions, inputs: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """report.html's title block: the options that change a figure (as given, defaults
+    included), the legs' first and last UTC start, and a digest of the input set (sha256 of
+    each input's `path sha256` line, in manifest order): the manifest itself is written after
+    the report and hashes it, so the page cannot hold the manifest's hash."""
+    span = pl.scan_parquet(calls, glob=False).select(
+        pl.col("start_time_utc").min().alias("first"), pl.col("start_time_utc").max().alias("last")
+    )
+    first, last = span.collect().row(0)
+    options = {
+        "tz": opts.tz or "(from the export)",
+        "dst": str(opts.dst),
+        "period": str(audit.period),
+        "pricing": str(audit.pricing) if audit.pricing else "(shipped rules)",
+        "currency": opts.currency or "(from the export)",
+        "account": opts.account or "(all)",
+        "pbx-tz": opts.pbx_tz or "(none)",
+        "trunk": " ".join(opts.trunks) or "(none)",
+        "match-window": str(audit.match.window_s),
+        "duration-tolerance": str(audit.match.duration_tolerance_s),
+    }
+    digest = None
+    if inputs is not None:
+        lines = "".join(f"{e['path']} {e['sha256']}\n" for e in inputs)
+        digest = hashlib.sha256(lines.encode("utf-8")).hexdigest()
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return {
+        "options": options,
+        "inputs_sha256": digest,
+        "first_start": None if first is None else first.strftime(stamp),
+        "last_start": None if last is None else last.strftime(stamp),
+    }
 
 
 def _audit(
@@ -198,6 +239,8 @@ def _audit(
     records: RecordsOptions | None = None,
     progress: Progress = NO_PROGRESS,
     runner: Runner = THREADS,
+    *,
+    inputs: list[dict[str, Any]] | None = None,
 ) -> AuditResult:
     has_cdr = ing.cdrs is not None
     paired = has_cdr or own is not None  # PBX CDRs or own records: usage is optional
@@ -285,6 +328,7 @@ def _audit(
         records_matches=None if own_matches is None else own_matches.matches,
         records_groups=None if own_matches is None else own_matches.groups,
         daily=daily_volumes(out / "calls.parquet", rec.usage_records, rules, audit.period),
+        about=_about(out / "calls.parquet", opts, audit, inputs),
     )
     write_outputs(outcome, out, audit)
     return AuditResult(ing, out, outcome, exit_code, own_matches)

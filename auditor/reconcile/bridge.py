@@ -16,6 +16,11 @@ Then, in this fixed order, each step's count and minutes delta:
 = expected; then `unexplained` = usage - expected, and `usage`.
 
 `start-date-attribution` moves nothing here: both ends of the bridge date a leg by its start.
+The `own_*` columns are the same stages held to the row's own legs (those whose leaf category is
+the row's category or below it): a category's bridge starts from its own legs, not from the
+account's, so a few minutes' finding is not a hairline on the account's total. Its category
+steps are 0 (they drop other categories' legs only); from `category-split` on both agree.
+
 Seconds are exact integers; minutes are cumulative seconds / 60 to 6 places and each delta is the
 difference of consecutive cumulative values, so the steps add up exactly.
 """
@@ -50,6 +55,10 @@ BRIDGE_COLUMNS = (
     "minutes_delta",
     "count_after",
     "minutes_after",
+    "own_count_delta",
+    "own_minutes_delta",
+    "own_count_after",
+    "own_minutes_after",
 )
 
 
@@ -102,9 +111,12 @@ def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.Da
     aggs = []
     for name, (member, unit) in _stages(rules).items():
         seconds = pl.col("_billed") if unit == "billed" else pl.col("_raw")
+        own = member & pl.col("_in_subtree")
         aggs += [
             pl.col("_n").filter(member).sum().cast(pl.Int64).alias(f"n:{name}"),
             seconds.filter(member).sum().cast(pl.Int64).alias(f"s:{name}"),
+            pl.col("_n").filter(own).sum().cast(pl.Int64).alias(f"on:{name}"),
+            seconds.filter(own).sum().cast(pl.Int64).alias(f"os:{name}"),
         ]
     stages = targets.join(crossed.group_by(KEY).agg(aggs), on=KEY, how="left").collect()
     stages = stages.with_columns(pl.exclude(KEY).fill_null(0))
@@ -116,8 +128,8 @@ def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
     as deltas from the stage before; `expected` is the last stage."""
     names = ["naive", *STEPS]
 
-    def minutes(name: str) -> pl.Expr:
-        return pl.col(f"s:{name}").cast(MINUTES) / 60
+    def minutes(name: str, prefix: str = "s") -> pl.Expr:
+        return pl.col(f"{prefix}:{name}").cast(MINUTES) / 60
 
     rows = []
     for i, name in enumerate(names):
@@ -125,6 +137,8 @@ def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
         prev_n = pl.col(f"n:{before}") if before else pl.lit(0, pl.Int64)
         prev_s = pl.col(f"s:{before}") if before else pl.lit(0, pl.Int64)
         prev_m = minutes(before) if before else pl.lit(0).cast(MINUTES)
+        prev_on = pl.col(f"on:{before}") if before else pl.lit(0, pl.Int64)
+        prev_om = minutes(before, "os") if before else pl.lit(0).cast(MINUTES)
         rows.append(
             stages.select(
                 *KEY,
@@ -135,11 +149,16 @@ def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
                 (minutes(name) - prev_m).cast(MINUTES).alias("minutes_delta"),
                 pl.col(f"n:{name}").alias("count_after"),
                 minutes(name).cast(MINUTES).alias("minutes_after"),
+                (pl.col(f"on:{name}") - prev_on).alias("own_count_delta"),
+                (minutes(name, "os") - prev_om).cast(MINUTES).alias("own_minutes_delta"),
+                pl.col(f"on:{name}").alias("own_count_after"),
+                minutes(name, "os").cast(MINUTES).alias("own_minutes_after"),
             )
         )
     last = len(names) - 1
     usage = stages.join(recon.select(*KEY, "usage_count", "usage_minutes"), on=KEY, how="left")
     expected_n, expected_m = pl.col(f"n:{names[-1]}"), minutes(names[-1])
+    # from the last stage on the row holds its own legs only: own_* equal the account's figures
     for j, (name, n, m) in enumerate(
         [
             ("expected", pl.lit(0, pl.Int64), pl.lit(0).cast(MINUTES)),
@@ -162,6 +181,11 @@ def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
                 (expected_m + (m if name == "unexplained" else 0))
                 .cast(MINUTES)
                 .alias("minutes_after"),
+            ).with_columns(
+                pl.col("count_delta").alias("own_count_delta"),
+                pl.col("minutes_delta").alias("own_minutes_delta"),
+                pl.col("count_after").alias("own_count_after"),
+                pl.col("minutes_after").alias("own_minutes_after"),
             )
         )
     return pl.concat(rows).select(BRIDGE_COLUMNS).sort([*KEY, "step"])

@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 import polars as pl
 
+from auditor import __version__
 from auditor.reconcile.findings import differs_in, finding_level
 from auditor.report import charts
 from auditor.report.outdir import writing
@@ -121,59 +122,181 @@ def _verdict(summary: Summary) -> dict[str, Any]:
     }
 
 
+def _about(summary: Summary, about: dict[str, Any] | None) -> dict[str, Any]:
+    """The title block: what the page is about (accounts, periods, inputs, version, the options
+    that change figures, the input set's digest) and the page's <title>, which names them."""
+    about = about or {}
+    accounts = sorted({r["account_sid"] for r in summary.reconciliation if r.get("account_sid")})
+    periods = sorted({str(r["period"]) for r in summary.reconciliation if r.get("period")})
+    if len(periods) > 3:  # a run of periods: its ends and how many (they need not be adjacent)
+        span = f"{len(periods)} periods {periods[0]} to {periods[-1]}"
+    else:
+        span = ", ".join(periods) or "no period"
+    who = accounts[0] if len(accounts) == 1 else f"{len(accounts)} accounts"
+    return {
+        "accounts": accounts,
+        "periods": periods,
+        "heading": f"{span} for {who}",
+        "title": f"Billing audit {span} for {who}: exit {summary.exit_code} (call-auditor)",
+        "input_count": len(summary.inputs),
+        "rows_read": sum(int(f.get("rows_read") or 0) for f in summary.inputs),
+        "version": __version__,
+        "options": about.get("options") or {"period": summary.period, "dst": summary.dst["policy"]},
+        "inputs_sha256": about.get("inputs_sha256"),
+        "first_start": about.get("first_start"),
+        "last_start": about.get("last_start"),
+    }
+
+
+SHARED_STEPS = ("naive", "period-end-exclusive", "timezone", "unsettled", "unbilled-status")
+CATEGORY_STEPS = ("client-category", "sip-category", "trunking-category", "category-split")
+
+
+def _price(row: dict[str, Any]) -> charts.Price | None:
+    """The row's price panel: logs, unexplained, usage (summary.json's figures), when compared
+    in one currency."""
+    figures = [row.get(k) for k in ("logged_price", "unexplained_price", "usage_price")]
+    if any(f is None for f in figures) or not row.get("currency"):
+        return None
+    logged, unexplained, usage = (Decimal(str(f)) for f in figures)
+    return charts.Price(logged, unexplained, usage, str(row["currency"]))
+
+
+def _own_steps(steps: list[dict[str, Any]]) -> list[charts.Step]:
+    """The row's own legs' bridge as drawn: its category steps, 0 on its own legs by
+    construction, left out (the table under the chart lists every step)."""
+
+    def idle(s: dict[str, Any]) -> bool:
+        return (
+            s["rule"] in CATEGORY_STEPS and not s["own_minutes_delta"] and not s["own_count_delta"]
+        )
+
+    return [
+        charts.Step(s["rule"], s["own_minutes_delta"], s["own_minutes_after"])
+        for s in steps
+        if s.get("own_minutes_after") is not None
+        and s.get("own_minutes_delta") is not None
+        and not idle(s)
+    ]
+
+
+def _account_bridge(i: int, row: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The account-wide bridge, once per account and period: from every logged leg of the
+    account to its billable ones, the steps every category's bridge shares (`bridge.STEPS`
+    before the category steps depend on no category)."""
+    shared = [s for s in steps if s["rule"] in SHARED_STEPS]
+    drawn = [charts.Step(s["rule"], s["minutes_delta"], s["minutes_after"]) for s in shared]
+    last = shared[-1] if shared else None
+    if last is not None:
+        drawn.append(charts.Step("billable", Decimal(0), last["minutes_after"]))
+    title = f"Account-wide bridge: {row['period']} ({row['account_sid']})"
+    return {
+        "account_sid": row["account_sid"],
+        "period": row["period"],
+        "steps": shared,
+        "chart": charts.waterfall(
+            f"account-bridge-{i}", title, drawn, totals=("naive", "billable")
+        ),
+    }
+
+
 def _waterfalls(
     summary: Summary, bridge: pl.DataFrame | None, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """Each headline row (unexplained first), with its bridge chart and steps, up to `limit`."""
+) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    """Each headline row (unexplained first), with its bridge chart and steps, up to `limit`;
+    and the account-wide bridge of each account and period those rows are in."""
     heads = [r for r in summary.reconciliation if r.get("headline")]
     order = {ReconStatus.UNEXPLAINED.value: 0, ReconStatus.NOT_COMPARED.value: 1}
     heads.sort(key=lambda r: order.get(r["status"], 2))
-    out = []
+    out: list[dict[str, Any]] = []
+    accounts: dict[tuple[str, str], dict[str, Any]] = {}
     for i, row in enumerate(heads[:limit]):
         item: dict[str, Any] = {"row": row, "chart": None, "steps": []}
         if bridge is not None and set(KEY) <= set(bridge.columns):
             steps = bridge.filter(*(pl.col(k) == row[k] for k in KEY)).sort("step")
             item["steps"] = list(steps.iter_rows(named=True))
-        if item["steps"]:
-            drawn = [
-                charts.Step(s["rule"], s["minutes_delta"], s["minutes_after"])
-                for s in item["steps"]
-                if s["minutes_after"] is not None and s["minutes_delta"] is not None
-            ]
+        if item["steps"] and "own_minutes_after" in item["steps"][0]:
+            scope = (row["account_sid"], row["period"])
+            if scope not in accounts:
+                accounts[scope] = _account_bridge(len(accounts), row, item["steps"])
             title = f"Bridge: {row['period']} {row['category']} ({row['account_sid']})"
-            item["chart"] = charts.waterfall(f"bridge-{i}", title, drawn)
+            item["price"] = _price(row)
+            item["chart"] = charts.waterfall(
+                f"bridge-{i}", title, _own_steps(item["steps"]), item["price"]
+            )
         else:  # no bridge frame (or no row in it): the steps summary.json holds, as a table
             item["summary_steps"] = row.get("bridge") or []
+            item["steps"] = []
         out.append(item)
-    return out, len(heads)
+    return out, len(heads), list(accounts.values())
+
+
+ALL_CATEGORIES = "every category"  # a period without daily usage: its logs only, together
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """What one per-day chart draws: an account's period, one category, its days (logs and the
+    daily usage of that same category, see `reconcile.daily`)."""
+
+    account_sid: str
+    period: str
+    category: str
+    days: list[charts.Day]
+
+    @property
+    def with_usage(self) -> bool:
+        return any(d.usage_count is not None for d in self.days)
+
+    @property
+    def differing(self) -> list[str]:
+        """The days whose usage differs from the logs (days without a usage record aside)."""
+        return [d.day for d in self.days if d.usage_count is not None and not d.matches]
+
+
+def daily_series(daily: pl.DataFrame | None) -> list[DailySeries]:
+    """The per-day charts' data, one per (account, period, category) of the daily table."""
+    if daily is None or not daily.height:
+        return []
+    groups = daily.partition_by(
+        ["account_sid", "period", "category"], maintain_order=True, as_dict=True
+    )
+    return [
+        DailySeries(
+            str(account),
+            str(period),
+            ALL_CATEGORIES if category is None else str(category),
+            [
+                charts.Day(
+                    str(d["day"]),
+                    d["billable_calls"],
+                    d["billed_minutes"],
+                    d["usage_count"],
+                    d["usage_minutes"],
+                )
+                for d in frame.iter_rows(named=True)
+            ],
+        )
+        for (account, period, category), frame in groups.items()
+    ]
 
 
 def _daily(daily: pl.DataFrame | None, limit: int) -> tuple[list[dict[str, Any]], int]:
-    if daily is None or not daily.height:
-        return [], 0
-    groups = daily.partition_by(["account_sid", "period"], maintain_order=True, as_dict=True)
+    series = daily_series(daily)
     out = []
-    for i, ((account, period), frame) in enumerate(list(groups.items())[:limit]):
-        days = [
-            charts.Day(
-                str(d["day"]),
-                d["billable_calls"],
-                d["billed_minutes"],
-                d["usage_count"],
-                d["usage_minutes"],
-            )
-            for d in frame.iter_rows(named=True)
-        ]
-        title = f"Per day: {period} ({account})"
+    for i, s in enumerate(series[:limit]):
+        title = f"Per day: {s.period} {s.category} ({s.account_sid})"
         out.append(
             {
-                "account_sid": account,
-                "period": period,
-                "with_usage": any(d.usage_count is not None for d in days),
-                "chart": charts.daily(f"daily-{i}", title, days),
+                "account_sid": s.account_sid,
+                "period": s.period,
+                "category": s.category,
+                "with_usage": s.with_usage,
+                "differing": s.differing,
+                "chart": charts.daily(f"daily-{i}", title, s.days),
             }
         )
-    return out, len(groups)
+    return out, len(series)
 
 
 PBX_COLUMNS = [
@@ -231,6 +354,105 @@ def _records_findings(matches: pl.DataFrame | None, limit: int) -> Shown | None:
     return _shown(found, RECORDS_COLUMNS, limit)
 
 
+DELTA_EDGE = 30  # the PBX delta charts' range in seconds (the end bins hold the rest)
+FINDING_KINDS = ("records_only", "ambiguous", "undelivered", "machine_answered", "slow")
+FINDING_KINDS += ("duration", "status")
+
+
+def _histogram(
+    matched: pl.DataFrame, column: str, name: str, flag: str = "mismatch"
+) -> charts.Histogram:
+    """Matched calls per whole second of `column`, clipped to +-DELTA_EDGE, split by whether
+    `flag` (mismatch, finding) is set."""
+    values = matched.filter(pl.col(column).is_not_null()).select(
+        pl.col(column).clip(-DELTA_EDGE, DELTA_EDGE).alias("s"),
+        pl.col(flag).is_not_null().alias("flag"),
+    )
+    counts = values.group_by("s").agg(
+        (~pl.col("flag")).sum().alias("fine"), pl.col("flag").sum().alias("flagged")
+    )
+    counts = counts.sort("s")
+    return charts.Histogram(
+        name,
+        [int(s) for s in counts["s"]],
+        [int(n) for n in counts["fine"]],
+        [int(n) for n in counts["flagged"]],
+        DELTA_EDGE,
+    )
+
+
+def pbx_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]:
+    """What the PBX delta chart draws: for the matched calls, the start and duration deltas
+    (cdr_matches' `start_delta_s`, `duration_delta_s`) per second."""
+    if matches is None or not matches.height:
+        return []
+    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
+    if not matched.height:
+        return []
+    return [
+        _histogram(matched, "start_delta_s", "start-delta"),
+        _histogram(matched, "duration_delta_s", "duration-delta"),
+    ]
+
+
+def records_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]:
+    """What the records' delta chart draws: for the matched records, Twilio's delay after the
+    record (`delay_s`) and the duration delta (`duration_delta_s`) per second, records with a
+    finding apart."""
+    if matches is None or not matches.height:
+        return []
+    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
+    if not matched.height:
+        return []
+    return [
+        _histogram(matched, "delay_s", "delay", "finding"),
+        _histogram(matched, "duration_delta_s", "duration-delta", "finding"),
+    ]
+
+
+def records_group_series(groups: pl.DataFrame | None) -> list[charts.Group]:
+    """What the records chart draws: per group of records_groups, its findings by kind (only
+    groups with at least one)."""
+    if groups is None or not groups.height:
+        return []
+    kinds = [k for k in FINDING_KINDS if k in groups.columns]
+    out = []
+    for row in groups.iter_rows(named=True):
+        findings = {k.replace("_", "-"): int(row[k] or 0) for k in kinds}
+        if any(findings.values()):
+            out.append(charts.Group(f"{row['group']}={row['value']}", findings))
+    return out
+
+
+def _finding_charts(
+    cdr_matches: pl.DataFrame | None,
+    records_groups: pl.DataFrame | None,
+    records_matches: pl.DataFrame | None,
+) -> dict[str, Any]:
+    pbx = pbx_delta_series(cdr_matches)
+    groups = records_group_series(records_groups)
+    own = records_delta_series(records_matches)
+    return {
+        "records_deltas": charts.deltas(
+            "records-deltas",
+            "Your records: delay and duration deltas",
+            own,
+            "your record",
+            "finding",
+        )
+        if own
+        else None,
+        "pbx_chart": charts.deltas("pbx-deltas", "PBX vs Twilio: start and duration deltas", pbx)
+        if pbx
+        else None,
+        "records_chart": charts.findings_per_group(
+            "records-groups", "Your records: findings per group", groups
+        )
+        if groups
+        else None,
+    }
+
+
 def render_report(
     summary: Summary,
     recon: pl.DataFrame,
@@ -241,6 +463,8 @@ def render_report(
     records_matches: pl.DataFrame | None = None,
     rejects: pl.DataFrame | None = None,
     limits: Limits = Limits(),
+    about: dict[str, Any] | None = None,
+    records_groups: pl.DataFrame | None = None,
 ) -> str:
     """The page. `summary` and `recon` are enough for the figures and tables; the frames add
     the bridges' charts, the daily charts and the rows behind each finding."""
@@ -251,10 +475,11 @@ def render_report(
             if r["status"] in (ReconStatus.UNEXPLAINED.value, ReconStatus.NOT_COMPARED.value)
         ]
     )
-    waterfalls, headline_rows = _waterfalls(summary, bridge, limits.waterfalls)
+    waterfalls, headline_rows, account_bridges = _waterfalls(summary, bridge, limits.waterfalls)
     daily_charts, daily_groups = _daily(daily, limits.daily_charts)
     context = {
         "s": summary,
+        "about": _about(summary, about),
         "verdict": _verdict(summary),
         "heads": [
             r
@@ -264,6 +489,7 @@ def render_report(
         "nc_heads": [r for r in summary.not_compared.rows if r.get("headline")],
         "waterfalls": waterfalls,
         "headline_rows": headline_rows,
+        "account_bridges": account_bridges,
         "daily": daily_charts,
         "daily_groups": daily_groups,
         "findings": Shown(findings[: limits.items], len(findings)),
@@ -275,6 +501,7 @@ def render_report(
         "records_findings": _records_findings(records_matches, limits.items),
         "rejects": _shown(rejects, REJECT_COLUMNS, limits.items),
         "limits": limits,
+        **_finding_charts(cdr_matches, records_groups, records_matches),
         "statuses": {s.value for s in ReconStatus},
     }
     template = _environment().get_template("report.html.j2")
@@ -292,6 +519,8 @@ def write_report(outcome: AuditOutcome, path: Path, limits: Limits = Limits()) -
         records_matches=outcome.records_matches,
         rejects=outcome.rejects,
         limits=limits,
+        about=outcome.about,
+        records_groups=outcome.records_groups,
     )
     with writing(path):
         path.write_text(page, encoding="utf-8")
