@@ -139,6 +139,9 @@ HINTS = (
     "currency-unknown",
     "not-compared-usage",
     "not-compared-logs",
+    "logs-cut",
+    "usage-cut",
+    "dst-rejected",
 )
 
 

@@ -17,6 +17,8 @@ import polars as pl
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from auditor.ingest.files import expand_paths
+from auditor.normalize.rejects import DST_REASON
+from auditor.normalize.times import DstPolicy
 from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import (
     NO_PROGRESS,
@@ -43,7 +45,9 @@ from auditor.pipeline.runner import THREADS, Runner
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import PairsOf, TrunkLegs, account_dids, match_cdrs, pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
+from auditor.reconcile.coverage import log_coverage, with_coverage, with_dst_hint
 from auditor.reconcile.daily import daily_volumes
+from auditor.reconcile.periods import Period
 from auditor.reconcile.records import RecordsMatches
 from auditor.reconcile.usage import UsageReconciliation, reconcile_usage, usage_records_used
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
@@ -102,6 +106,22 @@ def _require_accounts(ing: Ingested) -> None:
             f"{first['source_file']}: call logs carry no account SID and the usage records name "
             f"{accounts} accounts: pass --account SID"
         )
+
+
+def _dst_rejected(ing: Ingested, call_files: list[str], audit: AuditOptions) -> dict[str, int]:
+    """Call-log rows rejected for a DST gap or overlap, per period of their local time (a
+    naive time near a DST change is far from a month's or day's edge)."""
+    width = 7 if audit.period is Period.MONTH else 10
+    rows = (
+        ing.rejects.filter(
+            pl.col("source_file").is_in(call_files) & pl.col("reason").str.starts_with(DST_REASON)
+        )
+        .group_by("source_file", "source_row")
+        .agg(pl.col("value").min().str.slice(0, width).alias("period"))
+        .group_by("period")
+        .len()
+    )
+    return {p: int(n) for p, n in rows.iter_rows() if p is not None}
 
 
 def _match_pbx(
@@ -239,6 +259,11 @@ def _audit(
         rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
     if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
+    # What the logs and the usage cover per account and month, and a cut export named.
+    coverage = log_coverage(out / "calls.parquet", rec.usage_records)
+    rec.rows = with_coverage(rec.rows, coverage, rules.hints)
+    if ing.dst.get("policy") == DstPolicy.REJECT.value:  # rows in a DST gap or overlap: rejected
+        rec.rows = with_dst_hint(rec.rows, _dst_rejected(ing, call_files, audit), rules.hints)
     bridge = build_bridge(groups, rec.rows, rules)
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
     matches, cdr_summary, encoding, repeats = None, None, None, None
@@ -274,6 +299,8 @@ def _audit(
         engine=str(audit.engine.engine),
         repeats=repeats,
     )
+    if ing.usage.height:
+        summary.extra["coverage"] = [c.as_json() for c in coverage]
     outcome = AuditOutcome(
         summary=summary,
         reconciliation=rec.rows,
