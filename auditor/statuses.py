@@ -142,6 +142,7 @@ HINTS = (
     "logs-cut",
     "usage-cut",
     "dst-rejected",
+    "tz-offset",
 )
 
 

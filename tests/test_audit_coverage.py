@@ -360,3 +360,50 @@ def test_rows_rejected_for_dst_point_to_dst_earliest(tmp_path: Path) -> None:
     assert audit_samples(placed).returncode == EXIT_FINDINGS
     recon = pl.read_csv(placed / "usage_reconciliation.csv", infer_schema=False)
     assert not recon["next_check"].fill_null("").str.contains("--dst earliest").any()
+
+
+def test_console_csv_read_with_tz_utc_names_the_offset(tmp_path: Path) -> None:
+    """The sample month's call logs and usage with the New York Console CSV read `--tz UTC` by
+    mistake: its legs of local 10-31 20:00..23:59 (UTC 11-01 00:00..03:59, EDT) land in
+    October, so November's usage bills calls the logs lack. Moving the naive times k hours
+    shrinks the count residuals first at k = New York's offset on 11-01, negated (+4, computed
+    here with zoneinfo): the unexplained rows with a count residual say so."""
+    import shutil
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    samples = ROOT / "sample_exports"
+    logs = tmp_path / "logs"
+    shutil.copytree(samples / "bulk_export", logs / "bulk_export")
+    (logs / "usage").mkdir()
+    for name in (
+        "api_calls_2025-11_page0.json",
+        "api_calls_2025-11_page1.json",
+        "console_calls_2025-11_new_york.csv",
+        "calls_2025-11-24_to_30.parquet",
+    ):
+        shutil.copy(samples / name, logs / name)
+    for name in ("2025-11_monthly.json", "2025-11_daily_calls.parquet"):
+        shutil.copy(samples / "usage" / name, logs / "usage")
+    offset = datetime(2025, 11, 1, tzinfo=ZoneInfo("America/New_York")).utcoffset()
+    hours = -int(offset.total_seconds() // 3600)
+    assert hours == 4
+    out = tmp_path / "out"
+    done = run_cli("audit", str(logs), "--out", str(out), "--tz", "UTC")
+    assert done.returncode == EXIT_FINDINGS, done.stderr
+    recon = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
+    # October now holds the moved legs (not compared: no usage for it)
+    assert set(recon.filter(pl.col("period") == "2025-10")["status"]) == {"not-compared"}
+    counted = recon.filter(
+        (pl.col("status") == "unexplained") & (pl.col("unexplained_count") != "0")
+    )
+    assert counted.height > 0
+    note = f"naive call-log times look +{hours} h off: read as UTC, local times of UTC-0{hours}:00"
+    assert all(n.startswith(note) for n in counted["notes"]), counted["notes"].to_list()
+    assert all(f"are moved +{hours} h" in c for c in counted["next_check"])
+    # read in the right zone, no row says so
+    right = tmp_path / "right"
+    args = ("--tz", "America/New_York", "--dst", "earliest")
+    assert run_cli("audit", str(logs), "--out", str(right), *args).returncode == EXIT_FINDINGS
+    recon = pl.read_csv(right / "usage_reconciliation.csv", infer_schema=False)
+    assert not recon["notes"].fill_null("").str.contains("h off").any()

@@ -45,11 +45,22 @@ from auditor.pipeline.runner import THREADS, Runner
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import PairsOf, TrunkLegs, account_dids, match_cdrs, pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
-from auditor.reconcile.coverage import log_coverage, with_coverage, with_dst_hint
+from auditor.reconcile.coverage import (
+    log_coverage,
+    tz_offset,
+    with_coverage,
+    with_dst_hint,
+    with_tz_hint,
+)
 from auditor.reconcile.daily import daily_volumes
 from auditor.reconcile.periods import Period
 from auditor.reconcile.records import RecordsMatches
-from auditor.reconcile.usage import UsageReconciliation, reconcile_usage, usage_records_used
+from auditor.reconcile.usage import (
+    UsageReconciliation,
+    ancestor_map,
+    reconcile_usage,
+    usage_records_used,
+)
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
 from auditor.report.summary import build_summary
@@ -122,6 +133,22 @@ def _dst_rejected(ing: Ingested, call_files: list[str], audit: AuditOptions) -> 
         .len()
     )
     return {p: int(n) for p, n in rows.iter_rows() if p is not None}
+
+
+def _tz_hint(
+    ing: Ingested,
+    calls: Path,
+    recon: pl.DataFrame,
+    rules: Rules,
+    opts: IngestOptions,
+    audit: AuditOptions,
+) -> pl.DataFrame:
+    """`recon` with the `tz-offset` hint where moving the naive call-log times by whole hours
+    shrinks the call-count residuals (a Console CSV read with the wrong --tz)."""
+    naive = ing.calls.filter(pl.col("time_naive").fill_null(False)).select("source_file")
+    files = naive.unique().collect()["source_file"].to_list()
+    hours = tz_offset(calls, files, recon, ancestor_map(rules), audit.period)
+    return recon if hours is None else with_tz_hint(recon, hours, opts.tz, rules.hints)
 
 
 def _match_pbx(
@@ -262,6 +289,8 @@ def _audit(
     # What the logs and the usage cover per account and month, and a cut export named.
     coverage = log_coverage(out / "calls.parquet", rec.usage_records)
     rec.rows = with_coverage(rec.rows, coverage, rules.hints)
+    if ing.usage.height:  # naive times in the wrong zone: count residuals a whole hour apart
+        rec.rows = _tz_hint(ing, out / "calls.parquet", rec.rows, rules, opts, audit)
     if ing.dst.get("policy") == DstPolicy.REJECT.value:  # rows in a DST gap or overlap: rejected
         rec.rows = with_dst_hint(rec.rows, _dst_rejected(ing, call_files, audit), rules.hints)
     bridge = build_bridge(groups, rec.rows, rules)

@@ -28,11 +28,13 @@ from typing import Any
 
 import polars as pl
 
+from auditor.reconcile.periods import Period, period_of
 from auditor.statuses import ReconStatus, UsedAs
 
 CUT_MIN_DAYS = 2  # an edge run of days without legs shorter than this is a quiet day, not a cut
 CUT_MIN_LEG_DAYS = 7  # logs with traffic on fewer days are too sparse to call a gap a cut
 COVERAGE_KEY = ["account_sid", "period"]
+COUNT_KEY = ["account_sid", "period", "category"]
 
 
 @dataclass(frozen=True)
@@ -267,3 +269,104 @@ def with_dst_hint(
         .otherwise(pl.col("next_check"))
         .alias("next_check")
     ).select(recon.columns)
+
+
+TZ_MAX_HOURS = 14  # UTC offsets run from -12 to +14: no zone is further off
+
+
+def tz_offset(
+    calls: Path,
+    naive_files: list[str],
+    recon: pl.DataFrame,
+    ancestors: pl.DataFrame,
+    period: Period,
+) -> int | None:
+    """The whole-hour shift k of the naive call-log times (the legs of `naive_files`) that
+    shrinks the call-count residuals of the compared rows most, none growing: the times look
+    read in a zone k hours off (`--tz UTC` for a Console CSV of a zone at UTC-k). None when no
+    shift helps. Cheap: only the per-hour counts of billable legs within `TZ_MAX_HOURS` of a
+    period edge are collected; `ancestors` is (leaf, category) for the roll-up."""
+    compared = recon.filter(
+        pl.col("usage_source_file").is_not_null() & pl.col("unexplained_count").is_not_null()
+    ).select(*COUNT_KEY, "unexplained_count")
+    if not naive_files or not (compared["unexplained_count"] != 0).any():
+        return None
+    start = pl.col("start_time_utc")
+    legs = pl.scan_parquet(calls, glob=False).filter(
+        pl.col("source_file").is_in(naive_files)
+        & pl.col("billable").fill_null(False)
+        & start.is_not_null()
+    )
+    if period is Period.MONTH:
+        lo = start.dt.truncate("1mo")
+        near = pl.duration(hours=TZ_MAX_HOURS)
+        legs = legs.filter((start - lo < near) | (lo.dt.offset_by("1mo") - start <= near))
+    hours = (
+        legs.group_by("account_sid", "category", start.dt.truncate("1h").alias("hour"))
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .collect()
+    )
+    if not hours.height:
+        return None
+    base = int(compared["unexplained_count"].abs().sum())
+    best: tuple[int, int] | None = None
+    for k in sorted(range(-TZ_MAX_HOURS, TZ_MAX_HOURS + 1), key=lambda k: (abs(k), -k)):
+        moved = hours.with_columns(
+            period_of(pl.col("hour"), period).alias("__old"),
+            period_of(pl.col("hour") + pl.duration(hours=k), period).alias("__new"),
+        ).filter(pl.col("__old") != pl.col("__new"))
+        if not k or not moved.height:
+            continue
+        delta = pl.concat(
+            [
+                moved.select(
+                    "account_sid", "category", pl.col("__old").alias("period"), -pl.col("n")
+                ),
+                moved.select("account_sid", "category", pl.col("__new").alias("period"), "n"),
+            ]
+        )
+        rolled = (
+            delta.rename({"category": "leaf"})
+            .join(ancestors, on="leaf")
+            .group_by(COUNT_KEY)
+            .agg(pl.col("n").sum().alias("__d"))
+        )
+        after = compared.join(rolled, on=COUNT_KEY, how="left").with_columns(
+            (pl.col("unexplained_count") - pl.col("__d").fill_null(0)).abs().alias("__res"),
+            pl.col("unexplained_count").abs().alias("__was"),
+        )
+        if (after["__res"] > after["__was"]).any():
+            continue
+        total = int(after["__res"].sum())
+        if total < base and (best is None or total < best[1]):
+            best = (k, total)
+    return None if best is None else best[0]
+
+
+def with_tz_hint(
+    recon: pl.DataFrame, hours: int, tz: str | None, hints: dict[str, str]
+) -> pl.DataFrame:
+    """`recon` with the `tz-offset` hint (its `{hours}`: the shift, signed) first in the
+    `next_check` of the unexplained rows with a call-count residual, and the offset in their
+    `notes`."""
+    text = hints.get("tz-offset", "tz-offset").replace("{hours}", f"{hours:+d}")
+    zone = f"UTC{-hours:+03d}:00"
+    note = f"naive call-log times look {hours:+d} h off from --tz {tz}"
+    if tz in (None, "UTC", "Etc/UTC"):
+        note = f"naive call-log times look {hours:+d} h off: read as UTC, local times of {zone}"
+    hit = (
+        (pl.col("status").cast(pl.String) == ReconStatus.UNEXPLAINED.value)
+        & (pl.col("unexplained_count") != 0)
+    ).fill_null(False)
+
+    def first(col: str, value: str, sep: str) -> pl.Expr:
+        return (
+            pl.when(hit & (pl.col(col).fill_null("") == ""))
+            .then(pl.lit(value))
+            .when(hit)
+            .then(pl.concat_str(pl.lit(value + sep), pl.col(col)))
+            .otherwise(pl.col(col))
+            .alias(col)
+        )
+
+    return recon.with_columns(first("next_check", text, " | "), first("notes", note, "; "))
