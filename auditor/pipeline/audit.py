@@ -287,7 +287,7 @@ def _audit(
     if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
     # What the logs and the usage cover per account and month, and a cut export named.
-    coverage = log_coverage(out / "calls.parquet", rec.usage_records)
+    coverage = log_coverage(out / "calls.parquet", rec.usage_records) if ing.usage.height else []
     rec.rows = with_coverage(rec.rows, coverage, rules.hints)
     if ing.usage.height:  # naive times in the wrong zone: count residuals a whole hour apart
         rec.rows = _tz_hint(ing, out / "calls.parquet", rec.rows, rules, opts, audit)
