@@ -111,7 +111,7 @@ def test_audit_needs_an_account_for_console_logs(tmp_path: Path) -> None:
     ("account", "reason"),
     [
         ("AC123", "is not an account SID (AC + 32 hex)"),
-        ("AC" + "f" * 32, "matches no row of any input"),
+        ("AC" + "f" * 32, "names no account of the usage records"),
     ],
 )
 def test_an_account_no_input_names_is_one_line(tmp_path: Path, account: str, reason: str) -> None:
@@ -135,6 +135,13 @@ def test_an_account_no_input_names_is_one_line(tmp_path: Path, account: str, rea
     done = run_cli(*args, "--out", str(tmp_path / "ok"), "--account", ACCOUNT)
     assert done.returncode in (0, 1) and "--account" not in done.stderr, done.stderr
     assert pl.read_parquet(tmp_path / "ok" / "calls.parquet")["account_sid"].to_list() == [ACCOUNT]
+    # without usage: a Calls page of ACCOUNT, another account given
+    page = calls_page(tmp_path / "calls.json", [call(1, "2025-11-01 10:00:00", None, "60")])
+    one_line_error(
+        run_cli("validate", str(page), "--out", str(tmp_path / "v"), "--account", "AC" + "f" * 32),
+        "matches no row of any input",
+        f"accounts in the inputs: {ACCOUNT}",
+    )
 
 
 @pytest.mark.parametrize("bad", [False, True])

@@ -246,7 +246,9 @@ def _check_account(account: str, calls: pl.LazyFrame, usage: pl.DataFrame) -> No
     if valid and (account in named or not present - {account}):
         return
     where = ", ".join(sorted(present - {account})) or "none"
-    reason = "matches no row of any input" if valid else "is not an account SID (AC + 32 hex)"
+    reason = "is not an account SID (AC + 32 hex)"
+    if valid:
+        reason = "names no account of the usage records" if named else "matches no row of any input"
     raise UsageError(f"--account {account!r} {reason}; accounts in the inputs: {where}")
 
 
