@@ -145,6 +145,8 @@ def _tz_hint(
 ) -> pl.DataFrame:
     """`recon` with the `tz-offset` hint where moving the naive call-log times by whole hours
     shrinks the call-count residuals (a Console CSV read with the wrong --tz)."""
+    if not (recon["unexplained_count"].fill_null(0) != 0).any():
+        return recon  # no call-count residual to shrink: the legs are not read again
     naive = ing.calls.filter(pl.col("time_naive").fill_null(False)).select("source_file")
     files = naive.unique().collect()["source_file"].to_list()
     hours = tz_offset(calls, files, recon, ancestor_map(rules), audit.period)
