@@ -235,17 +235,18 @@ def _ingest(
 
 
 def _check_account(account: str, calls: pl.LazyFrame, usage: pl.DataFrame) -> None:
-    """`--account SID` must name an account of the inputs: one that is no account SID, or
-    that no usage record names while the inputs name others, is a UsageError (exit 2) naming
-    the accounts present, not one reject per call-log row (an account filled into a Console
-    CSV alone, the inputs naming no other, is fine). A streaming distinct over the calls."""
+    """`--account SID` must name an account of the inputs: one that is no account SID, or, where
+    call-log rows were accepted, one no usage record names (with usage given) or no accepted
+    call-log row carries (without usage; written, or filled in where a log has none) is a
+    UsageError (exit 2) naming the accounts present, not one reject per call-log row. A
+    streaming distinct over the calls."""
     named = set(usage["account_sid"].drop_nulls().unique().to_list())
     logged = calls.select(pl.col("account_sid").drop_nulls().unique()).collect()
-    present = named | set(logged["account_sid"].to_list())
+    carried = set(logged["account_sid"].to_list())
     valid = re.fullmatch(ACCOUNT_SID, account) is not None
-    if valid and (account in named or not present - {account}):
-        return
-    where = ", ".join(sorted(present - {account})) or "none"
+    if valid and (not carried or account in (named or carried)):
+        return  # (no accepted call-log row: nothing it stands in for)
+    where = ", ".join(sorted((named | carried) - {account})) or "none"
     reason = "is not an account SID (AC + 32 hex)"
     if valid:
         reason = "names no account of the usage records" if named else "matches no row of any input"
