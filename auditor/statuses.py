@@ -156,6 +156,10 @@ HINTS = (
     "currency-unknown",
     "not-compared-usage",
     "not-compared-logs",
+    "logs-cut",
+    "usage-cut",
+    "dst-rejected",
+    "tz-offset",
 )
 
 

@@ -1062,6 +1062,15 @@ class Case:
             return []
         return [ROOT / c for c in COMPANIONS[self.source.kind] if c != self.source.name]
 
+    def _account(self) -> str:
+        """`--account` for a forced case: the account the unmutated source names, if any (a
+        --account no input carries is exit 2), else the sample account (a Console CSV)."""
+        data = self.source.read()
+        if self.source.gz:
+            data = gzip.decompress(data)
+        found = re.search(rb"AC[0-9a-f]{32}", data)
+        return found.group().decode() if found else ACCOUNT
+
     def options(self) -> list[str]:
         """The audit's options: the README's, with --dst, --period, --calls-csv by seed."""
         rng = random.Random(f"options:{self.seed}")
@@ -1071,7 +1080,7 @@ class Case:
         if rng.random() < 0.3:
             args.append("--calls-csv")
         if self.forced:  # no usage records to take the account from
-            args += ["--format", self.source.format, "--account", ACCOUNT]
+            args += ["--format", self.source.format, "--account", self._account()]
         return [*args, *self.source.args]
 
 

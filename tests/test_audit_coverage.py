@@ -226,3 +226,184 @@ def test_statuses_are_enum_columns(tmp_path: Path) -> None:
     assert used_as == pl.Enum(["reconciled", "not-voice", "unaligned"])
     text = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
     assert set(text["status"]) == {"explained", "not-compared"}
+
+
+def test_logs_cut_at_the_16th_are_named_not_read_as_deleted_calls(tmp_path: Path) -> None:
+    """The sample month with every leg starting on or after 2025-11-17 left out of the call-log
+    inputs (each November leg is in one file chosen by its start date: the API pages, the
+    Console CSV and the 11-16 Bulk Export file are kept, the later day files and the Parquet
+    file of 11-24..30 dropped), usage kept: coverage says where the logs end and the usage
+    rows name the cut, with the last kept start computed here from the kept files."""
+    import contextlib
+    import gzip
+    import shutil
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    samples = ROOT / "sample_exports"
+    cut = tmp_path / "cut"
+    (cut / "bulk_export").mkdir(parents=True)
+    (cut / "usage").mkdir()
+    for name in ("api_calls_2025-11_page0.json", "api_calls_2025-11_page1.json"):
+        shutil.copy(samples / name, cut / name)
+    shutil.copy(samples / "console_calls_2025-11_new_york.csv", cut)
+    shutil.copy(samples / "bulk_export/2025-11-16.json.gz", cut / "bulk_export")
+    for name in ("2025-11_monthly.json", "2025-11_daily_calls.parquet"):
+        shutil.copy(samples / "usage" / name, cut / "usage")
+    # The last kept start: the latest parseable start of the kept API pages and day file (the
+    # Console CSV ends on 11-07 local).
+    starts = []
+    for name in ("api_calls_2025-11_page0.json", "api_calls_2025-11_page1.json"):
+        for c in json.loads((cut / name).read_text())["calls"]:
+            with contextlib.suppress(TypeError, ValueError):  # the planted 31 Nov 25:61
+                starts.append(parsedate_to_datetime(c["start_time"]).astimezone(UTC))
+    with gzip.open(cut / "bulk_export/2025-11-16.json.gz", "rt") as fh:
+        for line in fh:
+            ts = json.loads(line)["start_time"]
+            starts.append(datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(UTC))
+    last = max(s for s in starts if s < datetime(2025, 11, 17, tzinfo=UTC))
+    out = tmp_path / "out"
+    done = run_cli(
+        "audit", str(cut), "--out", str(out), "--tz", "America/New_York", "--dst", "earliest"
+    )
+    assert done.returncode == EXIT_FINDINGS, done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    [nov] = [c for c in summary["coverage"] if c["period"] == "2025-11"]
+    assert nov["last_start"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert nov["first_start"] == "2025-11-01T00:00:00Z"  # the Console CSV's 10-31 20:00 EDT
+    assert nov["days_without_legs"] == [f"2025-11-{d}" for d in range(17, 31)]
+    assert (nov["usage_first_day"], nov["usage_last_day"]) == ("2025-11-01", "2025-11-30")
+    note = f"logs end {last:%Y-%m-%dT%H:%M}Z; usage runs to 11-30: the export looks cut"
+    assert nov["cause"] == "logs-cut" and nov["note"] == note
+    recon = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
+    unexplained = recon.filter(pl.col("status") == "unexplained")
+    assert unexplained.height > 0
+    assert all(note in n for n in unexplained["notes"])
+    assert all(c.startswith("The call-log export looks cut") for c in unexplained["next_check"])
+    assert "export looks cut" in done.stdout  # the terminal shows the next check
+
+
+def test_daily_usage_that_stops_early_is_named(tmp_path: Path) -> None:
+    """The sample month's call logs in full against its daily `calls` usage records cut after
+    2025-11-20 (no monthly page): usage covers 11-01..11-20 only, the logs run to 11-30, so the
+    usage export is named as cut on the account-month's rows."""
+    import shutil
+
+    samples = ROOT / "sample_exports"
+    cut = tmp_path / "cut"
+    shutil.copytree(samples / "bulk_export", cut / "bulk_export")
+    (cut / "usage").mkdir()
+    for name in (
+        "api_calls_2025-11_page0.json",
+        "api_calls_2025-11_page1.json",
+        "console_calls_2025-11_new_york.csv",
+        "calls_2025-11-24_to_30.parquet",
+    ):
+        shutil.copy(samples / name, cut / name)
+    daily = pl.read_parquet(samples / "usage/2025-11_daily_calls.parquet")
+    kept = daily.filter(pl.col("start_date") <= "2025-11-20")
+    assert kept.height == 20  # one `calls` record a day
+    kept.write_parquet(cut / "usage/2025-11_daily_calls.parquet")
+    out = tmp_path / "out"
+    done = run_cli(
+        "audit", str(cut), "--out", str(out), "--tz", "America/New_York", "--dst", "earliest"
+    )
+    assert done.returncode == EXIT_FINDINGS, done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    [nov] = [c for c in summary["coverage"] if c["period"] == "2025-11"]
+    note = "usage ends 2025-11-20; logs run to 11-30: the usage export looks cut"
+    assert (nov["cause"], nov["note"], nov["days_without_legs"]) == ("usage-cut", note, [])
+    assert nov["usage_last_day"] == "2025-11-20"
+    recon = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
+    flagged = recon.filter(pl.col("notes").str.contains(note, literal=True))
+    assert flagged.height > 0
+    assert set(flagged["status"]) <= {"unexplained", "not-compared"}
+    assert all(c.startswith("The usage export looks cut") for c in flagged["next_check"])
+
+
+def test_rows_rejected_for_dst_point_to_dst_earliest(tmp_path: Path) -> None:
+    """The sample month under `--dst reject`: the March Console CSV's 02:30 (in the gap) and the
+    November one's 01:30 (in the overlap) are rejected, and show as calls missing from the logs;
+    the unexplained rows with usage above the logs in those months name `--dst earliest` and
+    how many rows of their month were rejected for DST (one each, counted here from
+    rejects.csv). Under `--dst earliest` (they are placed) no row says so."""
+    from conftest import audit_samples
+
+    out = tmp_path / "reject"
+    done = audit_samples(out, dst="reject")
+    assert done.returncode == EXIT_FINDINGS, done.stderr
+    rejects = pl.read_csv(out / "rejects.csv", infer_schema=False).filter(
+        pl.col("reason").str.contains("DST")
+        & ~pl.col("source_file").str.contains("/pbx/", literal=True)
+    )
+    per_month = (
+        rejects.group_by("source_file", "source_row")
+        .agg(pl.col("value").min().str.slice(0, 7).alias("period"))
+        .group_by("period")
+        .len()
+    )
+    want = dict(per_month.iter_rows())
+    assert want == {"2025-03": 1, "2025-11": 1}
+    recon = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
+    above = recon.filter(
+        (pl.col("status") == "unexplained") & (pl.col("unexplained_count").cast(pl.Int64) > 0)
+    )
+    assert set(above["period"]) == set(want)
+    for period, check in above.select("period", "next_check").iter_rows():
+        assert check.startswith(
+            f"{want[period]} call-log row(s) were rejected for a DST gap or overlap "
+            "(--dst reject): give --dst earliest"
+        ), check
+    others = recon.join(above.select("period", "category"), on=["period", "category"], how="anti")
+    assert not others["next_check"].fill_null("").str.contains("--dst earliest").any()
+    placed = tmp_path / "earliest"
+    assert audit_samples(placed).returncode == EXIT_FINDINGS
+    recon = pl.read_csv(placed / "usage_reconciliation.csv", infer_schema=False)
+    assert not recon["next_check"].fill_null("").str.contains("--dst earliest").any()
+
+
+def test_console_csv_read_with_tz_utc_names_the_offset(tmp_path: Path) -> None:
+    """The sample month's call logs and usage with the New York Console CSV read `--tz UTC` by
+    mistake: its legs of local 10-31 20:00..23:59 (UTC 11-01 00:00..03:59, EDT) land in
+    October, so November's usage bills calls the logs lack. Moving the naive times k hours
+    shrinks the count residuals first at k = New York's offset on 11-01, negated (+4, computed
+    here with zoneinfo): the unexplained rows with a count residual say so."""
+    import shutil
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    samples = ROOT / "sample_exports"
+    logs = tmp_path / "logs"
+    shutil.copytree(samples / "bulk_export", logs / "bulk_export")
+    (logs / "usage").mkdir()
+    for name in (
+        "api_calls_2025-11_page0.json",
+        "api_calls_2025-11_page1.json",
+        "console_calls_2025-11_new_york.csv",
+        "calls_2025-11-24_to_30.parquet",
+    ):
+        shutil.copy(samples / name, logs / name)
+    for name in ("2025-11_monthly.json", "2025-11_daily_calls.parquet"):
+        shutil.copy(samples / "usage" / name, logs / "usage")
+    offset = datetime(2025, 11, 1, tzinfo=ZoneInfo("America/New_York")).utcoffset()
+    hours = -int(offset.total_seconds() // 3600)
+    assert hours == 4
+    out = tmp_path / "out"
+    done = run_cli("audit", str(logs), "--out", str(out), "--tz", "UTC")
+    assert done.returncode == EXIT_FINDINGS, done.stderr
+    recon = pl.read_csv(out / "usage_reconciliation.csv", infer_schema=False)
+    # October now holds the moved legs (not compared: no usage for it)
+    assert set(recon.filter(pl.col("period") == "2025-10")["status"]) == {"not-compared"}
+    counted = recon.filter(
+        (pl.col("status") == "unexplained") & (pl.col("unexplained_count") != "0")
+    )
+    assert counted.height > 0
+    note = f"naive call-log times look +{hours} h off: read as UTC, local times of UTC-0{hours}:00"
+    assert all(n.startswith(note) for n in counted["notes"]), counted["notes"].to_list()
+    assert all(f"are moved +{hours} h" in c for c in counted["next_check"])
+    # read in the right zone, no row says so
+    right = tmp_path / "right"
+    args = ("--tz", "America/New_York", "--dst", "earliest")
+    assert run_cli("audit", str(logs), "--out", str(right), *args).returncode == EXIT_FINDINGS
+    recon = pl.read_csv(right / "usage_reconciliation.csv", infer_schema=False)
+    assert not recon["notes"].fill_null("").str.contains("h off").any()

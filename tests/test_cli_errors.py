@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from audit_inputs import call, calls_page
+from audit_inputs import ACCOUNT, call, calls_page, usage, usage_page
 from conftest import run_cli
 
 HEADER = "Call Sid,Start Time,End Time,Duration,From,To,Direction,Status,Price,Price Unit\n"
@@ -104,6 +104,43 @@ def test_audit_needs_an_account_for_console_logs(tmp_path: Path) -> None:
         ),
         "console.csv",
         "--account",
+    )
+
+
+@pytest.mark.parametrize(
+    ("account", "reason"),
+    [
+        ("AC123", "is not an account SID (AC + 32 hex)"),
+        ("AC" + "f" * 32, "names no account of the usage records"),
+    ],
+)
+def test_an_account_no_input_names_is_one_line(tmp_path: Path, account: str, reason: str) -> None:
+    """`--account` naming no account of the inputs: one line naming those present and exit 2
+    (it was one `not an account SID` reject per Console CSV row, or every call unmatched)."""
+    (tmp_path / "console.csv").write_text(
+        HEADER + "CA" + "a" * 32 + ",2025-11-01 10:00:00,2025-11-01 10:01:00,60,"
+        "+1,+2,outbound-api,completed,-0.014,USD\n"
+    )
+    page = usage_page(
+        tmp_path / "usage.json",
+        [usage("calls-outbound", "2025-11-01", "2025-11-30", 1, 1, "0.014")],
+    )
+    args = ["audit", str(tmp_path / "console.csv"), str(page), "--tz", "UTC"]
+    one_line_error(
+        run_cli(*args, "--out", str(tmp_path / "o"), "--account", account),
+        f"--account {account!r} {reason}",
+        f"accounts in the inputs: {ACCOUNT}",
+    )
+    # the account of the usage records is accepted (filled into the Console CSV's rows)
+    done = run_cli(*args, "--out", str(tmp_path / "ok"), "--account", ACCOUNT)
+    assert done.returncode in (0, 1) and "--account" not in done.stderr, done.stderr
+    assert pl.read_parquet(tmp_path / "ok" / "calls.parquet")["account_sid"].to_list() == [ACCOUNT]
+    # without usage: a Calls page of ACCOUNT, another account given
+    page = calls_page(tmp_path / "calls.json", [call(1, "2025-11-01 10:00:00", None, "60")])
+    one_line_error(
+        run_cli("validate", str(page), "--out", str(tmp_path / "v"), "--account", "AC" + "f" * 32),
+        "matches no row of any input",
+        f"accounts in the inputs: {ACCOUNT}",
     )
 
 

@@ -280,6 +280,41 @@ def test_scope_options(tmp_path: Path) -> None:
     assert twilio_only("--records-direction", "outbound-dial") == set()
 
 
+def test_a_call_twilio_did_not_answer_is_undelivered_only(tmp_path: Path) -> None:
+    """A record saying delivered with 45 s of talk, Twilio's leg `no-answer` with 0 s: one
+    problem (`undelivered`), not also `duration` (it was `undelivered;duration`, counting the
+    never-connected call twice); the other record's 185 s vs 61 s is the one `duration`."""
+    legs = [
+        leg(2, "2025-11-03 10:10:02", 0, "no-answer", to="+16175550102"),
+        leg(5, "2025-11-03 12:00:04", 185, to="+16175550105"),
+    ]
+    records = [
+        (sid(2), "+16175550102", "2025-11-03 10:10:00", "45", "ok", "", "a"),
+        RECORDS[4],
+    ]
+    fmt = tmp_path / "f.toml"
+    fmt.write_text(FORMAT, encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli(
+        "audit",
+        str(calls_page(tmp_path / "calls.json", legs)),
+        "--out",
+        str(out),
+        "--records",
+        str(write_records(tmp_path / "r.csv", records)),
+        "--records-format",
+        str(fmt),
+    )
+    assert done.returncode == 1, done.stderr
+    got = rows(out)
+    assert got[("2", "1")]["finding"] == "undelivered"
+    assert got[("2", "1")]["duration_delta_s"] == str(0 - 45)  # still shown, not a finding
+    assert got[("3", "2")]["finding"] == "duration"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["records"]
+    assert (summary["undelivered"], summary["duration"]) == (1, 1)
+    assert summary["billed_minutes_at_stake"] == float(minutes(185) - minutes(61))
+
+
 def _frames(rows_: list[tuple], legs: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Canonical records and classified legs, built directly (no files)."""
     fmt = parse_records_format(

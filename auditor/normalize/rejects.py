@@ -19,6 +19,8 @@ REJECT_SCHEMA = {
 }
 KEY = [SOURCE_FILE, SOURCE_ROW]
 
+DST_REASON = "local time falls in a DST "  # then `gap` or `overlap`: rows --dst reject sets aside
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -58,7 +60,7 @@ def time_problems(
                 # concat_str, not pl.format: polars 2.1 panics on pl.format over a
                 # multi-chunk frame here (two Console CSVs in one run).
                 pl.concat_str(
-                    pl.lit("local time falls in a DST "),
+                    pl.lit(DST_REASON),
                     pl.col(f"{field}__dst"),
                     pl.lit(" in "),
                     zone,

@@ -19,6 +19,8 @@ import polars as pl
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from auditor.ingest.files import expand_paths
+from auditor.normalize.rejects import DST_REASON
+from auditor.normalize.times import DstPolicy
 from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import (
     NO_PROGRESS,
@@ -45,9 +47,22 @@ from auditor.pipeline.runner import THREADS, Runner
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import PairsOf, TrunkLegs, account_dids, match_cdrs, pbx_pairs
 from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
+from auditor.reconcile.coverage import (
+    log_coverage,
+    tz_offset,
+    with_coverage,
+    with_dst_hint,
+    with_tz_hint,
+)
 from auditor.reconcile.daily import daily_volumes
+from auditor.reconcile.periods import Period
 from auditor.reconcile.records import RecordsMatches
-from auditor.reconcile.usage import UsageReconciliation, reconcile_usage, usage_records_used
+from auditor.reconcile.usage import (
+    UsageReconciliation,
+    ancestor_map,
+    reconcile_usage,
+    usage_records_used,
+)
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
 from auditor.report.summary import build_summary
@@ -104,6 +119,40 @@ def _require_accounts(ing: Ingested) -> None:
             f"{first['source_file']}: call logs carry no account SID and the usage records name "
             f"{accounts} accounts: pass --account SID"
         )
+
+
+def _dst_rejected(ing: Ingested, call_files: list[str], audit: AuditOptions) -> dict[str, int]:
+    """Call-log rows rejected for a DST gap or overlap, per period of their local time (a
+    naive time near a DST change is far from a month's or day's edge)."""
+    width = 7 if audit.period is Period.MONTH else 10
+    rows = (
+        ing.rejects.filter(
+            pl.col("source_file").is_in(call_files) & pl.col("reason").str.starts_with(DST_REASON)
+        )
+        .group_by("source_file", "source_row")
+        .agg(pl.col("value").min().str.slice(0, width).alias("period"))
+        .group_by("period")
+        .len()
+    )
+    return {p: int(n) for p, n in rows.iter_rows() if p is not None}
+
+
+def _tz_hint(
+    ing: Ingested,
+    calls: Path,
+    recon: pl.DataFrame,
+    rules: Rules,
+    opts: IngestOptions,
+    audit: AuditOptions,
+) -> pl.DataFrame:
+    """`recon` with the `tz-offset` hint where moving the naive call-log times by whole hours
+    shrinks the call-count residuals (a Console CSV read with the wrong --tz)."""
+    if not (recon["unexplained_count"].fill_null(0) != 0).any():
+        return recon  # no call-count residual to shrink: the legs are not read again
+    naive = ing.calls.filter(pl.col("time_naive").fill_null(False)).select("source_file")
+    files = naive.unique().collect()["source_file"].to_list()
+    hours = tz_offset(calls, files, recon, ancestor_map(rules), audit.period)
+    return recon if hours is None else with_tz_hint(recon, hours, opts.tz, rules.hints)
 
 
 def _match_pbx(
@@ -282,6 +331,13 @@ def _audit(
         rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
     if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
+    # What the logs and the usage cover per account and month, and a cut export named.
+    coverage = log_coverage(out / "calls.parquet", rec.usage_records) if ing.usage.height else []
+    rec.rows = with_coverage(rec.rows, coverage, rules.hints)
+    if ing.usage.height:  # naive times in the wrong zone: count residuals a whole hour apart
+        rec.rows = _tz_hint(ing, out / "calls.parquet", rec.rows, rules, opts, audit)
+    if ing.dst.get("policy") == DstPolicy.REJECT.value:  # rows in a DST gap or overlap: rejected
+        rec.rows = with_dst_hint(rec.rows, _dst_rejected(ing, call_files, audit), rules.hints)
     bridge = build_bridge(groups, rec.rows, rules)
     findings = rec.rows.filter(pl.col("status").is_in([s.value for s in FINDINGS])).height
     matches, cdr_summary, encoding, repeats = None, None, None, None
@@ -317,6 +373,8 @@ def _audit(
         engine=str(audit.engine.engine),
         repeats=repeats,
     )
+    if ing.usage.height:
+        summary.extra["coverage"] = [c.as_json() for c in coverage]
     outcome = AuditOutcome(
         summary=summary,
         reconciliation=rec.rows,

@@ -8,6 +8,7 @@ that repeat an earlier line of their file (merged into its call) in `Ingested.re
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from auditor.pipeline.runner import THREADS, Runner
 from auditor.pipeline.workdir import Work
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
+from auditor.schemas.checks import ACCOUNT_SID
 from auditor.statuses import DstNote
 from auditor.validate.run import USAGE_DUPLICATES, check_rows, drop_duplicates
 
@@ -195,6 +197,8 @@ def _ingest(
         rejects.append(rej.collect())
         _tally(accepted, keys)
 
+    if opts.account:
+        _check_account(opts.account, calls, usage)
     account_fill = None
     if not opts.account and usage.height:
         accounts = usage["account_sid"].unique().drop_nulls()
@@ -228,6 +232,25 @@ def _ingest(
         duplicates=duplicates,
         account_fill=account_fill,
     )
+
+
+def _check_account(account: str, calls: pl.LazyFrame, usage: pl.DataFrame) -> None:
+    """`--account SID` must name an account of the inputs: one that is no account SID, or, where
+    call-log rows were accepted, one no usage record names (with usage given) or no accepted
+    call-log row carries (without usage; written, or filled in where a log has none) is a
+    UsageError (exit 2) naming the accounts present, not one reject per call-log row. A
+    streaming distinct over the calls."""
+    named = set(usage["account_sid"].drop_nulls().unique().to_list())
+    logged = calls.select(pl.col("account_sid").drop_nulls().unique()).collect()
+    carried = set(logged["account_sid"].to_list())
+    valid = re.fullmatch(ACCOUNT_SID, account) is not None
+    if valid and (not carried or account in (named or carried)):
+        return  # (no accepted call-log row: nothing it stands in for)
+    where = ", ".join(sorted((named | carried) - {account})) or "none"
+    reason = "is not an account SID (AC + 32 hex)"
+    if valid:
+        reason = "names no account of the usage records" if named else "matches no row of any input"
+    raise UsageError(f"--account {account!r} {reason}; accounts in the inputs: {where}")
 
 
 def _read_all(

@@ -24,9 +24,10 @@ Findings, per row, `;`-separated in `RecordsFinding` order:
 - `machine-answered`: Twilio's `answered_by` is a machine or fax while the record says human (its
   own verdict starts with `human`, any case) or, with no verdict of its own, says delivered;
 - `slow`: Twilio's start is more than `max_delay_s` after the record's time (`delay_s`);
-- `duration`: the durations differ by more than `duration_tolerance_s`; the billed minutes at
-  stake are Twilio's billed minutes minus what the record's duration would bill on the same leg
-  (its category's pricing model, `rules/billing.py`), in absolute value;
+- `duration`: the durations differ by more than `duration_tolerance_s` (unless that is
+  `undelivered`: a call that never connected is that one problem, counted once); the billed
+  minutes at stake are Twilio's billed minutes minus what the record's duration would bill on
+  the same leg (its category's pricing model, `rules/billing.py`), in absolute value;
 - `status`: the mapped outcome differs from Twilio's status (unless that is `undelivered`);
 - `records-only`, `twilio-only`, `ambiguous`: the match status.
 
@@ -166,7 +167,11 @@ def _flags(rules: Rules, has_status: bool, max_delay_s: int, tolerance_s: int) -
         & pl.col("answered_by").is_in(list(MACHINE_ANSWERED_BY))
         & human,
         F.SLOW: matched & (pl.col("delay_s") > max_delay_s),
-        F.DURATION: matched & (pl.col("duration_delta_s").abs() > tolerance_s),
+        # A call Twilio did not deliver is `undelivered` only: its duration differs because it
+        # never connected, the same problem, counted once.
+        F.DURATION: matched
+        & (pl.col("duration_delta_s").abs() > tolerance_s)
+        & ~undelivered.fill_null(False),
         F.STATUS: matched
         & (pl.col("__rec_status") != twilio_status)
         & ~undelivered.fill_null(False),
