@@ -123,7 +123,26 @@ def _stdout_may_close(parsing: bool) -> Iterator[None]:
         raise typer.Exit(_stdout_closed()) from None
 
 
-class _Command(typer.core.TyperCommand):
+class _PlainHelp:
+    """What the `auditor` group and its commands share: the help option without type labels
+    (see `_plain_help`), and a closed stdout ending the command quietly (`_stdout_may_close`)."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _plain_help([option])
+        return option
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _stdout_may_close(parsing=True):  # --help, --version
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _stdout_may_close(parsing=False):
+            return super().invoke(ctx)
+
+
+class _Command(_PlainHelp, typer.core.TyperCommand):
     """A command whose help shows its text literally and no type labels (see `_plain_help`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -135,41 +154,13 @@ class _Command(typer.core.TyperCommand):
             if typer.core.HAS_RICH:
                 self.help = escape(self.help)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _plain_help([option])
-        return option
 
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        with _stdout_may_close(parsing=True):  # --help, --version
-            return super().make_context(*args, **kwargs)
-
-    def invoke(self, ctx: Any) -> Any:
-        with _stdout_may_close(parsing=False):
-            return super().invoke(ctx)
-
-
-class _Group(typer.core.TyperGroup):
+class _Group(_PlainHelp, typer.core.TyperGroup):
     """The `auditor` group, with the same help as its commands (see `_plain_help`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _plain_help(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        if option is not None:
-            _plain_help([option])
-        return option
-
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        with _stdout_may_close(parsing=True):  # --help, --version
-            return super().make_context(*args, **kwargs)
-
-    def invoke(self, ctx: Any) -> Any:
-        with _stdout_may_close(parsing=False):
-            return super().invoke(ctx)
 
 
 app = typer.Typer(
