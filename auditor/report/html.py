@@ -384,10 +384,8 @@ def _histogram(
 def pbx_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]:
     """What the PBX delta chart draws: for the matched calls, the start and duration deltas
     (cdr_matches' `start_delta_s`, `duration_delta_s`) per second."""
-    if matches is None or not matches.height:
-        return []
-    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
-    if not matched.height:
+    matched = _matched(matches)
+    if matched is None:
         return []
     return [
         _histogram(matched, "start_delta_s", "start-delta"),
@@ -399,15 +397,21 @@ def records_delta_series(matches: pl.DataFrame | None) -> list[charts.Histogram]
     """What the records' delta chart draws: for the matched records, Twilio's delay after the
     record (`delay_s`) and the duration delta (`duration_delta_s`) per second, records with a
     finding apart."""
-    if matches is None or not matches.height:
-        return []
-    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
-    if not matched.height:
+    matched = _matched(matches)
+    if matched is None:
         return []
     return [
         _histogram(matched, "delay_s", "delay", "finding"),
         _histogram(matched, "duration_delta_s", "duration-delta", "finding"),
     ]
+
+
+def _matched(matches: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The `matched` rows of a matches frame (PBX or records), or None when there are none."""
+    if matches is None or not matches.height:
+        return None
+    matched = matches.filter(pl.col("match_status").cast(pl.String) == "matched")
+    return matched if matched.height else None
 
 
 def records_group_series(groups: pl.DataFrame | None) -> list[charts.Group]:
