@@ -12,7 +12,6 @@ from auditor.schemas.checks import (
     RowCheck,
     at_least,
     matches,
-    no_nul,
     not_before_row,
     one_of,
     plausible_seconds,
@@ -59,9 +58,9 @@ CDR_LINES = FrameContract(
         plausible_time("answer_utc"),
         plausible_time("end_utc"),
         not_after_row("billsec", "duration_s", "billsec longer than the call's duration"),
-        *(no_nul(c) for c in LINE_TEXT),
     ),
     strict=False,
+    nul_free=True,
 )
 
 # One call: the grouped lines of one PBX call (a single line when the PBX wrote one).

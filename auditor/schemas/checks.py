@@ -61,6 +61,16 @@ class FrameContract:
     columns: dict[str, tuple[pl.DataType, bool]]
     checks: tuple[RowCheck, ...]
     strict: bool = True  # exactly these columns, in order; else working columns may ride along
+    # Every text column read from an input (all but `source_file`, the name the user gave) holds
+    # no NUL (`no_nul`): set on the contracts of input rows, so a new text column is checked too.
+    nul_free: bool = False
+
+    def all_checks(self) -> list[RowCheck]:
+        """`checks`, then the NUL checks of the text columns when `nul_free`."""
+        text = [
+            c for c, (dtype, _) in self.columns.items() if dtype == pl.String and c != "source_file"
+        ]
+        return [*self.checks, *(no_nul(c) for c in text if self.nul_free)]
 
     def row_checks(self) -> list[RowCheck]:
         """Every row check, non-nullable columns' not-null checks first."""
@@ -69,7 +79,7 @@ class FrameContract:
             for c, (_, nullable) in self.columns.items()
             if not nullable
         ]
-        return [*not_null, *self.checks]
+        return [*not_null, *self.all_checks()]
 
     def schema(self) -> pa.DataFrameSchema:
         """The contract as a pandera schema (pandera is imported only when one is asked for)."""
@@ -79,7 +89,7 @@ class FrameContract:
             {
                 c: pa.Column(
                     dtype,
-                    [k.as_pandera() for k in self.checks if k.column == c],
+                    [k.as_pandera() for k in self.all_checks() if k.column == c],
                     nullable=nullable,
                 )
                 for c, (dtype, nullable) in self.columns.items()

@@ -15,18 +15,8 @@ from auditor.schemas.checks import (
     at_least,
     at_most_value,
     matches,
-    no_nul,
     not_before_row,
     plausible_date,
-)
-
-TEXT_COLUMNS = (
-    "account_sid",
-    "category",
-    "description",
-    "count_unit",
-    "usage_unit",
-    "price_unit",
 )
 
 USAGE = FrameContract(
@@ -60,8 +50,8 @@ USAGE = FrameContract(
         not_before_row("end_date", "start_date", "end_date before start_date"),
         plausible_date("start_date"),
         plausible_date("end_date"),
-        *(no_nul(c) for c in TEXT_COLUMNS),
     ),
+    nul_free=True,
 )
 
 SOURCE_NAMES: dict[str, str] = {}
