@@ -72,6 +72,7 @@ from auditor.normalize.rejects import (
     unparsed,
 )
 from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cell, parse_time
+from auditor.normalize.trunks import trunk_channel
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
@@ -474,9 +475,8 @@ def _on_trunk(channel: str, number: str, trunks: tuple[str, ...]) -> pl.Expr:
     without any, it is not a Local channel and the party on that side (`src`, or `dst`) is an
     external number."""
     ch = pl.col(channel)
-    if trunks:  # case aside, as reconcile.cdr.crossed_trunk compares them
-        lower = ch.str.to_lowercase()
-        on = pl.any_horizontal(lower.str.starts_with(t.lower()) for t in trunks)
+    if any(trunks):
+        on = trunk_channel(channel, trunks)
     else:
         on = ~ch.str.starts_with("Local/") & pl.col(number).str.contains(EXTERNAL_NUMBER)
     return (ch.is_not_null() & on).fill_null(False)

@@ -81,6 +81,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from auditor.normalize.numbers import normalise_numbers, number_table
+from auditor.normalize.trunks import trunk_channel
 from auditor.result import CdrCounts
 from auditor.rules.billing import billed_seconds, in_dates
 from auditor.rules.model import RuleDates
@@ -509,9 +510,8 @@ def crossed_trunk(
         | _unreadable("src", extension_max_digits, peers)
         | _unreadable("dst", extension_max_digits, peers)
     )
-    for prefix in (t.lower() for t in trunks if t):
-        for col in ("channel", "dstchannel"):
-            crossed = crossed | pl.col(col).str.to_lowercase().str.starts_with(prefix)
+    if any(trunks):
+        crossed = crossed | trunk_channel("channel", trunks) | trunk_channel("dstchannel", trunks)
     return crossed.fill_null(False)
 
 
