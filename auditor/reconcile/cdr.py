@@ -109,7 +109,6 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
 }
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
 STATUSES = tuple(m.value for m in MatchStatus)
-INTERNAL_KINDS = ("extension", "did")  # kinds of party that never need the trunk
 EXTERNAL_KIND = "number"  # a party on the public network (not a DID of the account)
 # Ranking key: start gap first, then duration gap (capped below the multiplier).
 _RANK = 10_000_000
