@@ -28,6 +28,7 @@ from auditor.normalize.rejects import (
     find_problems,
 )
 from auditor.schemas import calls as calls_schema
+from auditor.schemas import usage as usage_schema
 from auditor.schemas.checks import FrameContract
 from auditor.statuses import Duplicate
 
@@ -144,15 +145,8 @@ USAGE_DUPLICATES = Duplicates(
     value="category",
     compare=tuple(
         (c, c)
-        for c in (
-            "description",
-            "count",
-            "count_unit",
-            "usage",
-            "usage_unit",
-            "price",
-            "price_unit",
-        )
+        for c in usage_schema.USAGE.dtypes()
+        if c not in {SOURCE_FILE, SOURCE_ROW, *USAGE_KEY, "as_of"}
     ),
 )
 
