@@ -25,19 +25,17 @@ from auditor import __version__
 from auditor.config import CONFIG_NAME, NOT_IN_FILE, OptionSpec, find_config, load_config
 from auditor.errors import EXIT_UNUSABLE, AuditorError, Terminated, UsageError
 from auditor.ingest.files import reading_stdin
+from auditor.ingest.options import DEFAULT_FALLBACK, DEFAULT_MAX_INFLATE, ReadOptions
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.ingest import FileReport, Ingested
 from auditor.pipeline.options import (
-    DEFAULT_FALLBACK,
-    DEFAULT_MAX_INFLATE,
     EXCEL_ROWS,
     AuditOptions,
     Engine,
     EngineOptions,
     IngestOptions,
     MatchOptions,
-    ReadOptions,
     RecordsOptions,
 )
 from auditor.pipeline.validate import run_validate

@@ -23,9 +23,10 @@ from test_pbx_readers import ast_line
 from auditor.errors import NotUtf8Error
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_lines import LINE, physical_lines
 from auditor.pipeline.ingest import ingest
-from auditor.pipeline.options import IngestOptions, ReadOptions
+from auditor.pipeline.options import IngestOptions
 
 REAL = ROOT.parent / "shared" / "real"
 DJ = "asterisk/dj-asterisk-cdr_Master.csv"

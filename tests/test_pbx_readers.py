@@ -14,10 +14,11 @@ import pytest
 from auditor.errors import InputError
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_format_file import load_cdr_format, parse_cdr_format
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.ingest import ingest
-from auditor.pipeline.options import IngestOptions, ReadOptions
+from auditor.pipeline.options import IngestOptions
 
 NY = "America/New_York"
 

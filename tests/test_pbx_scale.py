@@ -18,11 +18,11 @@ import auditor.normalize.cdr as ncdr
 import auditor.normalize.numbers as numbers
 import auditor.reconcile.cdr as recon
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_asterisk import BROKEN, LAYOUTS, AsteriskCdrCsv
 from auditor.ingest.pbx_lines import HEAD_LINES, csv_records, physical_lines, split_csv, to_columns
 from auditor.normalize.times import DstPolicy
 from auditor.normalize.values import whole_number
-from auditor.pipeline.options import ReadOptions
 
 NANP = sorted(numbers.NANP_REGIONS)
 

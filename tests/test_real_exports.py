@@ -17,7 +17,8 @@ import pytest
 from conftest import ROOT, run_cli
 
 from auditor.errors import AuditorError
-from auditor.pipeline.options import IngestOptions, ReadOptions
+from auditor.ingest.options import ReadOptions
+from auditor.pipeline.options import IngestOptions
 from auditor.pipeline.validate import run_validate
 
 REAL = ROOT.parent / "shared" / "real"

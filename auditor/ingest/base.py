@@ -15,7 +15,7 @@ from typing import ClassVar, Literal, Protocol
 import polars as pl
 
 from auditor.ingest.files import InputFile
-from auditor.pipeline.options import ReadOptions
+from auditor.ingest.options import ReadOptions
 
 Kind = Literal["calls", "usage", "cdr"]
 

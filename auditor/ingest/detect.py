@@ -12,9 +12,9 @@ from auditor.errors import InputError, NotUtf8Error, UsageError
 from auditor.ingest import registry
 from auditor.ingest.base import Reader
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import DEFAULT_FALLBACK
 from auditor.ingest.pbx_custom import CustomCdrCsv, sniff_with
 from auditor.ingest.pbx_format_file import load_cdr_format
-from auditor.pipeline.options import DEFAULT_FALLBACK
 
 
 def detect(

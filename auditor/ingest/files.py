@@ -39,7 +39,7 @@ from pathlib import Path
 
 from auditor.errors import InputError, NotUtf8Error, UsageError
 from auditor.ingest.line_ends import drop_empty_lines, unix_line_ends
-from auditor.pipeline.options import DEFAULT_MAX_INFLATE
+from auditor.ingest.options import DEFAULT_MAX_INFLATE
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"

@@ -26,6 +26,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import Kind, conform
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_lines import (
     bool_text,
     csv_records,
@@ -33,7 +34,6 @@ from auditor.ingest.pbx_lines import (
     is_datetime,
     is_integer,
 )
-from auditor.pipeline.options import ReadOptions
 
 BASE = (
     "accountcode",

@@ -22,10 +22,10 @@ from auditor.ingest.base import (
     ERROR_COLUMN,
     SOURCE_ROW,
     Kind,
-    ReadOptions,
     conform,
 )
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_lines import (
     LINE,
     bool_text,

@@ -25,6 +25,7 @@ import polars as pl
 from auditor.errors import InputError, UsageError
 from auditor.ingest.base import ENCODING, ERROR, ERROR_COLUMN, SOURCE_ROW, Kind, conform
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_format_file import EPOCH, CdrFormat, Column, load_cdr_format
 from auditor.ingest.pbx_lines import (
     FIELDS,
@@ -43,7 +44,6 @@ from auditor.ingest.units import (
     duration_seconds,
     epoch_ms_as_seconds,
 )
-from auditor.pipeline.options import ReadOptions
 
 BROKEN = "broken CSV quoting"
 

@@ -25,6 +25,7 @@ import polars as pl
 from auditor.errors import InputError
 from auditor.ingest.base import Kind, conform
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.pbx_lines import (
     FIELDS,
     LINE,
@@ -36,7 +37,6 @@ from auditor.ingest.pbx_lines import (
     physical_lines,
     to_columns,
 )
-from auditor.pipeline.options import ReadOptions
 
 EXAMPLE = (
     "caller_id_name",

@@ -14,7 +14,7 @@ import polars as pl
 from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import load_document, loads, records_frame
-from auditor.pipeline.options import ReadOptions
+from auditor.ingest.options import ReadOptions
 
 
 def is_call_resource(doc: object) -> bool:

@@ -12,7 +12,7 @@ import polars as pl
 from auditor.ingest.base import USAGE_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import document_records
-from auditor.pipeline.options import ReadOptions
+from auditor.ingest.options import ReadOptions
 
 
 class TwilioApiUsage:

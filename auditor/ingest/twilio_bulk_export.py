@@ -12,7 +12,7 @@ import polars as pl
 from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import json_lines, loads, scan_json_lines
-from auditor.pipeline.options import ReadOptions
+from auditor.ingest.options import ReadOptions
 
 
 def first_json_line(head: str) -> dict | None:

@@ -18,7 +18,7 @@ from auditor.ingest.base import CALL_FIELDS, Kind, conform
 from auditor.ingest.columns import map_headers, require
 from auditor.ingest.csv_source import read_delimited
 from auditor.ingest.files import InputFile
-from auditor.pipeline.options import ReadOptions
+from auditor.ingest.options import ReadOptions
 
 REQUIRED = ("sid", "from", "to", "direction", "status", "start_time", "end_time", "duration")
 

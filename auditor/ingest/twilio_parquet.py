@@ -15,9 +15,9 @@ from auditor.errors import InputError
 from auditor.ingest.base import CALL_FIELDS, SOURCE_ROW, USAGE_FIELDS, Kind, conform
 from auditor.ingest.columns import map_headers, require
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.twilio_console_csv import REQUIRED as CALL_REQUIRED
 from auditor.ingest.twilio_usage_csv import REQUIRED as USAGE_REQUIRED
-from auditor.pipeline.options import ReadOptions
 
 
 def _columns(file: InputFile) -> list[str]:

@@ -9,8 +9,8 @@ import polars as pl
 from auditor.ingest.base import USAGE_FIELDS, Kind
 from auditor.ingest.columns import map_headers
 from auditor.ingest.files import InputFile
+from auditor.ingest.options import ReadOptions
 from auditor.ingest.twilio_console_csv import csv_header, read_mapped_csv
-from auditor.pipeline.options import ReadOptions
 
 REQUIRED = ("category", "count", "usage", "price", "start_date", "end_date")
 

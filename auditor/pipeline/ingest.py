@@ -19,12 +19,12 @@ from auditor.errors import InputError, UsageError
 from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, Reader
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile, check_encoding_fallback, expand_paths
+from auditor.ingest.options import DEFAULT_FALLBACK
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
 from auditor.pipeline.calls import stage_calls_files
 from auditor.pipeline.options import (
-    DEFAULT_FALLBACK,
     NO_PROGRESS,
     STAGE_READ,
     IngestOptions,

@@ -1,6 +1,6 @@
-"""Every options type of the auditor, in one place: the CLI builds them, the pipeline passes them
-down. A leaf module (it imports no other part of the pipeline), so readers and normalisers may
-take options without an import circle."""
+"""The pipeline's options: the CLI builds them, the pipeline passes them down. The layers below
+own theirs (`ingest.options.ReadOptions`) and are handed only the values they use, so nothing
+below the pipeline imports it."""
 
 from __future__ import annotations
 
@@ -9,23 +9,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from auditor.ingest.options import ReadOptions
 from auditor.normalize.times import DstPolicy
 from auditor.reconcile.periods import Period
-
-DEFAULT_FALLBACK = "latin-1"  # maps every byte to a character: decoding with it cannot fail
-DEFAULT_MAX_INFLATE = 100.0  # `--max-inflate`: gzip may inflate to this multiple of its size
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """Options a reader may need; most use none of them."""
-
-    cdr_format: str | None = None  # a user's TOML format file for their own PBX CSV
-    encoding_fallback: str = DEFAULT_FALLBACK  # PBX CDR lines that are not UTF-8 are read with it
-    max_inflate: float = DEFAULT_MAX_INFLATE  # gzip inflating past it is refused (>= 1 GiB)
-    # `--exclude GLOB`: files a folder or glob finds that are left out (see ingest/files.py)
-    exclude: tuple[str, ...] = ()
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
