@@ -25,7 +25,7 @@ numbers (`src`, `dst`), `channel` and `dstchannel` are those of its best-ranked 
 line that crossed the trunk (so a Local pair takes the half that dialled out), then the earliest,
 then the first in the file, so a trunk call keeps its DID whatever line sorts first.
 
-The trunk: a `channel` or `dstchannel` starting with one of `IngestOptions.trunks` (`--trunk`);
+The trunk: a `channel` or `dstchannel` starting with one of the `trunks` prefixes (`--trunk`);
 with none given, a channel that is not `Local/...` whose side's number (`src` for `channel`, `dst`
 for `dstchannel`) is external (digits, an optional `+`, more than 6 digits).
 
@@ -74,7 +74,6 @@ from auditor.normalize.rejects import (
 from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.trunks import trunk_channel
 from auditor.normalize.values import blank_to_null, present, whole_number
-from auditor.pipeline.options import IngestOptions
 from auditor.schemas import cdr as cdr_schema
 from auditor.statuses import UnconnectedDial
 from auditor.validate.run import check_rows
@@ -697,13 +696,14 @@ def _grouped_calls(lines: pl.LazyFrame, position: str) -> pl.LazyFrame:
 
 
 def normalize_cdr(
-    raw: pl.LazyFrame, opts: IngestOptions
+    raw: pl.LazyFrame, pbx_tz: str | None, dst: DstPolicy, trunks: tuple[str, ...] = ()
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
-    """(canonical calls, accepted input lines as (source_file, source_row), rejects).
+    """(canonical calls, accepted input lines as (source_file, source_row), rejects): naive
+    times placed in `pbx_tz` under `dst`, the trunk told by the `trunks` channel prefixes.
 
     Called by `pipeline_ingest.ingest` for inputs of kind "cdr".
     """
-    tz = check_pbx_zone(opts.pbx_tz)
+    tz = check_pbx_zone(pbx_tz)
     meta = raw.select(
         pl.col("time_format").drop_nulls().unique().sort().implode(),
         pl.col("time_zone").drop_nulls().unique().sort().implode(),
@@ -715,13 +715,13 @@ def normalize_cdr(
     )
     require_pbx_zone(staged, tz)
     zones: list[str | None] = list(dict.fromkeys([*meta["time_zone"][0].to_list(), tz]))
-    parsed = _parsed_times(staged, zones, opts.dst).with_columns(
+    parsed = _parsed_times(staged, zones, dst).with_columns(
         whole_number("duration").alias("__duration"),
         _billsec().alias("__billsec"),
     )
-    problems = [reader_errors(parsed.lazy()), *_problems(opts.dst)]
+    problems = [reader_errors(parsed.lazy()), *_problems(dst)]
     parse_rejects = find_problems(parsed.lazy(), problems).collect()
-    lines = _group(_lines(parsed.lazy()).collect(), opts.trunks)
+    lines = _group(_lines(parsed.lazy()).collect(), trunks)
     del parsed  # one full frame at a time: the typed lines from here on
 
     typed = _without(lines, parse_rejects)

@@ -193,7 +193,7 @@ def _ingest(
         fallback_rows = int(raw[ENCODING].is_not_null().sum())
         repeated_rows = repeated_lines(raw)
         _tally(read, raw)
-        cdrs, keys, rej = normalize_cdr(raw.lazy(), opts)
+        cdrs, keys, rej = normalize_cdr(raw.lazy(), opts.pbx_tz, opts.dst, opts.trunks)
         rejects.append(rej.collect())
         _tally(accepted, keys)
 
