@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import polars as pl
 
+from auditor.normalize.contract import check_rows, validate
 from auditor.normalize.rejects import sort_rejects
 from auditor.schemas.usage import SOURCE_NAMES, USAGE
-from auditor.validate.run import check_rows, validate
 
 ACCOUNT = "AC" + "1" * 32
 

@@ -20,12 +20,13 @@ from auditor.ingest.base import CALL_FIELDS, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.json_source import json_lines
 from auditor.normalize.calls import normalize_calls
+from auditor.normalize.contract import validate
+from auditor.normalize.duplicates import CALL_DUPLICATES, drop_duplicates
 from auditor.normalize.rejects import drop_rejected, sort_rejects
 from auditor.normalize.times import DstPolicy
 from auditor.pipeline.ingest import ingest
 from auditor.pipeline.options import IngestOptions
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
-from auditor.validate.run import CALL_DUPLICATES, drop_duplicates, validate
 
 
 def _leg(n: int, **over: object) -> dict:

@@ -61,6 +61,7 @@ import polars as pl
 
 from auditor.errors import InputError, UsageError
 from auditor.ingest.base import CDR_FIELDS, ERROR, SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.contract import check_rows
 from auditor.normalize.rejects import (
     KEY,
     REJECT_SCHEMA,
@@ -76,7 +77,6 @@ from auditor.normalize.trunks import trunk_channel
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.schemas import cdr as cdr_schema
 from auditor.statuses import UnconnectedDial
-from auditor.validate.run import check_rows
 
 TIME_COLUMNS = ("start", "answer", "end")
 EPOCH = "epoch"

@@ -32,6 +32,7 @@ from auditor.errors import InputError
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
 from auditor.ingest.records_format_file import EPOCH, ISO8601, RecordsFormat
 from auditor.ingest.units import DURATION_SHAPES, EPOCH_MS, SECONDS, duration_seconds
+from auditor.normalize.contract import check_rows
 from auditor.normalize.numbers import normalise_numbers
 from auditor.normalize.rejects import (
     KEY,
@@ -52,7 +53,6 @@ from auditor.normalize.times import (
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.schemas.checks import no_nul
 from auditor.schemas.records import GROUP_PREFIX, RECORDS
-from auditor.validate.run import check_rows
 
 TIME_FIELDS = ("time", "end")
 ROW = "__i"

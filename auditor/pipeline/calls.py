@@ -7,8 +7,8 @@ need a second look (few, kept as their raw text). The second look is the full pa
 naming file, row and column, and accepts the rest (e.g. a time written in a rarer shape).
 Duplicate call SIDs are found on a 64-bit hash of the SID and confirmed exactly on the few
 candidates, whose canonical values only are then read from the staged Parquet and compared
-(`validate.run.Duplicates`: identical or conflicting; a final status wins over a non-final one,
-so the row kept may be the later one).
+(`normalize.duplicates.Duplicates`: identical or conflicting; a final status wins over a
+non-final one, so the row kept may be the later one).
 
 The accepted calls come back as a LazyFrame over the work files, in `source_file`, `source_row`
 order, so that later steps stream them too.
@@ -25,6 +25,8 @@ from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW, Reader
 from auditor.ingest.files import InputFile
 from auditor.normalize.calls import BAD, RAW, TIME_COLUMNS, normalize_calls, stage_calls
 from auditor.normalize.calls import require_zone_for_naive as require_zone
+from auditor.normalize.contract import check_rows
+from auditor.normalize.duplicates import CALL_DUPLICATES, duplicate_rejects
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
@@ -33,7 +35,6 @@ from auditor.pipeline.runner import THREADS, Outcome, Runner
 from auditor.pipeline.workdir import WORK_PARQUET, Work
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
 from auditor.statuses import DstNote
-from auditor.validate.run import CALL_DUPLICATES, check_rows, duplicate_rejects
 
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 

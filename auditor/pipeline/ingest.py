@@ -20,6 +20,8 @@ from auditor.ingest.base import ENCODING, SOURCE_FILE, Kind, Reader
 from auditor.ingest.detect import detect
 from auditor.ingest.files import InputFile, check_encoding_fallback, expand_paths
 from auditor.ingest.options import DEFAULT_FALLBACK
+from auditor.normalize.contract import check_rows
+from auditor.normalize.duplicates import USAGE_DUPLICATES, drop_duplicates
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
@@ -36,7 +38,6 @@ from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
 from auditor.schemas.checks import ACCOUNT_SID
 from auditor.statuses import DstNote
-from auditor.validate.run import USAGE_DUPLICATES, check_rows, drop_duplicates
 
 
 @dataclass

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from auditor.ingest.base import SOURCE_FILE, SOURCE_ROW
+from auditor.normalize.duplicates import CALL_DUPLICATES, duplicate_verdicts, repeated_rows
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA
 from auditor.pipeline.options import NO_PROGRESS, STAGE_CLASSIFY, STAGE_SPLIT, Progress
 from auditor.pipeline.runner import Runner, Task
@@ -34,7 +35,6 @@ from auditor.reconcile.usage import KEY as USAGE_KEY
 from auditor.reconcile.usage import reconcile_usage
 from auditor.rules.model import Rules
 from auditor.schemas.calls import CALLS
-from auditor.validate.run import CALL_DUPLICATES, duplicate_verdicts, repeated_rows
 
 KEY_SCHEMA = {SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64}
 NONE = "_none"  # a partition key that is null: no account SID, or no time at all

@@ -35,7 +35,7 @@ CALL_STATUSES = (
     "canceled",
 )
 # The statuses a call ends in; queued, ringing and in-progress are a call not over yet (a repeat
-# of a call in a final status wins over one in a non-final status: validate/run.py).
+# of a call in a final status wins over one in a non-final status: normalize/duplicates.py).
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 DST_NOTES = tuple(n.value for n in DstNote)
 DT_UTC = pl.Datetime("us", "UTC")

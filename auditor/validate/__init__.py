@@ -1,1 +1,0 @@
-"""Run a pandera schema over a canonical frame and turn every failure into reject rows."""
