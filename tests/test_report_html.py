@@ -418,11 +418,11 @@ def test_daily_chart_compares_like_with_like(tmp_path: Path) -> None:
            + trunking-origination 2 min -> 2 calls, 7 min."""
     from datetime import UTC, date, datetime
 
-    from auditor.reconcile.classify import MINUTES
     from auditor.reconcile.daily import daily_volumes
     from auditor.reconcile.periods import Period
     from auditor.report.html import ALL_CATEGORIES, daily_series
     from auditor.rules.model import load_rules
+    from auditor.schemas.dtypes import MINUTES
 
     ac = "AC" + "0" * 32
     legs = [  # (category, UTC start, billable, billed minutes)

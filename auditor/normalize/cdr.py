@@ -72,10 +72,11 @@ from auditor.normalize.rejects import (
     time_problems,
     unparsed,
 )
-from auditor.normalize.times import DT_NAIVE, DT_UTC, DstPolicy, first_naive_cell, parse_time
+from auditor.normalize.times import DT_NAIVE, DstPolicy, first_naive_cell, parse_time
 from auditor.normalize.trunks import trunk_channel
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.schemas import cdr as cdr_schema
+from auditor.schemas.dtypes import DT_UTC
 from auditor.statuses import UnconnectedDial
 
 TIME_COLUMNS = ("start", "answer", "end")

@@ -44,7 +44,6 @@ from auditor.normalize.rejects import (
 )
 from auditor.normalize.times import (
     DT_NAIVE,
-    DT_UTC,
     DstPolicy,
     parse_time,
     parse_time_fast,
@@ -52,6 +51,7 @@ from auditor.normalize.times import (
 )
 from auditor.normalize.values import blank_to_null, present, whole_number
 from auditor.schemas.checks import no_nul
+from auditor.schemas.dtypes import DT_UTC
 from auditor.schemas.records import GROUP_PREFIX, RECORDS
 
 TIME_FIELDS = ("time", "end")

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from auditor.errors import UsageError
+from auditor.schemas.dtypes import DT_UTC
 
 UTC = "UTC"
-DT_UTC = pl.Datetime("us", UTC)
 DT_NAIVE = pl.Datetime("us")
 
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-MONEY = pl.Decimal(38, 10)  # Money is a Decimal, never a float: prices carry up to 5+ decimals.
+from auditor.schemas.dtypes import MONEY
 
 
 def blank_to_null(col: str) -> pl.Expr:

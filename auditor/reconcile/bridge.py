@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.reconcile.classify import MINUTES
 from auditor.reconcile.usage import KEY, ancestor_map
 from auditor.rules.model import Rules
+from auditor.schemas.dtypes import MINUTES
 
 STEPS = (
     "period-end-exclusive",

@@ -7,14 +7,13 @@ from dataclasses import replace
 
 import polars as pl
 
-from auditor.normalize.values import MONEY
 from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
 from auditor.rules.billing import billed_seconds, in_dates, zero_bills
 from auditor.rules.model import LegRule, Rules
+from auditor.schemas.dtypes import MINUTES, MONEY
 from auditor.statuses import DstNote
 
-MINUTES = pl.Decimal(38, 6)
 # When a leg started, for rules with dates (a failed call may have no start: its end).
 LEG_START = pl.coalesce(pl.col("start_time_utc"), pl.col("end_time_utc"))
 

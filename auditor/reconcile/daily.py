@@ -19,10 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.reconcile.classify import MINUTES
 from auditor.reconcile.periods import Period, period_of
 from auditor.reconcile.usage import ancestor_map
 from auditor.rules.model import Rules
+from auditor.schemas.dtypes import MINUTES
 from auditor.statuses import UsedAs
 
 DAILY_COLUMNS = (

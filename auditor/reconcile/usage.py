@@ -13,10 +13,10 @@ from decimal import Decimal
 
 import polars as pl
 
-from auditor.normalize.values import MONEY
-from auditor.reconcile.classify import MINUTES, RULE_ORDER, rule_flag
+from auditor.reconcile.classify import RULE_ORDER, rule_flag
 from auditor.reconcile.periods import Period, usage_period
 from auditor.rules.model import Rules
+from auditor.schemas.dtypes import MINUTES, MONEY
 from auditor.statuses import ReconStatus, UsedAs, enum_dtype
 
 CENT_HALF = Decimal("0.005")

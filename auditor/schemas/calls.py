@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.normalize.values import MONEY
 from auditor.schemas.checks import (
     ACCOUNT_SID,
     CURRENCY,
@@ -21,6 +20,7 @@ from auditor.schemas.checks import (
     required_when_row,
     sid,
 )
+from auditor.schemas.dtypes import DST_NOTES, DT_UTC, MONEY
 from auditor.statuses import CALL_DIRECTIONS, DstNote, enum_dtype
 
 # The 8 values of call_enum_status in Twilio's OpenAPI spec (note `canceled`, `no-answer`).
@@ -37,8 +37,6 @@ CALL_STATUSES = (
 # The statuses a call ends in; queued, ringing and in-progress are a call not over yet (a repeat
 # of a call in a final status wins over one in a non-final status: normalize/duplicates.py).
 FINAL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
-DST_NOTES = tuple(n.value for n in DstNote)
-DT_UTC = pl.Datetime("us", "UTC")
 
 SID_MESSAGE = "not a call SID (CA + 32 hex)"
 

@@ -17,10 +17,7 @@ from auditor.schemas.checks import (
     plausible_seconds,
     plausible_time,
 )
-from auditor.statuses import DstNote
-
-DT_UTC = pl.Datetime("us", "UTC")
-DST_NOTES = tuple(n.value for n in DstNote)
+from auditor.schemas.dtypes import DST_NOTES, DT_UTC
 
 
 def not_after_row(column: str, other: str, message: str) -> RowCheck:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.normalize.values import MONEY
 from auditor.schemas.calls import SID_MESSAGE
 from auditor.schemas.checks import (
     FrameContract,
@@ -17,10 +16,9 @@ from auditor.schemas.checks import (
     plausible_time,
     sid,
 )
+from auditor.schemas.dtypes import DT_UTC, MINUTES, MONEY
 from auditor.statuses import RecordsMatch, enum_dtype
 
-DT_UTC = pl.Datetime("us", "UTC")
-MINUTES = pl.Decimal(38, 6)
 GROUP_PREFIX = "group:"  # a group column `campaign` rides along as `group:campaign`
 
 _HAS_SID = pl.col("call_sid").is_not_null()

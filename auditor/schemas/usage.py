@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from auditor.normalize.values import MONEY
 from auditor.schemas.checks import (
     ACCOUNT_SID,
     CURRENCY,
@@ -18,6 +17,7 @@ from auditor.schemas.checks import (
     not_before_row,
     plausible_date,
 )
+from auditor.schemas.dtypes import MONEY
 
 USAGE = FrameContract(
     name="usage_record",
