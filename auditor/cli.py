@@ -30,7 +30,6 @@ from auditor.normalize.times import DstPolicy
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.ingest import FileReport, Ingested
 from auditor.pipeline.options import (
-    EXCEL_ROWS,
     AuditOptions,
     Engine,
     EngineOptions,
@@ -49,6 +48,7 @@ from auditor.report.terminal import (
     print_records,
     print_verdict,
 )
+from auditor.report.xlsx import EXCEL_ROWS
 from auditor.result import RejectCounts
 from auditor.schemas.checks import CURRENCY
 from auditor.statuses import FileStatus

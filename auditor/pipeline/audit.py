@@ -388,5 +388,5 @@ def _audit(
         daily=daily_volumes(out / "calls.parquet", rec.usage_records, rules, audit.period),
         about=_about(out / "calls.parquet", opts, audit, inputs),
     )
-    write_outputs(outcome, out, audit)
+    write_outputs(outcome, out, audit.output)
     return AuditResult(ing, out, outcome, exit_code, own_matches)

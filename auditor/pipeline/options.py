@@ -1,6 +1,6 @@
 """The pipeline's options: the CLI builds them, the pipeline passes them down. The layers below
-own theirs (`ingest.options.ReadOptions`) and are handed only the values they use, so nothing
-below the pipeline imports it."""
+own theirs (`ingest.options.ReadOptions`, `report.options.OutputOptions`) or are handed the
+values they use, so nothing below the pipeline imports this module."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Protocol
 from auditor.ingest.options import ReadOptions
 from auditor.normalize.times import DstPolicy
 from auditor.reconcile.periods import Period
+from auditor.report.options import OutputOptions
+from auditor.report.xlsx import EXCEL_ROWS
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,6 @@ class EngineOptions:
         return self.engine is Engine.RAY
 
 
-# Data rows an Excel sheet holds below its header (1,048,576 rows in all).
-EXCEL_ROWS = 1_048_575
-
-
 @dataclass(frozen=True)
 class AuditOptions:
     """What `auditor audit` adds to ingest: the period, the rules file, matching, outputs."""
@@ -90,6 +88,11 @@ class AuditOptions:
     xlsx: bool = True  # audit.xlsx (`--no-xlsx` skips it): see report.xlsx
     xlsx_calls: int = EXCEL_ROWS  # legs in audit.xlsx's Calls sheet (`--xlsx-calls`; report.xlsx)
     engine: EngineOptions = field(default_factory=EngineOptions)
+
+    @property
+    def output(self) -> OutputOptions:
+        """The writers' part of these options."""
+        return OutputOptions(self.calls_csv, self.xlsx, self.xlsx_calls)
 
 
 class Progress(Protocol):

@@ -41,7 +41,6 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
-from auditor.pipeline.options import EXCEL_ROWS
 from auditor.reconcile.findings import findings_table
 from auditor.report.cells import is_text, neutralise_formulas
 from auditor.report.outdir import writing
@@ -49,6 +48,8 @@ from auditor.report.sheet_xml import rows_xml, safe_text
 from auditor.result import AuditOutcome, Summary
 
 FILE_NAME = "audit.xlsx"
+# Data rows an Excel sheet holds below its header (1,048,576 rows in all).
+EXCEL_ROWS = 1_048_575
 MAX_ROWS = EXCEL_ROWS  # Excel's sheet: 1,048,576 rows, the header row included
 BATCH_ROWS = 20_000
 WORKBOOK_OPTIONS = {
