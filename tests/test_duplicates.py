@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from conftest import run_cli
 
+from auditor.pipeline.engine import PartitionedEngine
 from auditor.pipeline.ingest import ingest
 from auditor.pipeline.options import IngestOptions
 from auditor.pipeline.runner import THREADS
@@ -140,7 +141,7 @@ def test_partitioned_engine_gives_the_same_duplicates(order: str) -> None:
     if order == "reversed":
         paths.reverse()
     local = ingest(paths, IngestOptions())
-    parts = ingest(paths, IngestOptions(), runner=THREADS, partitioned=True)
+    parts = ingest(paths, IngestOptions(), engine=PartitionedEngine(THREADS))
     assert parts.rejects.equals(local.rejects)
     assert parts.calls.collect().equals(local.calls.collect())
     # CA...1 is in IDENTICAL (twice) and in CONFLICTING (twice, once as busy)

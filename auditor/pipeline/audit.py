@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,12 @@ from auditor.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 from auditor.ingest.files import expand_paths
 from auditor.normalize.rejects import DST_REASON
 from auditor.normalize.times import DstPolicy
+from auditor.pipeline.engine import LOCAL_ENGINE, AuditEngine, PartitionedEngine
 from auditor.pipeline.ingest import Ingested, ingest
 from auditor.pipeline.options import (
     NO_PROGRESS,
-    STAGE_CLASSIFY,
     STAGE_OWN,
     STAGE_PBX,
-    STAGE_RECONCILE,
     STAGE_WRITE,
     AuditOptions,
     IngestOptions,
@@ -35,7 +33,6 @@ from auditor.pipeline.options import (
     Progress,
     RecordsOptions,
 )
-from auditor.pipeline.partitions import classify_partitioned, pbx_pairs_by_month
 from auditor.pipeline.records import (
     RecordsInput,
     ingest_records,
@@ -43,10 +40,9 @@ from auditor.pipeline.records import (
     merge_records,
     records_inputs,
 )
-from auditor.pipeline.runner import THREADS, Runner
+from auditor.pipeline.runner import Runner
 from auditor.reconcile.bridge import build_bridge
 from auditor.reconcile.cdr import PairsOf, TrunkLegs, account_dids, match_cdrs, pbx_pairs
-from auditor.reconcile.classify import CALL_AUDIT_COLUMNS, classify_calls, leg_groups
 from auditor.reconcile.coverage import (
     log_coverage,
     tz_offset,
@@ -57,16 +53,10 @@ from auditor.reconcile.coverage import (
 from auditor.reconcile.daily import daily_volumes
 from auditor.reconcile.periods import Period
 from auditor.reconcile.records import RecordsMatches
-from auditor.reconcile.usage import (
-    UsageReconciliation,
-    ancestor_map,
-    reconcile_usage,
-    usage_records_used,
-)
+from auditor.reconcile.usage import ancestor_map
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir
 from auditor.report.summary import build_summary
-from auditor.report.tables import sink_parquet
 from auditor.report.write import write_outputs
 from auditor.result import AuditOutcome, CdrCounts, Summary
 from auditor.rules.model import Rules, load_rules
@@ -156,7 +146,7 @@ def _tz_hint(
 
 
 def _match_pbx(
-    ing: Ingested,
+    cdrs: pl.DataFrame,
     calls: pl.LazyFrame,
     rules: Rules,
     opts: IngestOptions,
@@ -167,7 +157,7 @@ def _match_pbx(
     the PBX's DIDs (`--did`); trunking legs always are."""
     pricing = rules.pricing_for("trunking-termination")
     return match_cdrs(
-        ing.cdrs,
+        cdrs,
         calls,
         dids=list(match.dids) or account_dids(calls, region=opts.region),
         region=opts.region,
@@ -185,12 +175,17 @@ def _match_pbx(
 
 
 def _runner(audit: AuditOptions) -> Runner:
-    """Where the run's tasks go: threads here, or Ray (started or joined only when asked)."""
-    if audit.engine.partitioned:
-        from auditor.pipeline.ray_engine import connect
+    """Where the partitioned engine's tasks go: Ray (imported, started or joined only here)."""
+    from auditor.pipeline.ray_engine import connect
 
-        return connect(audit.engine.ray_address)
-    return THREADS
+    return connect(audit.engine.ray_address)
+
+
+def _engine(audit: AuditOptions) -> AuditEngine:
+    """The run's engine, picked once (pipeline/engine.py)."""
+    if audit.engine.partitioned:  # one task per file, then per account and month
+        return PartitionedEngine(_runner(audit))
+    return LOCAL_ENGINE
 
 
 def run_audit(
@@ -216,21 +211,21 @@ def run_audit(
         own_files, own_format = records_inputs(records, opts)
         files, extra = [*files, *own_files], extra | own_format
     to_hash = {f.name: f.path for f in files} | {str(p): p for p in extra.values()}
-    runner = _runner(audit)  # Ray missing or unreachable: a one-line error before any output
+    engine = _engine(audit)  # Ray missing or unreachable: a one-line error before any output
     with atomic_outdir(out, force, [f.path for f in files]) as partial, Hashes(to_hash) as hashes:
         own = (
             None
             if records is None
             else ingest_records(list(records.files), records.format, opts, progress)
         )
-        ing = ingest(paths, opts, progress, runner, audit.engine.work, audit.engine.partitioned)
+        ing = ingest(paths, opts, progress, engine, audit.engine.work)
         try:
             if own is not None:
-                merge_records(ing, own)
+                ing = merge_records(ing, own)
             # hashed before the report is written: its title block names the input set's digest
             inputs = input_entries([(f.file, f.kind) for f in ing.files], extra, hashes)
             result = _audit(
-                ing, partial, opts, audit, rules, own, records, progress, runner, inputs=inputs
+                ing, partial, opts, audit, rules, own, records, progress, engine, inputs=inputs
             )
         finally:
             ing.close()
@@ -287,7 +282,7 @@ def _audit(
     own: RecordsInput | None = None,
     records: RecordsOptions | None = None,
     progress: Progress = NO_PROGRESS,
-    runner: Runner = THREADS,
+    engine: AuditEngine = LOCAL_ENGINE,
     *,
     inputs: list[dict[str, Any]] | None = None,
 ) -> AuditResult:
@@ -304,31 +299,9 @@ def _audit(
         .unique()
         .height
     )
-    if audit.engine.partitioned:  # one task per file, then per account and month
-        legs, sums, rows = classify_partitioned(
-            ing.call_parts,
-            ing.duplicates if ing.duplicates is not None else pl.DataFrame(),
-            ing.account_fill,
-            ing.usage,
-            rejected_call_rows,
-            rules,
-            audit.period,
-            opts.region,
-            ing.work_path,
-            runner,
-            progress,
-        )
-        _, groups = pl.collect_all([sink_parquet(legs, out, "calls"), sums])
-        progress.stage(STAGE_RECONCILE)
-        rec = UsageReconciliation(rows, usage_records_used(ing.usage, rules, audit.period))
-    else:
-        progress.stage(STAGE_CLASSIFY)
-        classified = classify_calls(ing.calls, rules, audit.period, opts.region)
-        legs, sums = classified.select(CALL_AUDIT_COLUMNS), leg_groups(classified)
-        # One pass over the legs: the itemized audit streams to calls.parquet while summed.
-        _, groups = pl.collect_all([sink_parquet(legs, out, "calls"), sums])
-        progress.stage(STAGE_RECONCILE)
-        rec = reconcile_usage(groups, ing.usage, rules, audit.period, rejected_call_rows)
+    groups, rec = engine.classify(
+        ing, out, rules, audit.period, opts.region, rejected_call_rows, progress
+    )
     if paired and not ing.usage.height:  # a PBX- or records-vs-logs audit: no logs-vs-usage rows
         rec.rows = rec.rows.clear()
     # What the logs and the usage cover per account and month, and a cut export named.
@@ -343,10 +316,8 @@ def _audit(
     matches, cdr_summary, encoding, repeats = None, None, None, None
     if ing.cdrs is not None:
         progress.stage(STAGE_PBX)
-        pairs_of: PairsOf = pbx_pairs
-        if audit.engine.partitioned:  # candidate pairs: one task per UTC month
-            pairs_of = partial(pbx_pairs_by_month, runner=runner, work=ing.work_path)
-        matches, cdr_summary = _match_pbx(ing, ing.calls, rules, opts, audit.match, pairs_of)
+        pairs_of = engine.pbx_pairs(ing.work)
+        matches, cdr_summary = _match_pbx(ing.cdrs, ing.calls, rules, opts, audit.match, pairs_of)
         encoding = ing.encoding_summary()  # PBX lines read with --encoding-fallback
         repeats = ing.repeats_summary()  # PBX lines written twice
         findings += cdr_summary.findings

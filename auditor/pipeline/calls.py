@@ -16,7 +16,9 @@ order, so that later steps stream them too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import polars as pl
 
@@ -30,7 +32,6 @@ from auditor.normalize.duplicates import CALL_DUPLICATES, duplicate_rejects
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected
 from auditor.normalize.times import sniff_time_format
 from auditor.pipeline.options import NO_PROGRESS, IngestOptions, Progress
-from auditor.pipeline.partitions import duplicates_by_bucket
 from auditor.pipeline.runner import THREADS, Outcome, Runner
 from auditor.pipeline.workdir import WORK_PARQUET, Work
 from auditor.schemas.calls import CALLS, SOURCE_NAMES
@@ -39,17 +40,66 @@ from auditor.statuses import DstNote
 SAMPLE_ROWS = 500  # values per time column the file's one shape is told from
 
 
-@dataclass
+@dataclass(frozen=True)
+class CallParts:
+    """What the accepted calls are made of, for an engine that reads them file by file (the
+    partitioned one): each call-log file's staged rows as (source_file, Parquet path or URL in
+    the run's Work), in name order (what the calls concatenate); the rows rejected as duplicates
+    (REJECT_SCHEMA), to drop from them; and the account SID ingest filled in, if any."""
+
+    files: tuple[tuple[str, str], ...] = ()
+    duplicates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+    account_fill: str | None = None
+
+
+@dataclass(frozen=True)
 class StagedCalls:
     calls: pl.LazyFrame  # accepted canonical calls, sorted by source_file, source_row
     rejects: pl.DataFrame  # REJECT_SCHEMA, one row per bad cell
     read: dict[str, int]  # rows read per file
     accepted: dict[str, int]  # rows accepted per file
     dst: dict[str, int]  # naive times in a DST gap / overlap (before any reject)
-    # Each file's accepted rows, in name order (what `calls` concatenates), and the rows
-    # rejected as duplicates (KEY columns): the Ray engine partitions them file by file.
-    parts: list[tuple[str, str]] = field(default_factory=list)
-    duplicates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
+    parts: CallParts = field(default_factory=CallParts)
+
+
+class CallsStaging(Protocol):
+    """An engine's first step (pipeline/engine.py): where the files' staging tasks run, and how
+    the duplicate call SIDs among the staged files are found."""
+
+    @property
+    def runner(self) -> Runner: ...
+
+    def duplicates(
+        self,
+        merged: pl.LazyFrame,
+        files: Sequence[tuple[str, str]],
+        ranks: dict[str, int],
+        formats: dict[str, str],
+        work: Work,
+    ) -> pl.DataFrame:
+        """The rejects (REJECT_SCHEMA) of every row whose call SID an earlier row has: `merged`
+        is every staged row (name order), `files` each file's (source_file, path) in input
+        order, `ranks` their input ranks, `formats` their readers' names."""
+        ...
+
+
+class LocalStaging:
+    """Staging in this process: files on its threads, duplicates in one streaming pass."""
+
+    runner: Runner = THREADS
+
+    def duplicates(
+        self,
+        merged: pl.LazyFrame,
+        files: Sequence[tuple[str, str]],
+        ranks: dict[str, int],
+        formats: dict[str, str],
+        work: Work,
+    ) -> pl.DataFrame:
+        return duplicate_rejects(merged, CALL_DUPLICATES, ranks, formats)
+
+
+LOCAL_STAGING = LocalStaging()
 
 
 @dataclass(frozen=True)
@@ -103,11 +153,11 @@ def stage_calls_files(
     opts: IngestOptions,
     work: Work,
     progress: Progress = NO_PROGRESS,
-    runner: Runner = THREADS,
-    partitioned: bool = False,
+    engine: CallsStaging = LOCAL_STAGING,
 ) -> StagedCalls:
-    """Every call-log file staged, second-looked and de-duplicated (see module docstring).
-    `progress` advances by one step per file staged (from this thread, as files complete)."""
+    """Every call-log file staged, second-looked and de-duplicated (see module docstring), as
+    `engine`'s tasks. `progress` advances by one step per file staged (from this thread, as
+    files complete)."""
     parts = [
         _Part(f, work / f"calls-{i:05d}.good.parquet", work / f"calls-{i:05d}.bad.parquet")
         for i, (_, f) in enumerate(items)
@@ -126,7 +176,7 @@ def stage_calls_files(
         (_stage_file, (reader, replace(file, path=file.path.resolve()), opts, part))
         for (reader, file), part in zip(items, parts, strict=True)
     ]
-    for outcome in runner.run(tasks, staged):  # the first failure in input order
+    for outcome in engine.runner.run(tasks, staged):  # the first failure in input order
         outcome.get()
     read = {p.file.name: read[p.file.name] for p in parts}  # input order
 
@@ -159,11 +209,8 @@ def stage_calls_files(
     merged = pl.concat([pl.scan_parquet(p.good, glob=False) for p in by_name], how="vertical")
     input_ranks = {p.file.name: i for i, p in enumerate(parts)}
     formats = {file.name: reader.name for reader, file in items}
-    if partitioned:  # one task per file, then per SID bucket (pipeline/partitions.py)
-        goods = [(p.file.name, p.good) for p in parts]
-        dup_rejects = duplicates_by_bucket(goods, input_ranks, formats, work, runner)
-    else:
-        dup_rejects = duplicate_rejects(merged, CALL_DUPLICATES, input_ranks, formats)
+    goods = [(p.file.name, p.good) for p in parts]
+    dup_rejects = engine.duplicates(merged, goods, input_ranks, formats, work)
     calls = merged
     if dup_rejects.height:
         calls = calls.join(
@@ -174,5 +221,5 @@ def stage_calls_files(
     accepted = {p.file.name: _count(p.good) for p in parts}  # recovered rows merged in
     for name, n in dup_rejects.group_by(SOURCE_FILE).len().iter_rows():
         accepted[name] -= n
-    named = [(p.file.name, p.good) for p in by_name]
-    return StagedCalls(calls, rejects, read, accepted, dst, named, dup_rejects)
+    named = tuple((p.file.name, p.good) for p in by_name)
+    return StagedCalls(calls, rejects, read, accepted, dst, CallParts(named, dup_rejects))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -25,14 +25,13 @@ from auditor.normalize.duplicates import USAGE_DUPLICATES, drop_duplicates
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, drop_rejected, sort_rejects
 from auditor.normalize.times import check_zone
 from auditor.normalize.usage import normalize_usage
-from auditor.pipeline.calls import stage_calls_files
+from auditor.pipeline.calls import LOCAL_STAGING, CallParts, CallsStaging, stage_calls_files
 from auditor.pipeline.options import (
     NO_PROGRESS,
     STAGE_READ,
     IngestOptions,
     Progress,
 )
-from auditor.pipeline.runner import THREADS, Runner
 from auditor.pipeline.workdir import Work
 from auditor.schemas import usage as usage_schema
 from auditor.schemas.calls import CALLS
@@ -53,37 +52,40 @@ class FileReport:
         return asdict(self)
 
 
-@dataclass
+class _Removal:
+    """Removes a run's work files once: at `close()`, or when nothing holds this any more. Every
+    copy of an Ingested (`dataclasses.replace`) shares its one, so that dropping the original
+    does not remove the files a copy still reads."""
+
+    def __init__(self, work: Work) -> None:
+        self.remove = weakref.finalize(self, work.cleanup)
+
+
+@dataclass(frozen=True)
 class Ingested:
     """Everything read. `calls` is lazy, over Parquet in `work` (it can be far larger than memory):
-    keep this object alive while it is used, and `close()` it (or let it go) to remove `work`."""
+    keep this object (or a copy of it) alive while it is used, and `close()` it (or let it and
+    its copies go) to remove `work`. Frozen: a step that changes it makes a copy."""
 
     calls: pl.LazyFrame
     usage: pl.DataFrame
     rejects: pl.DataFrame
     files: list[FileReport]
     dst: dict[str, object]
+    work: Work = field(repr=False)
     cdrs: pl.DataFrame | None = None  # PBX calls, when PBX CDRs are among the inputs
     # PBX CDR lines that were not UTF-8: the encoding they were read with, and how many input
     # lines (accepted or rejected) needed it.
     encoding_fallback: str = DEFAULT_FALLBACK
     encoding_fallback_rows: int = 0
     repeated_rows: int = 0  # PBX CDR lines identical to an earlier line of their file
-    work: Work | None = field(default=None, repr=False)
-    # What `calls` is made of, for the partitioned engine: each call-log file's accepted rows
-    # (name order), the duplicates to drop from them, and the account SID filled in.
-    call_parts: list[tuple[str, Path]] = field(default_factory=list)
-    duplicates: pl.DataFrame | None = None
-    account_fill: str | None = None
+    parts: CallParts = field(default_factory=CallParts)  # what `calls` is made of, file by file
+    # shared by every copy (an init field, so `replace` passes it on): see `_Removal`
+    removal: _Removal | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # the work files go when this object does, if close() was not called
-        self._cleanup = weakref.finalize(self, self.work.cleanup) if self.work else None
-
-    @property
-    def work_path(self) -> Work:
-        assert self.work is not None
-        return self.work
+        if self.removal is None:  # built, not copied: the work files go with the last copy
+            object.__setattr__(self, "removal", _Removal(self.work))
 
     def encoding_summary(self) -> dict[str, object]:
         """summary.json's `encoding`: the fallback and how many PBX lines needed it."""
@@ -94,8 +96,8 @@ class Ingested:
         return {"rows": self.repeated_rows}
 
     def close(self) -> None:
-        if self._cleanup is not None:
-            self._cleanup()
+        if self.removal is not None:
+            self.removal.remove()
 
 
 def _usage(raw: pl.LazyFrame, formats: dict[str, str]) -> tuple[pl.DataFrame, pl.LazyFrame]:
@@ -112,18 +114,17 @@ def ingest(
     paths: list[str],
     opts: IngestOptions,
     progress: Progress = NO_PROGRESS,
-    runner: Runner = THREADS,
+    engine: CallsStaging = LOCAL_STAGING,
     work_root: str | Path | None = None,
-    partitioned: bool = False,
 ) -> Ingested:
     """Every input file read once, normalised, validated; rejects and per-file counts.
 
     Call logs, usage records and PBX CDRs may come together; PBX rows grouped into one call are
     still counted one by one for conservation. `progress`: the stage "reading files", one step
-    per input file. Call-log files are staged as `runner`'s tasks, in a work folder of
-    their own under `work_root` (a folder or an object-store URL; default: the system's
-    temporary folder; see pipeline/workdir.py); `partitioned` (the Ray engine) also finds
-    duplicate SIDs as tasks, per file and then per SID bucket.
+    per input file. Call-log files are staged as `engine`'s tasks (pipeline/engine.py), in a
+    work folder of their own under `work_root` (a folder or an object-store URL; default: the
+    system's temporary folder; see pipeline/workdir.py); the engine also finds their duplicate
+    SIDs (the partitioned one as tasks, per file and then per SID bucket).
     """
     check_zone(opts.tz)
     if opts.pbx_tz is not None:  # the PBX normaliser loads only where needed
@@ -136,7 +137,7 @@ def ingest(
         raise UsageError("no input files found in " + ", ".join(paths))
     work = Work.create(work_root)
     try:
-        return _ingest(files, opts, fallback, progress, runner, work, partitioned)
+        return _ingest(files, opts, fallback, progress, engine, work)
     except BaseException:  # nothing is left behind by a run that stops here
         work.cleanup()
         raise
@@ -147,9 +148,8 @@ def _ingest(
     opts: IngestOptions,
     fallback: str,
     progress: Progress,
-    runner: Runner,
+    engine: CallsStaging,
     work: Work,
-    partitioned: bool,
 ) -> Ingested:
     by_kind: dict[Kind, list[tuple[Reader, InputFile]]] = {}
     reports: list[FileReport] = []
@@ -168,15 +168,14 @@ def _ingest(
     read: dict[str, int] = {}
     accepted: dict[str, int] = {}
     rejects: list[pl.DataFrame] = []
-    call_parts: list[tuple[str, Path]] = []
-    duplicates = None
+    parts = CallParts()
     if "calls" in by_kind:
-        staged = stage_calls_files(by_kind["calls"], opts, work, progress, runner, partitioned)
+        staged = stage_calls_files(by_kind["calls"], opts, work, progress, engine)
         calls, dst = staged.calls, staged.dst
         read |= staged.read
         accepted |= staged.accepted
         rejects.append(staged.rejects)
-        call_parts, duplicates = staged.parts, staged.duplicates
+        parts = staged.parts
     usage = empty_usage
     if "usage" in by_kind:
         raw = _read_all(by_kind["usage"], opts, progress)
@@ -200,12 +199,11 @@ def _ingest(
 
     if opts.account:
         _check_account(opts.account, calls, usage)
-    account_fill = None
     if not opts.account and usage.height:
         accounts = usage["account_sid"].unique().drop_nulls()
         if accounts.len() == 1:
-            account_fill = accounts[0]
-            calls = calls.with_columns(pl.col("account_sid").fill_null(account_fill))
+            parts = replace(parts, account_fill=accounts[0])
+            calls = calls.with_columns(pl.col("account_sid").fill_null(accounts[0]))
     all_rejects = sort_rejects(
         pl.concat(rejects).lazy() if rejects else pl.LazyFrame(schema=REJECT_SCHEMA)
     ).collect()
@@ -224,14 +222,12 @@ def _ingest(
         all_rejects,
         reports,
         dst_summary,
+        work,
         cdrs,
         encoding_fallback=fallback,
         encoding_fallback_rows=fallback_rows,
         repeated_rows=repeated_rows,
-        work=work,
-        call_parts=call_parts,
-        duplicates=duplicates,
-        account_fill=account_fill,
+        parts=parts,
     )
 
 

@@ -4,7 +4,7 @@ rows accepted + rows rejected)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -107,16 +107,18 @@ def check_records_options(records: RecordsOptions) -> None:
         )
 
 
-def merge_records(ing: Ingested, own: RecordsInput, need_calls: bool = True) -> None:
-    """The records files join the run's inputs: their reports after the others, their rejects
-    among the others (rejects.csv, summary.json and the exit code see them as any input's).
+def merge_records(ing: Ingested, own: RecordsInput, need_calls: bool = True) -> Ingested:
+    """`ing` with the records files among the run's inputs: their reports after the others,
+    their rejects among the others (rejects.csv, summary.json and the exit code see them as
+    any input's).
     For an audit (`need_calls`) Twilio call logs must be among the inputs: records are held
     against them."""
     if need_calls and not any(f.kind == "calls" for f in ing.files):
         raise UsageError("--records needs Twilio call logs among the inputs (PATHS)")
-    ing.files.extend(own.files)
     rejects = pl.concat([ing.rejects, own.rejects], how="vertical_relaxed")
-    ing.rejects = sort_rejects(rejects.lazy()).collect()
+    return replace(
+        ing, files=[*ing.files, *own.files], rejects=sort_rejects(rejects.lazy()).collect()
+    )
 
 
 def match_own_records(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -61,7 +61,7 @@ def run_validate(
         ing = ingest(paths, opts, progress)
         try:
             if own is not None:
-                merge_records(ing, own, need_calls=False)
+                ing = merge_records(ing, own, need_calls=False)
                 with writing(partial / "records.parquet"):
                     own.records.write_parquet(partial / "records.parquet", statistics=False)
             progress.stage(STAGE_WRITE)
@@ -82,5 +82,6 @@ def run_validate(
         if records is not None:
             options["records"] = records
         write_manifest(partial, "validate", options, inputs)
-    ing.calls = pl.scan_parquet(out / "calls.parquet", glob=False)  # the work folder is gone
+    written = pl.scan_parquet(out / "calls.parquet", glob=False)  # the work folder is gone
+    ing = replace(ing, calls=written)
     return ValidateResult(ing, EXIT_FINDINGS if ing.rejects.height else EXIT_OK, out)
