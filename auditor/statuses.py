@@ -134,6 +134,11 @@ def enum_dtype(values: type[StrEnum]) -> pl.Enum:
     return pl.Enum([v.value for v in values])
 
 
+def count_key(member: StrEnum) -> str:
+    """The summary key that counts the rows of `member` (`RECORDS_ONLY` -> `records_only`)."""
+    return member.name.lower()
+
+
 # Statuses that make the exit code non-zero and are listed as findings, in report order.
 FINDINGS = (ReconStatus.UNEXPLAINED, ReconStatus.NOT_COMPARED)
 
