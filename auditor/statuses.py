@@ -85,6 +85,11 @@ class RecordsFinding(StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
+# The findings that are no match status: counted beside the statuses (summary.json `records`,
+# records_groups), in `RecordsFinding` order.
+ROW_FINDINGS = tuple(f for f in RecordsFinding if f.value not in {m.value for m in RecordsMatch})
+
+
 # Twilio's call directions (`--records-direction` takes these).
 CALL_DIRECTIONS = (
     "inbound",
