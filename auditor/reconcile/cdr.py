@@ -118,7 +118,6 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
     "mismatch": pl.String(),
 }
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
-STATUSES = tuple(m.value for m in MatchStatus)
 _RANK = RANK  # the cost's multiplier, as the tests know it
 ALWAYS = RuleDates()  # a rule with no dates
 M = MatchStatus

@@ -159,6 +159,7 @@ def _assign(
 
 
 def _scatter(n: int, index: pl.Series, values: pl.Series) -> pl.Series:
+    """`n` nulls, `values` at `index`: the leg of each record (row number -> row number)."""
     return pl.repeat(None, n, dtype=_IDX, eager=True).scatter(index, values)
 
 
