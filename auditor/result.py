@@ -3,13 +3,14 @@ reads, so that no figure is re-derived or a key re-spelled in several places."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from auditor.statuses import Duplicate
+from auditor.statuses import ROW_FINDINGS, Duplicate, RecordsFinding, RecordsMatch, count_key
 
 
 def signed(text: str) -> str:
@@ -136,6 +137,10 @@ class CdrCounts:
     status_mismatch: int
     billed_minutes_at_stake: float
 
+    def as_json(self) -> dict[str, int | float]:
+        """summary.json `cdr_matching`, in its key order (the fields')."""
+        return asdict(self)
+
     @property
     def findings(self) -> int:
         """What makes the exit code 1: calls on one side only, PBX calls that could not be
@@ -154,34 +159,50 @@ class RecordsCounts:
     """The user's own records vs Twilio legs, counted (summary.json `records`): rows by match
     status (`ambiguous` counts records and legs alike), rows per finding, and the billed minutes
     at stake on `duration` findings (Twilio's billed minutes minus what the record's duration
-    would bill under the same pricing model, in absolute value)."""
+    would bill under the same pricing model, in absolute value). Keyed by the enums, so that a
+    new status or finding is counted, written and shown with no field added here."""
 
     records: int
-    matched: int
-    records_only: int
-    twilio_only: int
-    ambiguous: int
-    undelivered: int
-    machine_answered: int
-    slow: int
-    duration: int
-    status: int
+    statuses: Mapping[RecordsMatch, int]  # rows per match status
+    found: Mapping[RecordsFinding, int]  # rows per finding (a status that is one included)
     billed_minutes_at_stake: float
 
     @property
     def findings(self) -> int:
         """Non-zero when a row has a finding (what makes the exit code 1); rows with several
         findings count once per finding."""
-        return (
-            self.records_only
-            + self.twilio_only
-            + self.ambiguous
-            + self.undelivered
-            + self.machine_answered
-            + self.slow
-            + self.duration
-            + self.status
-        )
+        return sum(self.found[f] for f in RecordsFinding)
+
+    def as_json(self) -> dict[str, int | float]:
+        """summary.json `records`, in its key order: the records, rows per match status, per
+        finding that is no status (`ROW_FINDINGS`), the minutes at stake."""
+        return {
+            "records": self.records,
+            **{count_key(s): self.statuses[s] for s in RecordsMatch},
+            **{count_key(f): self.found[f] for f in ROW_FINDINGS},
+            "billed_minutes_at_stake": self.billed_minutes_at_stake,
+        }
+
+    def __getattr__(self, name: str) -> int | float:
+        """A count by its summary.json key (`counts.records_only`): the keys follow the enums."""
+        if name.startswith("_") or name in _RECORDS_FIELDS:  # not set yet (copy, unpickling)
+            raise AttributeError(name)
+        try:
+            return self.as_json()[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def findings_first(self) -> list[tuple[str, int]]:
+        """(key, rows) of every finding in `RecordsFinding` order, then the matched rows and the
+        records: the terminal's table."""
+        return [
+            *((count_key(f), self.found[f]) for f in RecordsFinding),
+            (count_key(RecordsMatch.MATCHED), self.statuses[RecordsMatch.MATCHED]),
+            ("records", self.records),
+        ]
+
+
+_RECORDS_FIELDS = ("records", "statuses", "found", "billed_minutes_at_stake")
 
 
 @dataclass(frozen=True)
@@ -228,6 +249,8 @@ class Summary:
         for key in ("cdr_matching", "encoding", "repeats", "records"):
             if doc[key] is None:
                 doc.pop(key)
+        if self.records is not None:
+            doc["records"] = self.records.as_json()
         return doc | self.extra | {"exit_code": exit_code}
 
 

@@ -85,6 +85,11 @@ class RecordsFinding(StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
+# The findings that are no match status: counted beside the statuses (summary.json `records`,
+# records_groups), in `RecordsFinding` order.
+ROW_FINDINGS = tuple(f for f in RecordsFinding if f.value not in {m.value for m in RecordsMatch})
+
+
 # Twilio's call directions (`--records-direction` takes these).
 CALL_DIRECTIONS = (
     "inbound",
@@ -132,6 +137,11 @@ class FileStatus(StrEnum):
 def enum_dtype(values: type[StrEnum]) -> pl.Enum:
     """The polars column type of an output column holding `values`."""
     return pl.Enum([v.value for v in values])
+
+
+def count_key(member: StrEnum) -> str:
+    """The summary key that counts the rows of `member` (`RECORDS_ONLY` -> `records_only`)."""
+    return member.name.lower()
 
 
 # Statuses that make the exit code non-zero and are listed as findings, in report order.

@@ -40,7 +40,8 @@ calls, so it can neither report ties nor stay one to one. Candidates are ranked 
 then the gap between PBX billsec and Twilio duration; a pair is matched when each is the other's
 unique best, in rounds until none is left. When the best remaining gap is tied the tied calls and
 legs are `ambiguous` (as is the other side of such a tie if nothing else matches it) and are left
-unmatched.
+unmatched. Candidates and assignment are the stages every matcher shares (`reconcile.matching`);
+this module is the PBX's policy on them.
 
 Twilio-only. An unmatched leg is reported only when it could have crossed the PBX trunk (the
 `TrunkLegs` rule): its direction is `trunking-originating` / `trunking-terminating`, or one of its
@@ -82,10 +83,19 @@ import polars as pl
 
 from auditor.normalize.numbers import normalise_numbers, number_table
 from auditor.normalize.trunks import trunk_channel
+from auditor.reconcile.matching import (
+    EXTERNAL_KIND,
+    RANK,
+    Assignment,
+    assign_pairs,
+    candidate_pairs,
+    in_spans,
+    related_legs,
+)
 from auditor.result import CdrCounts
 from auditor.rules.billing import billed_seconds, in_dates
 from auditor.rules.model import RuleDates
-from auditor.statuses import MatchStatus, enum_dtype
+from auditor.statuses import MatchStatus, Mismatch, count_key, enum_dtype
 
 MATCH_SCHEMA: dict[str, pl.DataType] = {
     "pbx_source_file": pl.String(),
@@ -108,14 +118,12 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
     "mismatch": pl.String(),
 }
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
-STATUSES = tuple(m.value for m in MatchStatus)
-EXTERNAL_KIND = "number"  # a party on the public network (not a DID of the account)
-# Ranking key: start gap first, then duration gap (capped below the multiplier).
-_RANK = 10_000_000
-_US = 1_000_000  # microseconds per second
-_SPARE_S = 2  # around a PBX window when bucketing: gaps are whole seconds, stamps may not be
+_RANK = RANK  # the cost's multiplier, as the tests know it
 ALWAYS = RuleDates()  # a rule with no dates
-_MAX_BUCKETS = 64  # buckets one PBX key is spread over at most (about 2 h of ring at 60 s)
+M = MatchStatus
+# The PBX policy's numbers: both parties of a PBX call, both of a leg.
+PBX_NUMBERS = ("src", "dst")
+LEG_NUMBERS = ("from", "to")
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,6 @@ class TrunkLegs:
     directions: tuple[str, ...] = ("trunking-originating", "trunking-terminating")
     did_legs: bool = True
     sip_domains: tuple[str, ...] = ()
-    skip_related: bool = True
     margin_s: int | None = None  # around each PBX file's span; None: the match window
 
 
@@ -150,29 +157,6 @@ def account_dids(calls: pl.DataFrame | pl.LazyFrame, *, region: str = "US") -> l
     return sorted(table.filter(pl.col("kind") == "number")["e164"].unique().to_list())
 
 
-def _keys(frame: pl.LazyFrame, id_col: str, columns: Sequence[str], *extra: str) -> pl.LazyFrame:
-    """(id, number, *extra, __two) for every distinct external number of each record; `__two`:
-    the record has two of them (only then may a pair of records share two numbers)."""
-
-    def external(c: str) -> pl.Expr:
-        return pl.col(f"{c}_kind") == "number"
-
-    def same(a: str, b: str) -> pl.Expr:
-        return (external(a) & (pl.col(f"{a}_e164") == pl.col(f"{b}_e164"))).fill_null(False)
-
-    count = pl.sum_horizontal(
-        external(c) & ~pl.any_horizontal(pl.lit(False), *(same(a, c) for a in columns[:i]))
-        for i, c in enumerate(columns)
-    )
-    parts = [
-        frame.filter(
-            external(c) & ~pl.any_horizontal(pl.lit(False), *(same(a, c) for a in columns[:i]))
-        ).select(id_col, pl.col(f"{c}_e164").alias("number"), *extra, (count > 1).alias("__two"))
-        for i, c in enumerate(columns)
-    ]
-    return pl.concat(parts)
-
-
 # Seconds a PBX call's window reaches past its start besides the match window: its ring time.
 _RING = (
     pl.when(pl.col("answered"))
@@ -190,133 +174,7 @@ def pbx_pairs(pbx: pl.LazyFrame, legs: pl.LazyFrame, window_s: int) -> pl.DataFr
     """(__p, __t, __cost) for every (PBX call, leg) sharing an external number with the leg's
     start in the window (`candidate_pairs`, the window reaching past the PBX answer: ring time
     counts, `__ring`)."""
-    return candidate_pairs(pbx, legs, window_s, ("src", "dst"), ("from", "to"))
-
-
-def candidate_pairs(
-    left: pl.LazyFrame,
-    legs: pl.LazyFrame,
-    window_s: int,
-    left_numbers: Sequence[str],
-    leg_numbers: Sequence[str],
-) -> pl.DataFrame:
-    """(__p, __t, __cost) for every (record, leg) sharing an external number with the leg's
-    start from `window_s` before the record's start to `__ring + window_s` after it; the PBX
-    matcher's candidates, and those of any other record matched the same way (`--records`).
-
-    `left`: `__p`, `start_utc`, `billsec` (seconds compared with the leg's duration, to rank
-    pairs of one start gap; null ranks last), `__ring` (seconds the window reaches past the
-    start, besides `window_s`) and `{c}_e164` / `{c}_kind` of each of `left_numbers` (see
-    `normalise_numbers`); `legs`: `__t`, `start_time_utc`, `duration_s` and those of
-    `leg_numbers`. The cost ranks the start gap first, then the duration gap.
-
-    A window join: time is cut in buckets of about the window's width; each left key is spread
-    over the buckets its window (with 2 s to spare for sub-second stamps) touches, each leg key
-    sits in its start's bucket, and the join is on (number, bucket). The exact window filter
-    follows, so the pairs are those of a join on the number alone, without its fan-out on busy
-    numbers."""
-    bucket_us = max(2 * (window_s + _SPARE_S), 10) * _US
-    start_us = pl.col("start_utc").dt.epoch("us")
-    first = (start_us - (window_s + _SPARE_S) * _US) // bucket_us
-    last = (start_us + (pl.col("__ring").clip(lower_bound=0) + window_s + _SPARE_S) * _US) // (
-        bucket_us
-    )
-    keys = _keys(left, "__p", left_numbers, "start_utc", "billsec", "__ring")
-    # A window over more than _MAX_BUCKETS buckets (a ring time of hours or years: a PBX clock
-    # gone wrong, a start in year 1) is joined on the number alone: spread over its buckets, one
-    # such key could take any memory.
-    wide = (last - first) >= _MAX_BUCKETS
-    p = (
-        keys.filter(~wide)
-        .with_columns(pl.int_ranges(first, last + 1).alias("__bucket"))
-        .explode("__bucket")
-    )
-    t = _keys(legs, "__t", leg_numbers, "start_time_utc", "duration_s").with_columns(
-        (pl.col("start_time_utc").dt.epoch("us") // bucket_us).alias("__bucket")
-    )
-    delta = (pl.col("start_time_utc") - pl.col("start_utc")).dt.total_seconds()
-    duration_gap = (pl.col("duration_s") - pl.col("billsec")).abs()
-    joined = pl.concat(
-        [
-            p.join(t, on=["number", "__bucket"]).drop("__bucket"),
-            keys.filter(wide).join(t.drop("__bucket"), on="number"),
-        ],
-        how="diagonal",
-    )
-    pairs = (
-        joined.with_columns(delta.alias("__delta"))
-        .filter(
-            (pl.col("__delta") >= -window_s) & (pl.col("__delta") <= pl.col("__ring") + window_s)
-        )
-        .select(
-            "__p",
-            "__t",
-            (
-                pl.col("__delta").abs() * _RANK
-                + duration_gap.clip(upper_bound=_RANK - 1).fill_null(_RANK - 1)
-            ).alias("__cost"),
-            "__two",
-            "__two_right",
-        )
-        .collect()
-    )
-    # A pair of records that share two numbers was found twice.
-    twice = pairs["__two"] & pairs["__two_right"]
-    if not twice.any():
-        return pairs.select("__p", "__t", "__cost")
-    return pl.concat([pairs.filter(~twice), pairs.filter(twice).unique(["__p", "__t"])]).select(
-        "__p", "__t", "__cost"
-    )
-
-
-def assign_pairs(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(matched pairs, records touched by a tie, legs touched by a tie), one to one, from the
-    (__p, __t, __cost) candidates of `candidate_pairs`: the PBX matcher's assignment, shared.
-
-    Each round matches every pair whose two sides are each other's unique best; when no such
-    pair is left, the pairs at the lowest remaining cost are all tied: their tied sides drop out.
-    A round is a few frame operations; there are as many rounds as the ties and chains need.
-    A pair alone on both its sides (the usual case) is matched in the first round whatever the
-    others do, so those are taken first, without the window functions.
-    """
-    alone = (pl.len().over("__p") == 1) & (pl.len().over("__t") == 1)
-    split = pairs.select("__p", "__t", "__cost").with_columns(alone.alias("__alone"))
-    matched: list[pl.DataFrame] = [split.filter("__alone").select("__p", "__t")]
-    touched: list[pl.DataFrame] = []
-    rest = split.filter(~pl.col("__alone")).drop("__alone")
-    cost = pl.col("__cost")
-    while rest.height:
-        ranked = rest.with_columns(
-            cost.min().over("__p").alias("__p_min"), cost.min().over("__t").alias("__t_min")
-        ).with_columns(
-            (cost == pl.col("__p_min")).sum().over("__p").alias("__p_n"),
-            (cost == pl.col("__t_min")).sum().over("__t").alias("__t_n"),
-        )
-        mutual = ranked.filter(
-            (cost == pl.col("__p_min"))
-            & (cost == pl.col("__t_min"))
-            & (pl.col("__p_n") == 1)
-            & (pl.col("__t_n") == 1)
-        ).select("__p", "__t")
-        if mutual.height:
-            matched.append(mutual)
-            drop_p, drop_t = mutual["__p"], mutual["__t"]
-        else:
-            tied = ranked.filter(cost == cost.min())
-            touched.append(tied.select("__p", "__t"))
-            drop_p = tied.filter(pl.col("__p_n") > 1)["__p"]
-            drop_t = tied.filter(pl.col("__t_n") > 1)["__t"]
-        rest = rest.filter(
-            ~pl.col("__p").is_in(drop_p.implode()) & ~pl.col("__t").is_in(drop_t.implode())
-        )
-    empty = pl.DataFrame(schema={"__p": pl.UInt32, "__t": pl.UInt32})
-    done = pl.concat(matched)
-    ties = pl.concat(touched) if touched else empty
-    return (
-        done,
-        ties.select("__p").unique().join(done, on="__p", how="anti").select("__p"),
-        ties.select("__t").unique().join(done, on="__t", how="anti").select("__t"),
-    )
+    return candidate_pairs(pbx, legs, window_s, PBX_NUMBERS, LEG_NUMBERS)
 
 
 _assign = assign_pairs  # the PBX matcher's name for it
@@ -374,35 +232,6 @@ def legs_span(legs: pl.DataFrame, window_s: int) -> pl.DataFrame:
     )
 
 
-def in_spans(starts: pl.Series, spans: pl.DataFrame) -> pl.Series:
-    """Whether each start lies in one of `spans` (`__lo` to `__hi`, both ends included; a span
-    with a null end is none). The spans are merged into disjoint intervals and each start is
-    looked up by binary search: no cross join of legs with spans. Times are compared as their
-    integers: a time polars holds but Python cannot (year 0, -1) is no traceback."""
-    spans = (
-        spans.select(pl.col("__lo", "__hi").cast(starts.dtype).to_physical())
-        .drop_nulls()
-        .sort("__lo")
-    )
-    lows: list[int] = []
-    highs: list[int] = []
-    for lo, hi in spans.iter_rows():  # one row per file: few
-        if highs and lo <= highs[-1]:
-            highs[-1] = max(highs[-1], hi)
-        else:
-            lows.append(lo)
-            highs.append(hi)
-    if not lows:
-        return pl.repeat(False, starts.len(), dtype=pl.Boolean, eager=True).alias("in_span")
-    lo_s, hi_s = pl.Series(lows, dtype=pl.Int64), pl.Series(highs, dtype=pl.Int64)
-    starts = starts.to_physical()
-    at = lo_s.search_sorted(starts, side="right").cast(pl.Int64) - 1  # last interval from <= start
-    frame = pl.DataFrame({"start": starts, "at": at, "hi": hi_s.gather(at.clip(lower_bound=0))})
-    return frame.select(
-        ((pl.col("at") >= 0) & (pl.col("start") <= pl.col("hi"))).fill_null(False).alias("in_span")
-    ).to_series()
-
-
 def _trunk_leg(rule: TrunkLegs) -> pl.Expr:
     """Legs that could have crossed the PBX trunk (the rule); `__in_span`: within a file's span."""
     hit = pl.col("direction").is_in(list(rule.directions))
@@ -413,19 +242,6 @@ def _trunk_leg(rule: TrunkLegs) -> pl.Expr:
             host = _sip_host(col)
             hit = hit | (host == domain) | host.str.ends_with("." + domain)
     return pl.col("__in_span") & hit.fill_null(False)
-
-
-def related_legs(legs: pl.DataFrame, matched_t: pl.Series) -> pl.Expr:
-    """Legs whose parent or child leg is matched (`legs` carries `__t`, `call_sid` and
-    `parent_call_sid`; `matched_t` the matched `__t`)."""
-    if "parent_call_sid" not in legs.columns:
-        return pl.lit(False)
-    done = legs.filter(pl.col("__t").is_in(matched_t.implode()))
-    sids = done["call_sid"].drop_nulls().implode()
-    parents = done["parent_call_sid"].drop_nulls().implode()
-    return (pl.col("parent_call_sid").is_in(sids) | pl.col("call_sid").is_in(parents)).fill_null(
-        False
-    )
 
 
 _PBX_COLUMNS = (
@@ -540,58 +356,101 @@ def match_cdrs(
 
     `cdr` is the canonical CDR frame (normalize.cdr), `calls` the canonical call frame (a
     LazyFrame is read for the columns the matching needs only). Only those columns are carried.
+    The stages: numbers of each side, candidates and assignment (`reconcile.matching`), what
+    each side's row came out as, then the comparison of the matched pairs.
     """
     rule = trunk_legs or TrunkLegs()
-    pbx = normalise_numbers(
+    pbx = _pbx_side(cdr, region, dids, extension_max_digits, trunks)
+    legs = _leg_side(calls, region, dids, extension_max_digits)
+    found = assign_pairs(
+        pairs_of(
+            pbx.lazy().filter(~pl.col("__internal")).with_columns(_RING.alias("__ring")),
+            legs.lazy().filter(pl.col("start_time_utc").is_not_null()),
+            window_s,
+        )
+    )
+    # PBX calls the legs' time span covers: only those can be missing from Twilio.
+    pbx = pbx.with_columns(in_spans(pbx["start_utc"], legs_span(legs, window_s)).alias("__covered"))
+    legs = legs.with_columns(
+        _in_spans(legs["start_time_utc"], cdr, window_s, rule.margin_s).alias("__in_span")
+    ).with_columns(
+        _trunk_leg(rule).alias("__trunk"),
+        related_legs(legs, found.matched["__t"]).alias("__related"),
+    )
+    frame = _compare(
+        _rows(pbx, legs, found),
+        duration_tolerance_s=duration_tolerance_s,
+        billed=_biller(minimum_s, increment_s, bill_zero_duration, bill_zero_dates),
+        billable_statuses=billable_statuses,
+        answered_statuses=answered_statuses,
+    )
+    return frame, _summary(frame, cdr.height)
+
+
+def _pbx_side(
+    cdr: pl.DataFrame,
+    region: str,
+    dids: Sequence[str],
+    extension_max_digits: int,
+    trunks: Sequence[str],
+) -> pl.DataFrame:
+    """The PBX calls as the matcher reads them (`__p`, their parties' numbers), `__internal`
+    where the call never crossed the trunk (`crossed_trunk`)."""
+    return normalise_numbers(
         cdr.lazy().with_row_index("__p").select("__p", *_pbx_columns(cdr)),
-        ("src", "dst"),
+        PBX_NUMBERS,
         region=region,
         dids=dids,
         extension_max_digits=extension_max_digits,
     ).with_columns(
         ~crossed_trunk(trunks, extension_max_digits, channel_peers(cdr)).alias("__internal")
     )
+
+
+def _leg_side(
+    calls: pl.DataFrame | pl.LazyFrame, region: str, dids: Sequence[str], extension_max_digits: int
+) -> pl.DataFrame:
+    """The Twilio legs as the matcher reads them (`__t`, their parties' numbers)."""
     present = calls.lazy().collect_schema().names()
-    legs = normalise_numbers(
+    return normalise_numbers(
         calls.lazy().select(c for c in _LEG_COLUMNS if c in present).with_row_index("__t"),
-        ("from", "to"),
+        LEG_NUMBERS,
         region=region,
         dids=dids,
         extension_max_digits=extension_max_digits,
     )
-    pairs = pairs_of(
-        pbx.lazy().filter(~pl.col("__internal")).with_columns(_RING.alias("__ring")),
-        legs.lazy().filter(pl.col("start_time_utc").is_not_null()),
-        window_s,
-    )
-    matched, tied_p, tied_t = _assign(pairs)
-    del pairs
-    # PBX calls the legs' time span covers: only those can be missing from Twilio.
-    pbx = pbx.with_columns(in_spans(pbx["start_utc"], legs_span(legs, window_s)).alias("__covered"))
 
-    legs = legs.with_columns(
-        _in_spans(legs["start_time_utc"], cdr, window_s, rule.margin_s).alias("__in_span")
-    ).with_columns(
-        _trunk_leg(rule).alias("__trunk"),
-        related_legs(legs, matched["__t"]).alias("__related"),
-    )
-    pbx_status = (
+
+def _pbx_status(tied_p: pl.DataFrame) -> pl.Expr:
+    """What an unmatched PBX call is: internal, in a tie, outside the legs' span, or missing."""
+    return (
         pl.when(pl.col("__internal"))
-        .then(pl.lit("internal"))
+        .then(pl.lit(MatchStatus.INTERNAL.value))
         .when(pl.col("__p").is_in(tied_p["__p"].implode()))
-        .then(pl.lit("ambiguous"))
+        .then(pl.lit(MatchStatus.AMBIGUOUS.value))
         .when(~pl.col("__covered"))
-        .then(pl.lit("not-compared"))
-        .otherwise(pl.lit("pbx-only"))
+        .then(pl.lit(MatchStatus.NOT_COMPARED.value))
+        .otherwise(pl.lit(MatchStatus.PBX_ONLY.value))
     )
-    leg_status = (
+
+
+def _leg_status(tied_t: pl.DataFrame) -> pl.Expr:
+    """What an unmatched leg is: in a tie, a trunk leg of no matched call, else not reported
+    (null)."""
+    return (
         pl.when(pl.col("__t").is_in(tied_t["__t"].implode()))
-        .then(pl.lit("ambiguous"))
+        .then(pl.lit(MatchStatus.AMBIGUOUS.value))
         .when(pl.col("__trunk") & ~pl.col("__related"))
-        .then(pl.lit("twilio-only"))
+        .then(pl.lit(MatchStatus.TWILIO_ONLY.value))
     )
-    # Every PBX call gives one row, its leg (when matched) gathered beside it: row i of pbx is
-    # call __p = i, row i of legs is leg __t = i. Then the legs reported on their own.
+
+
+def _rows(pbx: pl.DataFrame, legs: pl.DataFrame, found: Assignment) -> pl.LazyFrame:
+    """Every PBX call gives one row, its leg (when matched) gathered beside it: row i of pbx is
+    call __p = i, row i of legs is leg __t = i. Then the legs reported on their own. In file
+    order (pbx_source_file, its first line; twilio_source_file, _row, call_sid): the output's
+    order between rows of one start (see `_compare`)."""
+    matched = found.matched
     p_out = pbx.select(
         pl.col("source_file").alias("pbx_source_file"),
         pl.col("source_rows").alias("pbx_source_rows"),
@@ -603,7 +462,7 @@ def match_cdrs(
         pl.col("dst_e164").alias("__p_to"),
         pl.col("src").alias("__p_from_raw"),
         pl.col("dst").alias("__p_to_raw"),
-        pbx_status.alias("__p_status"),
+        _pbx_status(found.tied_p).alias("__p_status"),
     )
     t_out = legs.select(
         pl.col("source_file").alias("twilio_source_file"),
@@ -616,14 +475,14 @@ def match_cdrs(
         pl.col("to_e164").alias("__t_to"),
         pl.col("from").alias("__t_from_raw"),
         pl.col("to").alias("__t_to_raw"),
-        leg_status.alias("__t_status"),
+        _leg_status(found.tied_t).alias("__t_status"),
     )
     leg_of_call = pl.repeat(None, pbx.height, dtype=pl.UInt32, eager=True).scatter(
         matched["__p"], matched["__t"]
     )
     calls_rows = pl.concat([p_out, t_out[leg_of_call]], how="horizontal").with_columns(
         pl.when(leg_of_call.is_not_null())
-        .then(pl.lit("matched"))
+        .then(pl.lit(MatchStatus.MATCHED.value))
         .otherwise(pl.col("__p_status"))
         .alias("match_status")
     )
@@ -631,15 +490,20 @@ def match_cdrs(
     leg_rows = t_out.filter(~done & pl.col("__t_status").is_not_null()).with_columns(
         pl.col("__t_status").alias("match_status")
     )
-    # In file order (pbx_source_file, its first line; twilio_source_file, _row, call_sid): the
-    # output's order between rows of one start (see `_compare`).
-    rows = pl.concat(
+    return pl.concat(
         [
             _in_order(calls_rows, ["pbx_source_file", "__pbx_row"]),
             _in_order(leg_rows, ["twilio_source_file", "twilio_source_row", "call_sid"]),
         ],
         how="diagonal_relaxed",
     ).lazy()
+
+
+def _biller(
+    minimum_s: int, increment_s: int, bill_zero_duration: bool, bill_zero_dates: RuleDates
+) -> Callable[[pl.Expr, pl.Expr, pl.Expr], pl.Expr]:
+    """(seconds, billable, start) -> billed seconds under the pricing model, a 0 s call billing
+    the minimum when `bill_zero_duration` holds on the day it started."""
 
     def billed(seconds: pl.Expr, billable: pl.Expr, start: pl.Expr) -> pl.Expr:
         zero: bool | pl.Expr = bill_zero_duration
@@ -653,14 +517,7 @@ def match_cdrs(
             bill_zero_duration=zero,
         )
 
-    frame = _compare(
-        rows,
-        duration_tolerance_s=duration_tolerance_s,
-        billed=billed,
-        billable_statuses=billable_statuses,
-        answered_statuses=answered_statuses,
-    )
-    return frame, _summary(frame, cdr.height)
+    return billed
 
 
 def _in_order(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -698,20 +555,20 @@ def _compare(
         pl.col("twilio_start_utc"),
     )
     pbx_billed = billed(pl.col("pbx_billsec"), pl.col("__pbx_answered"), pl.col("pbx_start_utc"))
-    priced = status.is_in(["matched", "pbx-only", "twilio-only"])
+    priced = status.is_in([M.MATCHED.value, M.PBX_ONLY.value, M.TWILIO_ONLY.value])
     minutes = (
-        pl.when(status == "pbx-only").then(0).otherwise(twilio_billed)
-        - pl.when(status == "twilio-only").then(0).otherwise(pbx_billed)
+        pl.when(status == M.PBX_ONLY.value).then(0).otherwise(twilio_billed)
+        - pl.when(status == M.TWILIO_ONLY.value).then(0).otherwise(pbx_billed)
     ) / 60
-    matched = status == "matched"
+    matched = status == M.MATCHED.value
     duration_off = matched & (duration_delta.abs() > duration_tolerance_s).fill_null(False)
     status_off = matched & (
         pl.col("__pbx_answered") != pl.col("__status").is_in(answered_statuses)
     ).fill_null(False)
     mismatch = pl.concat_str(
         [
-            pl.when(duration_off).then(pl.lit("duration")),
-            pl.when(status_off).then(pl.lit("answered-vs-status")),
+            pl.when(duration_off).then(pl.lit(Mismatch.DURATION.value)),
+            pl.when(status_off).then(pl.lit(Mismatch.ANSWERED_VS_STATUS.value)),
         ],
         separator=";",
         ignore_nulls=True,
@@ -749,19 +606,14 @@ def _compare(
 def _summary(frame: pl.DataFrame, pbx_calls: int) -> CdrCounts:
     status = pl.col("match_status")
     counts = frame.select(
-        (status == "matched").sum().alias("matched"),
-        (status == "pbx-only").sum().alias("pbx_only"),
-        (status == "twilio-only").sum().alias("twilio_only"),
-        (status == "internal").sum().alias("internal"),
-        (status == "ambiguous").sum().alias("ambiguous"),
-        (status == "not-compared").sum().alias("not_compared"),
+        *((status == s.value).sum().alias(count_key(s)) for s in MatchStatus),
         pl.col("mismatch")
-        .str.contains("duration")
+        .str.contains(Mismatch.DURATION.value)
         .fill_null(False)
         .sum()
         .alias("duration_mismatch"),
         pl.col("mismatch")
-        .str.contains("answered-vs-status")
+        .str.contains(Mismatch.ANSWERED_VS_STATUS.value)
         .fill_null(False)
         .sum()
         .alias("status_mismatch"),

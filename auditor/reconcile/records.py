@@ -5,8 +5,9 @@ Matching, one to one:
 1. By CallSid where the record has one: exact. A SID in two records matches the first of them
    (file, then row order); the others are `ambiguous` (shown beside the leg, never counted for
    its minutes or price). A record whose SID is in no log is `records-only`.
-2. A record with no SID, by the called number (E.164) and its time: the PBX matcher's own
-   candidates and assignment (`cdr.candidate_pairs`, `cdr.assign_pairs`): a leg to the same
+2. A record with no SID, by the called number (E.164) and its time: the candidates and
+   assignment every matcher shares (`matching.candidate_pairs`, `matching.assign_pairs`; this
+   module is the own records' policy on them, `reconcile.matching`): a leg to the same
    number starting within `window_s` of the record's time, closest start, then closest duration,
    each the other's unique best, in rounds; ties are `ambiguous` on both sides and left unmatched.
    Legs claimed by a SID are not candidates.
@@ -40,25 +41,40 @@ billed minutes and price (absolute, only where one currency) of the matched legs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from auditor.errors import UsageError
 from auditor.normalize.numbers import normalise_numbers, number_table
-from auditor.reconcile.cdr import (
+from auditor.reconcile.classify import category_billed_seconds
+from auditor.reconcile.matching import (
+    EXTERNAL_KIND,
+    Assignment,
     assign_pairs,
     candidate_pairs,
     in_spans,
+    key_pairs,
+    no_assignment,
     related_legs,
 )
-from auditor.reconcile.classify import category_billed_seconds
 from auditor.result import RecordsCounts
 from auditor.rules.model import Rules
 from auditor.schemas.dtypes import MINUTES
-from auditor.schemas.records import GROUP_PREFIX, GROUP_SCHEMA, MATCH_SCHEMA
-from auditor.statuses import MACHINE_ANSWERED_BY, RecordsFinding, RecordsMatch
+from auditor.schemas.records import (
+    GROUP_PREFIX,
+    GROUP_SCHEMA,
+    GROUP_STATUSES,
+    MATCH_SCHEMA,
+)
+from auditor.statuses import (
+    MACHINE_ANSWERED_BY,
+    ROW_FINDINGS,
+    RecordsFinding,
+    RecordsMatch,
+    count_key,
+)
 
 LEG_COLUMNS = (
     "source_file",
@@ -80,6 +96,7 @@ LEG_COLUMNS = (
     "price_unit",
 )
 _IDX = pl.UInt32
+_NUMBERS = ("to",)  # the number a record is matched by, on both sides: the called one
 F = RecordsFinding
 M = RecordsMatch
 
@@ -103,24 +120,12 @@ def _own_numbers(numbers: Sequence[str], region: str) -> list[str]:
     return sorted(table["e164"].unique().to_list())
 
 
-def _sid_pairs(recs: pl.DataFrame, legs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(matched (__p, __t) by SID, (__p, __t or null) of the records repeating an earlier SID)."""
-    with_sid = recs.filter(pl.col("call_sid").is_not_null()).select("__p", "call_sid")
-    first = pl.col("call_sid").is_first_distinct()
-    sids = legs.select("__t", "call_sid")
-    matched = with_sid.filter(first).join(sids, on="call_sid", how="inner").select("__p", "__t")
-    repeats = (
-        with_sid.filter(~first)
-        .join(sids, on="call_sid", how="left", maintain_order="left")
-        .select("__p", "__t")
-    )
-    return matched, repeats
-
-
 def _number_pairs(
     recs: pl.DataFrame, legs: pl.DataFrame, claimed: pl.Series, window_s: int
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The PBX matcher over the records with no SID and the legs no SID claimed."""
+) -> Assignment:
+    """The number matcher (`reconcile.matching`) over the records with no SID and the legs no
+    SID claimed: the called number, the record's time and duration as the PBX call's start and
+    billsec, no ring time."""
     left = recs.filter(
         pl.col("call_sid").is_null()
         & pl.col("to_e164").is_not_null()
@@ -131,57 +136,115 @@ def _number_pairs(
         pl.col("duration_s").alias("billsec"),
         pl.lit(0, pl.Int64).alias("__ring"),
         "to_e164",
-        pl.lit("number").alias("to_kind"),
+        pl.lit(EXTERNAL_KIND).alias("to_kind"),
     )
-    empty = pl.DataFrame(schema={"__p": _IDX, "__t": _IDX})
     if not left.height:
-        return empty, empty.select("__p"), empty.select("__t")
+        return no_assignment()
     right = legs.filter(
         ~pl.col("__t").is_in(claimed.implode()) & pl.col("start_time_utc").is_not_null()
     ).select("__t", "start_time_utc", "duration_s", "to_e164", "to_kind")
-    pairs = candidate_pairs(left.lazy(), right.lazy(), window_s, ("to",), ("to",))
+    pairs = candidate_pairs(left.lazy(), right.lazy(), window_s, _NUMBERS, _NUMBERS)
     return assign_pairs(pairs)
 
 
+def _assign(
+    recs: pl.DataFrame, legs: pl.DataFrame, window_s: int
+) -> tuple[Assignment, pl.DataFrame]:
+    """(the one-to-one assignment, the (__p, __t or null) of records repeating an earlier SID):
+    by SID first, then by number and time over what the SIDs left."""
+    by_sid, repeats = key_pairs(recs, legs, "call_sid")
+    by_number = _number_pairs(recs, legs, by_sid["__t"], window_s)
+    matched = pl.concat([by_sid, by_number.matched])
+    return Assignment(matched, by_number.tied_p, by_number.tied_t), repeats
+
+
 def _scatter(n: int, index: pl.Series, values: pl.Series) -> pl.Series:
+    """`n` nulls, `values` at `index`: the leg of each record (row number -> row number)."""
     return pl.repeat(None, n, dtype=_IDX, eager=True).scatter(index, values)
 
 
-def _flags(rules: Rules, has_status: bool, max_delay_s: int, tolerance_s: int) -> list[pl.Expr]:
-    """One boolean column per finding, `__f:NAME` (see the module docstring)."""
-    status = pl.col("match_status")
-    matched = status == M.MATCHED.value
-    if has_status:
-        delivered = pl.col("__rec_status").is_in(list(rules.billable)).fill_null(False)
-    else:
-        delivered = pl.lit(True)
-    verdict = pl.col("__rec_answered_by").str.strip_chars().str.to_lowercase()
-    human = pl.when(verdict.is_null() | (verdict == "")).then(delivered)
-    human = human.otherwise(verdict.str.starts_with("human"))
-    twilio_status = pl.col("twilio_status")
-    undelivered = (matched & delivered & twilio_status.is_in(list(rules.unbilled))) | (
-        (status == M.RECORDS_ONLY.value) & delivered
+def _record_rows(leg_of: pl.Series, repeats: pl.DataFrame, tied_p: pl.DataFrame) -> pl.DataFrame:
+    """(__p, __shown, match_status) per record: its leg, or the leg of the SID it repeats (shown
+    beside it, `ambiguous`: never counted for it), and what it came out as."""
+    shown = leg_of.clone().scatter(repeats["__p"], repeats["__t"]) if repeats.height else leg_of
+    ambiguous = pl.concat([repeats["__p"], tied_p["__p"]])
+    per_record = pl.DataFrame({"__leg": leg_of, "__shown": shown}).with_row_index("__p")
+    return per_record.with_columns(
+        pl.when(pl.col("__leg").is_not_null())
+        .then(pl.lit(M.MATCHED.value))
+        .when(pl.col("__p").is_in(ambiguous.implode()))
+        .then(pl.lit(M.AMBIGUOUS.value))
+        .otherwise(pl.lit(M.RECORDS_ONLY.value))
+        .alias("match_status")
     )
-    flags = {
-        F.UNDELIVERED: undelivered,
-        F.MACHINE_ANSWERED: matched
-        & pl.col("answered_by").is_in(list(MACHINE_ANSWERED_BY))
-        & human,
-        F.SLOW: matched & (pl.col("delay_s") > max_delay_s),
-        # A call Twilio did not deliver is `undelivered` only: its duration differs because it
-        # never connected, the same problem, counted once.
-        F.DURATION: matched
-        & (pl.col("duration_delta_s").abs() > tolerance_s)
-        & ~undelivered.fill_null(False),
-        F.STATUS: matched
-        & (pl.col("__rec_status") != twilio_status)
-        & ~undelivered.fill_null(False),
-        F.RECORDS_ONLY: status == M.RECORDS_ONLY.value,
-        F.TWILIO_ONLY: status == M.TWILIO_ONLY.value,
-        F.AMBIGUOUS: status == M.AMBIGUOUS.value,
-    }
-    assert tuple(flags) == tuple(RecordsFinding)
-    return [expr.fill_null(False).alias(f"__f:{name}") for name, expr in flags.items()]
+
+
+def _record_spans(
+    recs: pl.DataFrame, legs: pl.DataFrame, leg_of: pl.Series, window_s: int
+) -> pl.DataFrame:
+    """The span of each records file (`__lo`, `__hi` for `in_spans`): its first to last record
+    time widened by the window, a record without a time placed at its matched leg's start."""
+    placed = pl.DataFrame(
+        {
+            "file": recs["source_file"],
+            "time": recs["time_utc"],
+            "leg": legs["start_time_utc"].gather(leg_of),
+        }
+    )
+    when = pl.coalesce("time", "leg")
+    return placed.group_by("file").agg(
+        (when.min() - pl.duration(seconds=window_s)).alias("__lo"),
+        (when.max() + pl.duration(seconds=window_s)).alias("__hi"),
+    )
+
+
+def _leg_rows(
+    legs: pl.DataFrame,
+    found: Assignment,
+    spans: pl.DataFrame,
+    own: Sequence[str],
+    directions: Sequence[str],
+    region: str,
+) -> pl.DataFrame:
+    """(__t, match_status) of the legs reported on their own: tied ones, and twilio-only ones in
+    a records file's span, from the user's system (`own` numbers, `directions`), of no matched
+    call."""
+    matched = found.matched
+    done = pl.repeat(False, legs.height, dtype=pl.Boolean, eager=True)
+    if matched.height:
+        done = done.scatter(matched["__t"], True)
+    scope = pl.lit(True)
+    if own:
+        legs = normalise_numbers(legs, ["from"], region=region)
+        scope = scope & pl.col("from_e164").is_in(own)
+    if directions:
+        scope = scope & pl.col("direction").is_in(list(directions))
+    leg_status = (
+        pl.when(pl.col("__done"))
+        .then(None)
+        .when(pl.col("__t").is_in(found.tied_t["__t"].implode()))
+        .then(pl.lit(M.AMBIGUOUS.value))
+        .when(pl.col("__in_span") & scope.fill_null(False) & ~pl.col("__related"))
+        .then(pl.lit(M.TWILIO_ONLY.value))
+    )
+    return (
+        legs.select(
+            "__t",
+            "start_time_utc",
+            "call_sid",
+            "parent_call_sid",
+            "from",
+            "direction",
+            *(["from_e164"] if own else []),
+        )
+        .with_columns(
+            done.alias("__done"),
+            in_spans(legs["start_time_utc"], spans).alias("__in_span"),
+            related_legs(legs, matched["__t"]).alias("__related"),
+        )
+        .select("__t", leg_status.alias("match_status"))
+        .filter(pl.col("match_status").is_not_null())
+    )
 
 
 def match_records(
@@ -201,91 +264,51 @@ def match_records(
     `legs` (the classified call legs of calls.parquet plus `answered_by` and `price_unit`; a
     LazyFrame is read for the columns needed only). `has_status`: the format maps an outcome.
 
-    The matching works on row numbers (`__p` a record, `__t` a leg); the output's columns are
-    gathered once, in output order, at the end."""
+    The matching works on row numbers (`__p` a record, `__t` a leg): assignment, then what each
+    record and each leg came out as; the output's columns are gathered once, in output order,
+    at the end (`_gather`), the findings and counts derived from them (`_finish`)."""
     groups = [c for c in records.columns if c.startswith(GROUP_PREFIX)]
     recs = records.with_row_index("__p")
     present = legs.lazy().collect_schema().names()
     leg_frame = legs.lazy().select(c for c in LEG_COLUMNS if c in present).collect()
     leg_frame = normalise_numbers(leg_frame.with_row_index("__t"), ["to"], region=region)
 
-    sid_matched, repeats = _sid_pairs(recs, leg_frame)
-    nt_matched, tied_p, tied_t = _number_pairs(recs, leg_frame, sid_matched["__t"], window_s)
-    matched = pl.concat([sid_matched, nt_matched])
-    leg_of = _scatter(recs.height, matched["__p"], matched["__t"])
-    # A record repeating a SID is shown beside its leg (`ambiguous`: never counted for it).
-    shown = leg_of.clone().scatter(repeats["__p"], repeats["__t"]) if repeats.height else leg_of
-    ambiguous = pl.concat([repeats["__p"], tied_p["__p"]])
-    per_record = pl.DataFrame({"__leg": leg_of, "__shown": shown}).with_row_index("__p")
-    per_record = per_record.with_columns(
-        pl.when(pl.col("__leg").is_not_null())
-        .then(pl.lit(M.MATCHED.value))
-        .when(pl.col("__p").is_in(ambiguous.implode()))
-        .then(pl.lit(M.AMBIGUOUS.value))
-        .otherwise(pl.lit(M.RECORDS_ONLY.value))
-        .alias("match_status")
-    )
-
-    # Legs reported on their own: tied ones, and twilio-only ones in a records file's span (a
-    # record without a time is placed at its matched leg's start).
-    placed = pl.DataFrame(
-        {
-            "file": recs["source_file"],
-            "time": recs["time_utc"],
-            "leg": leg_frame["start_time_utc"].gather(leg_of),
-        }
-    )
-    when = pl.coalesce("time", "leg")
-    spans = placed.group_by("file").agg(
-        (when.min() - pl.duration(seconds=window_s)).alias("__lo"),
-        (when.max() + pl.duration(seconds=window_s)).alias("__hi"),
-    )
-    done = pl.repeat(False, leg_frame.height, dtype=pl.Boolean, eager=True)
-    if matched.height:
-        done = done.scatter(matched["__t"], True)
-    scope = pl.lit(True)
+    found, repeats = _assign(recs, leg_frame, window_s)
+    leg_of = _scatter(recs.height, found.matched["__p"], found.matched["__t"])
+    per_record = _record_rows(leg_of, repeats, found.tied_p)
+    spans = _record_spans(recs, leg_frame, leg_of, window_s)
     own = (
         _own_numbers(from_numbers, region)
         if from_numbers
         else sorted(records["from_e164"].drop_nulls().unique().to_list())
     )
-    if own:
-        leg_frame = normalise_numbers(leg_frame, ["from"], region=region)
-        scope = scope & pl.col("from_e164").is_in(own)
-    if directions:
-        scope = scope & pl.col("direction").is_in(list(directions))
-    leg_status = (
-        pl.when(pl.col("__done"))
-        .then(None)
-        .when(pl.col("__t").is_in(tied_t["__t"].implode()))
-        .then(pl.lit(M.AMBIGUOUS.value))
-        .when(pl.col("__in_span") & scope.fill_null(False) & ~pl.col("__related"))
-        .then(pl.lit(M.TWILIO_ONLY.value))
-    )
-    per_leg = (
-        leg_frame.select(
-            "__t",
-            "start_time_utc",
-            "call_sid",
-            "parent_call_sid",
-            "from",
-            "direction",
-            *(["from_e164"] if own else []),
-        )
-        .with_columns(
-            done.alias("__done"),
-            in_spans(leg_frame["start_time_utc"], spans).alias("__in_span"),
-            related_legs(leg_frame, matched["__t"]).alias("__related"),
-        )
-        .select("__t", leg_status.alias("match_status"))
-        .filter(pl.col("match_status").is_not_null())
-    )
+    per_leg = _leg_rows(leg_frame, found, spans, own, directions, region)
     thin = pl.concat(
         [
             per_record.select("__p", pl.col("__shown").alias("__t"), "match_status"),
             per_leg.select(pl.lit(None, _IDX).alias("__p"), "__t", "match_status"),
         ]
     )
+    wide = _gather(recs, leg_frame, thin, groups)
+    del recs, leg_frame, thin
+    return _finish(
+        wide,
+        groups,
+        records.height,
+        rules,
+        has_status=has_status,
+        max_delay_s=max_delay_s,
+        tolerance_s=duration_tolerance_s,
+    )
+
+
+def _gather(
+    recs: pl.DataFrame, legs: pl.DataFrame, thin: pl.DataFrame, groups: list[str]
+) -> pl.DataFrame:
+    """The rows of `thin` (__p, __t, match_status) with the record's and the leg's columns, in
+    output order: by time (the record's, else the leg's start), then the records in input order
+    (file, row), then the legs in log order: row numbers stand for (file, row), both being in
+    input order."""
     mine = recs.select(
         pl.col("source_file").alias("records_source_file"),
         pl.col("source_row").alias("records_source_row"),
@@ -297,7 +320,7 @@ def match_records(
         pl.col("answered_by").alias("__rec_answered_by"),
         *groups,
     )
-    twilio = leg_frame.select(
+    twilio = legs.select(
         pl.col("source_file").alias("twilio_source_file"),
         pl.col("source_row").alias("twilio_source_row"),
         pl.col("call_sid").alias("__t_sid"),
@@ -313,10 +336,6 @@ def match_records(
         "price",
         "price_unit",
     )
-    del recs, leg_frame
-    # Output order: by time (the record's, else the leg's start), then the records in input order
-    # (file, row), then the legs in log order: row numbers stand for (file, row), both being in
-    # input order.
     times = pl.DataFrame(
         {
             "time": mine["record_time_utc"].gather(thin["__p"]),
@@ -330,19 +349,88 @@ def match_records(
     ).to_series()
     del times
     thin = thin[order]
-    wide = pl.concat(
+    return pl.concat(
         [mine[thin["__p"]], twilio[thin["__t"]], thin.select("match_status")], how="horizontal"
     )
-    del mine, twilio, thin
-    return _finish(
-        wide,
-        groups,
-        records.height,
-        rules,
-        has_status=has_status,
-        max_delay_s=max_delay_s,
-        tolerance_s=duration_tolerance_s,
+
+
+@dataclass(frozen=True)
+class FindingFacts:
+    """What a finding's expression reads besides the row's columns: whether the record says it
+    was delivered (`undelivered`, derived from it, is a finding and a condition of others), the
+    record's human-or-machine verdict, and the thresholds."""
+
+    undelivered: pl.Expr
+    human: pl.Expr
+    max_delay_s: int
+    tolerance_s: int
+
+
+_MATCHED = pl.col("match_status") == M.MATCHED.value
+
+
+def _status_is(status: RecordsMatch) -> Callable[[FindingFacts], pl.Expr]:
+    """The finding that is a match status (`records-only`, ...): the row has that status."""
+    return lambda _: pl.col("match_status") == status.value
+
+
+# Each finding, its expression (true where the row has it; null counts as false): a new finding
+# is a member of `RecordsFinding` and its entry here; the counts, the records_groups columns and
+# the terminal rows follow from the enum.
+FINDINGS: dict[RecordsFinding, Callable[[FindingFacts], pl.Expr]] = {
+    F.UNDELIVERED: lambda x: x.undelivered,
+    F.MACHINE_ANSWERED: lambda x: (
+        _MATCHED & pl.col("answered_by").is_in(list(MACHINE_ANSWERED_BY)) & x.human
+    ),
+    F.SLOW: lambda x: _MATCHED & (pl.col("delay_s") > x.max_delay_s),
+    # A call Twilio did not deliver is `undelivered` only: its duration differs because it never
+    # connected, the same problem, counted once.
+    F.DURATION: lambda x: (
+        _MATCHED
+        & (pl.col("duration_delta_s").abs() > x.tolerance_s)
+        & ~x.undelivered.fill_null(False)
+    ),
+    F.STATUS: lambda x: (
+        _MATCHED
+        & (pl.col("__rec_status") != pl.col("twilio_status"))
+        & ~x.undelivered.fill_null(False)
+    ),
+    F.RECORDS_ONLY: _status_is(M.RECORDS_ONLY),
+    F.TWILIO_ONLY: _status_is(M.TWILIO_ONLY),
+    F.AMBIGUOUS: _status_is(M.AMBIGUOUS),
+}
+
+
+def check_findings(findings: Mapping[RecordsFinding, object]) -> None:
+    """Every member of `RecordsFinding` has its expression: an explicit error at import (not an
+    `assert`, which `python -O` drops), naming the members without one."""
+    missing = [f.value for f in RecordsFinding if f not in findings]
+    if missing:
+        raise LookupError(f"records findings without an expression: {', '.join(missing)}")
+
+
+check_findings(FINDINGS)
+
+
+def _flags(rules: Rules, has_status: bool, max_delay_s: int, tolerance_s: int) -> list[pl.Expr]:
+    """One boolean column per finding, `__f:NAME`, in `RecordsFinding` order (see the module
+    docstring and `FINDINGS`)."""
+    status = pl.col("match_status")
+    if has_status:
+        delivered = pl.col("__rec_status").is_in(list(rules.billable)).fill_null(False)
+    else:
+        delivered = pl.lit(True)
+    verdict = pl.col("__rec_answered_by").str.strip_chars().str.to_lowercase()
+    human = (
+        pl.when(verdict.is_null() | (verdict == ""))
+        .then(delivered)
+        .otherwise(verdict.str.starts_with("human"))
     )
+    undelivered = (_MATCHED & delivered & pl.col("twilio_status").is_in(list(rules.unbilled))) | (
+        (status == M.RECORDS_ONLY.value) & delivered
+    )
+    facts = FindingFacts(undelivered, human, max_delay_s, tolerance_s)
+    return [FINDINGS[f](facts).fill_null(False).alias(f"__f:{f}") for f in RecordsFinding]
 
 
 def _finish(
@@ -397,23 +485,16 @@ def _finish(
 
 
 def _counts(rows: pl.DataFrame, n_records: int) -> RecordsCounts:
+    """Rows per match status, rows per finding, the billed minutes at stake."""
     status = pl.col("match_status")
-    got = rows.select(
-        (status == M.MATCHED.value).sum().alias("matched"),
-        (status == M.RECORDS_ONLY.value).sum().alias("records_only"),
-        (status == M.TWILIO_ONLY.value).sum().alias("twilio_only"),
-        (status == M.AMBIGUOUS.value).sum().alias("ambiguous"),
-        *(
-            pl.col(f"__f:{f}").sum().alias(f.name.lower())
-            for f in (F.UNDELIVERED, F.MACHINE_ANSWERED, F.SLOW, F.DURATION, F.STATUS)
-        ),
-        pl.col("__at_stake").sum().alias("billed_minutes_at_stake"),
-    ).row(0, named=True)
-    at_stake = round(float(got.pop("billed_minutes_at_stake") or 0), 4)
+    statuses = rows.select((status == s.value).sum().alias(s.name) for s in M).row(0, named=True)
+    found = rows.select(pl.col(f"__f:{f}").sum().alias(f.name) for f in F).row(0, named=True)
+    at_stake = rows.select(pl.col("__at_stake").sum()).item()
     return RecordsCounts(
         records=n_records,
-        **{k: int(v) for k, v in got.items()},
-        billed_minutes_at_stake=at_stake,
+        statuses={s: int(statuses[s.name]) for s in M},
+        found={f: int(found[f.name]) for f in F},
+        billed_minutes_at_stake=round(float(at_stake or 0), 4),
     )
 
 
@@ -429,13 +510,8 @@ def _groups(rows: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
             mine.group_by(pl.col(g).alias("value"))
             .agg(
                 pl.len().alias("records"),
-                matched.sum().alias("matched"),
-                (status == M.RECORDS_ONLY.value).sum().alias("records_only"),
-                (status == M.AMBIGUOUS.value).sum().alias("ambiguous"),
-                *(
-                    pl.col(f"__f:{f}").sum().alias(f.name.lower())
-                    for f in (F.UNDELIVERED, F.MACHINE_ANSWERED, F.SLOW, F.DURATION, F.STATUS)
-                ),
+                *((status == s.value).sum().alias(count_key(s)) for s in GROUP_STATUSES),
+                *(pl.col(f"__f:{f}").sum().alias(count_key(f)) for f in ROW_FINDINGS),
                 pl.col("billed_minutes").filter(matched).sum().cast(MINUTES),
                 pl.col("price").filter(matched).abs().sum().alias("__price"),
                 unit.n_unique().alias("__units"),

@@ -501,7 +501,7 @@ def render_report(
         "every": summary.reconciliation if recon.height else [],
         "cdr": None if summary.cdr_matching is None else asdict(summary.cdr_matching),
         "cdr_findings": _pbx_findings(cdr_matches, limits.items),
-        "records": None if summary.records is None else asdict(summary.records),
+        "records": None if summary.records is None else summary.records.as_json(),
         "records_findings": _records_findings(records_matches, limits.items),
         "rejects": _shown(rejects, REJECT_COLUMNS, limits.items),
         "limits": limits,

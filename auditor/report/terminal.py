@@ -17,7 +17,7 @@ from rich.text import Text
 from auditor.errors import EXIT_OK
 from auditor.reconcile.findings import differs_in
 from auditor.result import CdrCounts, RecordsCounts, Summary, UnexplainedTotals, headline, signed
-from auditor.statuses import FindingLevel, ReconStatus
+from auditor.statuses import ROW_FINDINGS, FindingLevel, ReconStatus, RecordsFinding, count_key
 
 
 def _num(value: object) -> str:
@@ -228,30 +228,29 @@ def print_cdr_matching(counts: CdrCounts, out_dir: str, console: Console) -> Non
     console.print(f"call by call: {out_dir}/cdr_matches.csv")
 
 
+# The findings that make a group of records fail (those of a record, `ambiguous` aside), and
+# the short heads of its columns (a finding not named here is headed by its value).
+GROUP_FINDINGS = (*ROW_FINDINGS, RecordsFinding.RECORDS_ONLY)
+_SHORT = {
+    RecordsFinding.UNDELIVERED: "undeliv.",
+    RecordsFinding.MACHINE_ANSWERED: "machine",
+    RecordsFinding.RECORDS_ONLY: "rec. only",
+}
+
+
 def print_records(
     counts: RecordsCounts, groups: pl.DataFrame, out_dir: str, console: Console
 ) -> None:
     """Your records vs Twilio: the findings first, then the totals, then the groups that fail."""
     counts_table = table("Your records vs Twilio", "rows", numeric=("rows",))
-    for key in (
-        "undelivered",
-        "machine_answered",
-        "slow",
-        "duration",
-        "status",
-        "records_only",
-        "twilio_only",
-        "ambiguous",
-        "matched",
-        "records",
-    ):
-        counts_table.add_row(key.replace("_", " "), str(getattr(counts, key)))
+    for key, rows in counts.findings_first():
+        counts_table.add_row(key.replace("_", " "), str(rows))
     counts_table.add_row("billed minutes at stake", _num(counts.billed_minutes_at_stake))
     console.print(counts_table)
-    findings = ("undelivered", "machine_answered", "slow", "duration", "status", "records_only")
+    findings = [count_key(f) for f in GROUP_FINDINGS]
     failing = groups.filter(pl.any_horizontal(pl.col(f) > 0 for f in findings))
     if failing.height:
-        heads = ("undeliv.", "machine", "slow", "duration", "status", "rec. only")
+        heads = tuple(_SHORT.get(f, f.value) for f in GROUP_FINDINGS)
         nums = ("records", "matched", *heads, "billed min", "price")
         by_group = table("group", "value", *nums, numeric=nums)
         for r in failing.iter_rows(named=True):

@@ -29,7 +29,6 @@ tuples at once (`df.rows()`), which at a million legs means millions of Python o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -287,10 +286,9 @@ def summary_rows(summary: Summary, calls_note: str) -> list[tuple[str, Any, str]
         if counts is None:
             rows.append((title, none, "text"))
             continue
-        for f in fields(counts):
-            value = getattr(counts, f.name)
-            kind = "minutes" if "minutes" in f.name else "count"
-            rows.append((f"{title}: {f.name.replace('_', ' ')}", value, kind))
+        for name, value in counts.as_json().items():
+            kind = "minutes" if "minutes" in name else "count"
+            rows.append((f"{title}: {name.replace('_', ' ')}", value, kind))
     rows.append(("Calls sheet", calls_note, "text"))
     return rows
 

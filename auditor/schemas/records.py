@@ -17,7 +17,7 @@ from auditor.schemas.checks import (
     sid,
 )
 from auditor.schemas.dtypes import DT_UTC, MINUTES, MONEY
-from auditor.statuses import RecordsMatch, enum_dtype
+from auditor.statuses import ROW_FINDINGS, RecordsMatch, count_key, enum_dtype
 
 GROUP_PREFIX = "group:"  # a group column `campaign` rides along as `group:campaign`
 
@@ -87,19 +87,15 @@ MATCH_SCHEMA: dict[str, pl.DataType] = {
 }
 OUTPUT_COLUMNS = tuple(MATCH_SCHEMA)
 
-# records_groups: one row per group column x value.
+# The match statuses records_groups counts: a record's (a twilio-only leg belongs to no group).
+GROUP_STATUSES = tuple(m for m in RecordsMatch if m is not RecordsMatch.TWILIO_ONLY)
+
+# records_groups: one row per group column x value; rows per status, then per other finding.
 GROUP_SCHEMA: dict[str, pl.DataType] = {
     "group": pl.String(),
     "value": pl.String(),
     "records": pl.Int64(),
-    "matched": pl.Int64(),
-    "records_only": pl.Int64(),
-    "ambiguous": pl.Int64(),
-    "undelivered": pl.Int64(),
-    "machine_answered": pl.Int64(),
-    "slow": pl.Int64(),
-    "duration": pl.Int64(),
-    "status": pl.Int64(),
+    **{count_key(m): pl.Int64() for m in (*GROUP_STATUSES, *ROW_FINDINGS)},
     "billed_minutes": MINUTES,
     "price": MONEY,
     "currency": pl.String(),
