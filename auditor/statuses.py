@@ -90,14 +90,20 @@ class RecordsFinding(StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
-# Twilio's call directions (`--records-direction` takes these).
-CALL_DIRECTIONS = (
-    "inbound",
-    "outbound-api",
-    "outbound-dial",
-    "trunking-originating",
-    "trunking-terminating",
-)
+class CallDirection(StrEnum):
+    """Twilio's call directions (`direction` of the call logs; `--records-direction` takes
+    these)."""
+
+    INBOUND = "inbound"
+    OUTBOUND_API = "outbound-api"
+    OUTBOUND_DIAL = "outbound-dial"
+    TRUNKING_ORIGINATING = "trunking-originating"  # a call to a DID, delivered to the SIP trunk
+    TRUNKING_TERMINATING = "trunking-terminating"  # a call from the SIP trunk out to a number
+
+
+# The directions as text, in this order: the calls contract's check and its message, the fast
+# pass of normalize/calls.py, the check of --records-direction.
+CALL_DIRECTIONS = tuple(d.value for d in CallDirection)
 
 # Twilio's `answered_by` values (answering machine detection) that mean no human answered.
 MACHINE_ANSWERED_BY = (
