@@ -43,7 +43,7 @@ from auditor.errors import InputError
 from auditor.ingest.format_files import FormatFiles
 from auditor.ingest.units import DURATION_UNITS, EPOCH_MS, SECONDS
 from auditor.schemas.calls import CALL_STATUSES
-from auditor.schemas.records import OUTPUT_COLUMNS
+from auditor.schemas.outputs import RECORDS_MATCHES
 
 PACKAGE = "auditor.records_formats"
 # Canonical fields a format maps to one column each (`group` maps to several).
@@ -142,7 +142,7 @@ def parse_records_format(data: dict[str, Any], source: str, stem: str = "") -> R
         raise bad("[columns] must map call_sid, or both to and time (to match by number)")
     if "end" in columns and "time" not in columns:
         raise bad("columns.end needs columns.time (the duration is end - time)")
-    clash = [g for g in group if g in OUTPUT_COLUMNS]
+    clash = [g for g in group if g in RECORDS_MATCHES]
     if clash:
         raise bad(
             f"columns.group: {clash[0]!r} is also an output column of records_matches: "

@@ -32,27 +32,13 @@ import polars as pl
 from auditor.reconcile.classify import MINUTES
 from auditor.reconcile.usage import KEY, ancestor_map
 from auditor.rules.model import Rules
+from auditor.schemas import outputs
 from auditor.statuses import BridgeStep, Rule, in_order
 
 # The stages whose legs the bridge counts (statuses.BridgeStep): `naive`, then one per step;
 # `expected` and `unexplained` follow, from the last stage and the usage.
 STAGES = tuple(s for s in BridgeStep if s not in (BridgeStep.EXPECTED, BridgeStep.UNEXPLAINED))
-BRIDGE_COLUMNS = (
-    "account_sid",
-    "period",
-    "category",
-    "step",
-    "rule",
-    "count_delta",
-    "seconds_delta",
-    "minutes_delta",
-    "count_after",
-    "minutes_after",
-    "own_count_delta",
-    "own_minutes_delta",
-    "own_count_after",
-    "own_minutes_after",
-)
+BRIDGE_COLUMNS = tuple(outputs.BRIDGE)
 
 
 def _stages(rules: Rules) -> dict[BridgeStep, tuple[pl.Expr, str]]:

@@ -12,6 +12,7 @@ from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
 from auditor.rules.billing import billed_seconds, in_dates, zero_bills
 from auditor.rules.model import LegRule, Rules
+from auditor.schemas import outputs
 from auditor.statuses import DstNote, Rule, in_order
 
 MINUTES = pl.Decimal(38, 6)
@@ -21,27 +22,7 @@ LEG_START = pl.coalesce(pl.col("start_time_utc"), pl.col("end_time_utc"))
 # The order rules are listed in a row's `rules` column (statuses.Rule).
 RULE_ORDER = tuple(r.value for r in Rule)
 
-CALL_AUDIT_COLUMNS = (
-    "source_file",
-    "source_row",
-    "account_sid",
-    "call_sid",
-    "parent_call_sid",
-    "direction",
-    "from",
-    "to",
-    "status",
-    "category",
-    "start_time_utc",
-    "end_time_utc",
-    "period",
-    "duration_s",
-    "billable",
-    "billed_seconds",
-    "billed_minutes",
-    "price",
-    "rules",
-)
+CALL_AUDIT_COLUMNS = tuple(outputs.CALLS)  # calls.parquet
 
 
 def _condition(rule: LegRule) -> pl.Expr:

@@ -56,7 +56,9 @@ from auditor.reconcile.cdr import (
 from auditor.reconcile.classify import category_billed_seconds
 from auditor.result import RecordsCounts
 from auditor.rules.model import Rules
-from auditor.schemas.records import GROUP_PREFIX, GROUP_SCHEMA, MATCH_SCHEMA, MINUTES
+from auditor.schemas.outputs import RECORDS_GROUPS as GROUP_SCHEMA
+from auditor.schemas.outputs import RECORDS_MATCHES as MATCH_SCHEMA
+from auditor.schemas.records import GROUP_PREFIX, MINUTES
 from auditor.statuses import MACHINE_ANSWERED_BY, RecordsFinding, RecordsMatch
 
 LEG_COLUMNS = (

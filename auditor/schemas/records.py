@@ -1,11 +1,10 @@
-"""The canonical frame of a user's own records (`--records`), one row per record, and the columns
-of `records_matches` (a contract: the issue names them in this order, group columns follow)."""
+"""The canonical frame of a user's own records (`--records`), one row per record (the columns of
+`records_matches` and `records_groups` are in schemas/outputs.py)."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from auditor.normalize.values import MONEY
 from auditor.schemas.calls import SID_MESSAGE
 from auditor.schemas.checks import (
     FrameContract,
@@ -17,7 +16,6 @@ from auditor.schemas.checks import (
     plausible_time,
     sid,
 )
-from auditor.statuses import RecordsMatch, enum_dtype
 
 DT_UTC = pl.Datetime("us", "UTC")
 MINUTES = pl.Decimal(38, 6)
@@ -65,45 +63,3 @@ RECORDS = FrameContract(
     strict=False,
     nul_free=True,
 )
-
-# records_matches: one row per record and per Twilio leg no record claims.
-MATCH_SCHEMA: dict[str, pl.DataType] = {
-    "records_source_file": pl.String(),
-    "records_source_row": pl.Int64(),
-    "twilio_source_file": pl.String(),
-    "twilio_source_row": pl.Int64(),
-    "call_sid": pl.String(),
-    "to_e164": pl.String(),
-    "record_time_utc": DT_UTC,
-    "twilio_start_utc": DT_UTC,
-    "delay_s": pl.Int64(),
-    "record_duration_s": pl.Int64(),
-    "twilio_duration_s": pl.Int64(),
-    "duration_delta_s": pl.Int64(),
-    "billed_minutes": MINUTES,
-    "price": MONEY,
-    "twilio_status": pl.String(),
-    "answered_by": pl.String(),
-    "match_status": enum_dtype(RecordsMatch),
-    "finding": pl.String(),
-}
-OUTPUT_COLUMNS = tuple(MATCH_SCHEMA)
-
-# records_groups: one row per group column x value.
-GROUP_SCHEMA: dict[str, pl.DataType] = {
-    "group": pl.String(),
-    "value": pl.String(),
-    "records": pl.Int64(),
-    "matched": pl.Int64(),
-    "records_only": pl.Int64(),
-    "ambiguous": pl.Int64(),
-    "undelivered": pl.Int64(),
-    "machine_answered": pl.Int64(),
-    "slow": pl.Int64(),
-    "duration": pl.Int64(),
-    "status": pl.Int64(),
-    "billed_minutes": MINUTES,
-    "price": MONEY,
-    "currency": pl.String(),
-    "billed_minutes_at_stake": pl.Float64(),
-}
