@@ -3,9 +3,14 @@ file, in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 import polars as pl
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class ReconStatus(StrEnum):
@@ -85,19 +90,25 @@ class RecordsFinding(StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
+class CallDirection(StrEnum):
+    """Twilio's call directions (`direction` of the call logs; `--records-direction` takes
+    these)."""
+
+    INBOUND = "inbound"
+    OUTBOUND_API = "outbound-api"
+    OUTBOUND_DIAL = "outbound-dial"
+    TRUNKING_ORIGINATING = "trunking-originating"  # a call to a DID, delivered to the SIP trunk
+    TRUNKING_TERMINATING = "trunking-terminating"  # a call from the SIP trunk out to a number
+
+
+# The directions as text, in this order: the calls contract's check and its message, the fast
+# pass of normalize/calls.py, the check of --records-direction.
+CALL_DIRECTIONS = tuple(d.value for d in CallDirection)
+
+
 # The findings that are no match status: counted beside the statuses (summary.json `records`,
 # records_groups), in `RecordsFinding` order.
 ROW_FINDINGS = tuple(f for f in RecordsFinding if f.value not in {m.value for m in RecordsMatch})
-
-
-# Twilio's call directions (`--records-direction` takes these).
-CALL_DIRECTIONS = (
-    "inbound",
-    "outbound-api",
-    "outbound-dial",
-    "trunking-originating",
-    "trunking-terminating",
-)
 
 # Twilio's `answered_by` values (answering machine detection) that mean no human answered.
 MACHINE_ANSWERED_BY = (
@@ -144,12 +155,62 @@ def count_key(member: StrEnum) -> str:
     return member.name.lower()
 
 
+def in_order(names: Iterable[K], values: Mapping[K, V]) -> dict[K, V]:
+    """`values`, one for each of `names` and in their order (a rule's flag per `Rule`, a bridge
+    stage's legs per step). A name without a value, or a value of no name, is the auditor's own
+    bug: an error here, at once, not a column missing later (nor an `assert`, gone under -O)."""
+    order = list(names)
+    if set(order) != set(values) or len(order) != len(values):
+        missing = [str(n) for n in order if n not in values]
+        extra = [str(k) for k in values if k not in order]
+        raise RuntimeError(f"names without a value: {missing}; values of no name: {extra}")
+    return {n: values[n] for n in order}
+
+
 # Statuses that make the exit code non-zero and are listed as findings, in report order.
 FINDINGS = (ReconStatus.UNEXPLAINED, ReconStatus.NOT_COMPARED)
 
 
+class Rule(StrEnum):
+    """A rule that touched a leg, in the order `calls.rules` lists them (`;`-separated); the
+    reconciliation's `explained_by` names them in the same order."""
+
+    ROUNDING = "rounding"  # billed seconds differ from the duration (minimum, increment)
+    UNBILLED_STATUS = "unbilled-status"  # failed, busy, no-answer, canceled: billed nothing
+    CLIENT_CATEGORY = "client-category"  # a `client:` leg, in its own category
+    SIP_CATEGORY = "sip-category"  # a `sip:` leg, likewise
+    TRUNKING_CATEGORY = "trunking-category"  # a trunking leg, likewise
+    START_DATE_ATTRIBUTION = "start-date-attribution"  # ends in a later period than it starts
+    TIMEZONE = "timezone"  # in another period by the export's local dates than by UTC
+    PERIOD_END_EXCLUSIVE = "period-end-exclusive"  # starts on the last day after 00:00 (month)
+    DST_GAP = "dst-gap"  # a naive time in a DST gap, placed by --dst
+    DST_OVERLAP = "dst-overlap"  # a naive time in a DST overlap, likewise
+    UNSETTLED = "unsettled"  # queued, ringing, in-progress: not over yet
+    PRICE_PENDING = "price-pending"  # billable, and Twilio has not priced it yet
+
+
+class BridgeStep(StrEnum):
+    """`bridge.rule`, in the order of `bridge.step` (0 to 11): from what a user naively compares
+    to the expected figures one rule at a time (see reconcile/bridge.py), then the usage."""
+
+    NAIVE = "naive"  # the export's own dates, every status and category, raw seconds / 60
+    PERIOD_END_EXCLUSIVE = Rule.PERIOD_END_EXCLUSIVE.value
+    TIMEZONE = Rule.TIMEZONE.value
+    UNSETTLED = Rule.UNSETTLED.value
+    UNBILLED_STATUS = Rule.UNBILLED_STATUS.value
+    CLIENT_CATEGORY = Rule.CLIENT_CATEGORY.value
+    SIP_CATEGORY = Rule.SIP_CATEGORY.value
+    TRUNKING_CATEGORY = Rule.TRUNKING_CATEGORY.value
+    CATEGORY_SPLIT = "category-split"  # the remaining legs of other categories dropped
+    ROUNDING = Rule.ROUNDING.value
+    EXPECTED = "expected"  # the last step's figures
+    UNEXPLAINED = "unexplained"  # usage - expected
+
+
 # Rules a leg rule of the rules file may name: why a leg is not in the plain voice category.
-CATEGORY_RULES = ("client-category", "sip-category", "trunking-category")
+CATEGORY_RULES = tuple(
+    r.value for r in (Rule.CLIENT_CATEGORY, Rule.SIP_CATEGORY, Rule.TRUNKING_CATEGORY)
+)
 # Number types a leg rule may test the called number for (from phonenumbers).
 NUMBER_TYPES = ("tollfree", "mobile")
 # The next-check hints the audit looks up in the rules file.

@@ -22,7 +22,7 @@ import auditor.reconcile.records as recmod
 from auditor.ingest.records_format_file import parse_records_format
 from auditor.normalize.records import normalize_records
 from auditor.rules.model import load_rules
-from auditor.schemas.records import OUTPUT_COLUMNS
+from auditor.schemas.outputs import RECORDS_MATCHES
 
 OWN = "+12125550100"
 FORMAT = """
@@ -140,8 +140,9 @@ def rows(out: Path) -> dict[tuple, dict]:
 def test_columns_are_the_contract_then_the_groups(audit) -> None:
     out, _ = audit
     header = (out / "records_matches.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.split(",") == [*OUTPUT_COLUMNS, "campaign"]
-    assert pl.read_parquet(out / "records_matches.parquet").columns == [*OUTPUT_COLUMNS, "campaign"]
+    columns = [*RECORDS_MATCHES, "campaign"]
+    assert header.split(",") == columns
+    assert pl.read_parquet(out / "records_matches.parquet").columns == columns
 
 
 def test_each_finding(audit) -> None:

@@ -14,7 +14,7 @@ from conftest import ROOT
 
 from auditor.reconcile.records import FINDINGS, check_findings
 from auditor.result import RecordsCounts
-from auditor.schemas.records import GROUP_SCHEMA
+from auditor.schemas.outputs import RECORDS_GROUPS as GROUP_SCHEMA
 from auditor.statuses import RecordsFinding, RecordsMatch
 
 

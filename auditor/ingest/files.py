@@ -10,9 +10,9 @@ inflate the file itself calls `InputFile.check_inflate` first.
 
 PBX CDR files are the exception: a PBX writes caller-ID names as the raw bytes it received, so a
 real Asterisk Master.csv may carry Latin-1 or CP1251 names among ASCII numbers and times. They are
-read with `read_text_by_line`: a line that is valid UTF-8 stays UTF-8, a line that is not is
-decoded with the fallback encoding (`--encoding-fallback`) and its number is returned so the row can
-be marked. Twilio exports are UTF-8 by contract and keep the strict `read_text`.
+read with `decode_by_line` (through `pbx_lines`): a line that is valid UTF-8 stays UTF-8, a line
+that is not is decoded with the fallback encoding (`--encoding-fallback`) and its number is returned
+so the row can be marked. Twilio exports are UTF-8 by contract and keep the strict `read_text`.
 
 `-` as a PATH is standard input (csvkit's convention; a file named `-` is `./-`): `reading_stdin`
 spools it, once, into a temporary file that is removed when the run ends, and it is named
@@ -196,11 +196,6 @@ class InputFile:
     def read_text(self) -> str:
         """The whole file as text; InputError when it is not UTF-8."""
         return decode_utf8(self.read_bytes(), self.name)
-
-    def read_text_by_line(self, fallback: str | None) -> DecodedText:
-        """The whole file as text, a line that is not UTF-8 decoded with `fallback` (None: such a
-        line is an InputError, as in `read_text`)."""
-        return decode_by_line(self.read_bytes(), self.name, fallback)
 
     def _head_bytes(self, size: int) -> bytes:
         """The first `size` bytes of the file's lines that are not empty, LF-ended (see

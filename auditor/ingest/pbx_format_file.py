@@ -37,15 +37,13 @@ Shipped examples live in `auditor/pbx_formats/`; `--cdr-format NAME` finds them 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditor.errors import InputError
 from auditor.ingest.base import CDR_FIELDS
+from auditor.ingest.format_files import FormatFiles
 from auditor.ingest.units import DURATION_UNITS, EPOCH_MS, SECONDS
 
 # Every canonical CDR field a format file may map to a column (the rest are the reader's own).
@@ -96,28 +94,14 @@ class CdrFormat:
         return list(dict.fromkeys(cols))
 
 
-def shipped_formats() -> list[str]:
-    """Names of the example format files shipped in `auditor.pbx_formats`."""
-    root = resources.files("auditor.pbx_formats")
-    return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
+FORMATS = FormatFiles("auditor.pbx_formats", "format file")
+shipped_formats = FORMATS.shipped  # names of the example format files shipped
 
 
 def load_cdr_format(spec: str) -> CdrFormat:
     """The format at path `spec`, or the shipped one named `spec`; InputError naming the file
     when it cannot be read or does not describe a usable format."""
-    path = Path(spec)
-    if path.is_file():
-        text = path.read_text(encoding="utf-8")
-    elif spec in shipped_formats():
-        text = resources.files("auditor.pbx_formats").joinpath(f"{spec}.toml").read_text("utf-8")
-    else:
-        known = ", ".join(shipped_formats())
-        raise InputError(spec, f"no such format file (shipped formats: {known})")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(spec, f"not valid TOML ({exc})") from None
-    return parse_cdr_format(data, spec)
+    return parse_cdr_format(FORMATS.load(spec).data, spec)
 
 
 def parse_cdr_format(data: dict, source: str) -> CdrFormat:

@@ -35,17 +35,15 @@ formats live in `auditor/records_formats/`; `--records-format NAME` finds them b
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from auditor.errors import InputError
+from auditor.ingest.format_files import FormatFiles
 from auditor.ingest.units import DURATION_UNITS, EPOCH_MS, SECONDS
 from auditor.schemas.calls import CALL_STATUSES
-from auditor.schemas.records import OUTPUT_COLUMNS
+from auditor.schemas.outputs import RECORDS_MATCHES
 
 PACKAGE = "auditor.records_formats"
 # Canonical fields a format maps to one column each (`group` maps to several).
@@ -82,39 +80,15 @@ class RecordsFormat:
         return ", ".join(keys)
 
 
-def shipped_formats() -> list[str]:
-    """Names of the format files shipped in `auditor.records_formats`."""
-    root = resources.files(PACKAGE)
-    return sorted(p.name.removesuffix(".toml") for p in root.iterdir() if p.name.endswith(".toml"))
-
-
-def format_path(spec: str) -> Path | None:
-    """The file `spec` names when it is a path (None for a shipped name)."""
-    path = Path(spec)
-    return path if path.is_file() else None
+FORMATS = FormatFiles(PACKAGE, "records format file")
+shipped_formats = FORMATS.shipped  # names of the format files shipped
 
 
 def load_records_format(spec: str) -> RecordsFormat:
     """The format at path `spec`, or the shipped one named `spec`; InputError naming the file
     when it cannot be read or does not describe a usable format."""
-    path = format_path(spec)
-    if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(spec, f"cannot be read ({exc})") from None
-        stem = path.stem
-    elif spec in shipped_formats():
-        text = resources.files(PACKAGE).joinpath(f"{spec}.toml").read_text("utf-8")
-        stem = spec
-    else:
-        known = ", ".join(shipped_formats())
-        raise InputError(spec, f"no such records format file (shipped formats: {known})")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(spec, f"not valid TOML ({exc})") from None
-    return parse_records_format(data, spec, stem)
+    loaded = FORMATS.load(spec)
+    return parse_records_format(loaded.data, spec, loaded.stem)
 
 
 def _unknown(keys: Any, known: tuple[str, ...], where: str) -> str | None:
@@ -168,7 +142,7 @@ def parse_records_format(data: dict[str, Any], source: str, stem: str = "") -> R
         raise bad("[columns] must map call_sid, or both to and time (to match by number)")
     if "end" in columns and "time" not in columns:
         raise bad("columns.end needs columns.time (the duration is end - time)")
-    clash = [g for g in group if g in OUTPUT_COLUMNS]
+    clash = [g for g in group if g in RECORDS_MATCHES]
     if clash:
         raise bad(
             f"columns.group: {clash[0]!r} is also an output column of records_matches: "

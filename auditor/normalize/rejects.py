@@ -9,14 +9,9 @@ import polars as pl
 from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.times import LEAP_SECOND_REASON, leap_second
 from auditor.normalize.values import present
+from auditor.schemas import outputs
 
-REJECT_SCHEMA = {
-    SOURCE_FILE: pl.String,
-    SOURCE_ROW: pl.Int64,
-    "column": pl.String,
-    "value": pl.String,
-    "reason": pl.String,
-}
+REJECT_SCHEMA = outputs.REJECTS  # rejects.csv
 KEY = [SOURCE_FILE, SOURCE_ROW]
 
 DST_REASON = "local time falls in a DST "  # then `gap` or `overlap`: rows --dst reject sets aside

@@ -12,8 +12,9 @@ import polars as pl
 from auditor.errors import UsageError
 from auditor.ingest.base import SOURCE_FILE
 from auditor.ingest.files import InputFile, expand_paths
+from auditor.ingest.format_files import format_path
 from auditor.ingest.records import read_records
-from auditor.ingest.records_format_file import RecordsFormat, format_path, load_records_format
+from auditor.ingest.records_format_file import RecordsFormat, load_records_format
 from auditor.normalize.records import normalize_records
 from auditor.normalize.rejects import KEY, REJECT_SCHEMA, sort_rejects
 from auditor.pipeline.ingest import FileReport, Ingested

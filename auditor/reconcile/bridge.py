@@ -31,38 +31,17 @@ import polars as pl
 
 from auditor.reconcile.usage import KEY, ancestor_map
 from auditor.rules.model import Rules
+from auditor.schemas import outputs
 from auditor.schemas.dtypes import MINUTES
+from auditor.statuses import BridgeStep, Rule, in_order
 
-STEPS = (
-    "period-end-exclusive",
-    "timezone",
-    "unsettled",
-    "unbilled-status",
-    "client-category",
-    "sip-category",
-    "trunking-category",
-    "category-split",
-    "rounding",
-)
-BRIDGE_COLUMNS = (
-    "account_sid",
-    "period",
-    "category",
-    "step",
-    "rule",
-    "count_delta",
-    "seconds_delta",
-    "minutes_delta",
-    "count_after",
-    "minutes_after",
-    "own_count_delta",
-    "own_minutes_delta",
-    "own_count_after",
-    "own_minutes_after",
-)
+# The stages whose legs the bridge counts (statuses.BridgeStep): `naive`, then one per step;
+# `expected` and `unexplained` follow, from the last stage and the usage.
+STAGES = tuple(s for s in BridgeStep if s not in (BridgeStep.EXPECTED, BridgeStep.UNEXPLAINED))
+BRIDGE_COLUMNS = tuple(outputs.BRIDGE)
 
 
-def _stages(rules: Rules) -> dict[str, tuple[pl.Expr, str]]:
+def _stages(rules: Rules) -> dict[BridgeStep, tuple[pl.Expr, str]]:
     """Per bridge stage, by name: which aggregated leg groups it holds, and whether its seconds
     are raw or billed. `naive` is where the bridge starts; each later stage is after its rule."""
     local_in = pl.col("_local_period") == pl.col("period")
@@ -71,24 +50,23 @@ def _stages(rules: Rules) -> dict[str, tuple[pl.Expr, str]]:
     billable = settled & pl.col("billable")
     inside = pl.col("_in_subtree")
     rule = pl.col("_category_rule").fill_null("")
-    client = billable & ~((rule == "client-category") & ~inside)
-    sip = client & ~((rule == "sip-category") & ~inside)
-    trunk = sip & ~((rule == "trunking-category") & ~inside)
+    client = billable & ~((rule == Rule.CLIENT_CATEGORY.value) & ~inside)
+    sip = client & ~((rule == Rule.SIP_CATEGORY.value) & ~inside)
+    trunk = sip & ~((rule == Rule.TRUNKING_CATEGORY.value) & ~inside)
     final = trunk & inside
     stages = {
-        "naive": (local_in & ~pl.col("_local_after_last_midnight"), "raw"),
-        "period-end-exclusive": (local_in, "raw"),
-        "timezone": (utc_in, "raw"),
-        "unsettled": (settled, "raw"),
-        "unbilled-status": (billable, "raw"),
-        "client-category": (client, "raw"),
-        "sip-category": (sip, "raw"),
-        "trunking-category": (trunk, "raw"),
-        "category-split": (final, "raw"),
-        "rounding": (final, "billed"),
+        BridgeStep.NAIVE: (local_in & ~pl.col("_local_after_last_midnight"), "raw"),
+        BridgeStep.PERIOD_END_EXCLUSIVE: (local_in, "raw"),
+        BridgeStep.TIMEZONE: (utc_in, "raw"),
+        BridgeStep.UNSETTLED: (settled, "raw"),
+        BridgeStep.UNBILLED_STATUS: (billable, "raw"),
+        BridgeStep.CLIENT_CATEGORY: (client, "raw"),
+        BridgeStep.SIP_CATEGORY: (sip, "raw"),
+        BridgeStep.TRUNKING_CATEGORY: (trunk, "raw"),
+        BridgeStep.CATEGORY_SPLIT: (final, "raw"),
+        BridgeStep.ROUNDING: (final, "billed"),
     }
-    assert tuple(stages) == ("naive", *STEPS)
-    return stages
+    return in_order(STAGES, stages)
 
 
 def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.DataFrame:
@@ -126,7 +104,7 @@ def build_bridge(legs: pl.DataFrame, recon: pl.DataFrame, rules: Rules) -> pl.Da
 def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
     """Each stage's figures, from `n:NAME` / `s:NAME` (count and seconds held at that stage),
     as deltas from the stage before; `expected` is the last stage."""
-    names = ["naive", *STEPS]
+    names = [s.value for s in STAGES]
 
     def minutes(name: str, prefix: str = "s") -> pl.Expr:
         return pl.col(f"{prefix}:{name}").cast(MINUTES) / 60
@@ -161,9 +139,9 @@ def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
     # from the last stage on the row holds its own legs only: own_* equal the account's figures
     for j, (name, n, m) in enumerate(
         [
-            ("expected", pl.lit(0, pl.Int64), pl.lit(0).cast(MINUTES)),
+            (BridgeStep.EXPECTED.value, pl.lit(0, pl.Int64), pl.lit(0).cast(MINUTES)),
             (
-                "unexplained",
+                BridgeStep.UNEXPLAINED.value,
                 pl.col("usage_count") - expected_n,
                 pl.col("usage_minutes") - expected_m,
             ),
@@ -177,8 +155,8 @@ def _steps(stages: pl.DataFrame, recon: pl.DataFrame) -> pl.DataFrame:
                 n.cast(pl.Int64).alias("count_delta"),
                 pl.lit(None, pl.Int64).alias("seconds_delta"),
                 m.cast(MINUTES).alias("minutes_delta"),
-                (expected_n + (n if name == "unexplained" else 0)).alias("count_after"),
-                (expected_m + (m if name == "unexplained" else 0))
+                (expected_n + (n if name == BridgeStep.UNEXPLAINED else 0)).alias("count_after"),
+                (expected_m + (m if name == BridgeStep.UNEXPLAINED else 0))
                 .cast(MINUTES)
                 .alias("minutes_after"),
             ).with_columns(

@@ -95,28 +95,10 @@ from auditor.reconcile.matching import (
 from auditor.result import CdrCounts
 from auditor.rules.billing import billed_seconds, in_dates
 from auditor.rules.model import RuleDates
-from auditor.statuses import MatchStatus, Mismatch, count_key, enum_dtype
+from auditor.schemas import outputs
+from auditor.statuses import MatchStatus, Mismatch, count_key
 
-MATCH_SCHEMA: dict[str, pl.DataType] = {
-    "pbx_source_file": pl.String(),
-    "pbx_source_rows": pl.String(),
-    "twilio_source_file": pl.String(),
-    "twilio_source_row": pl.Int64(),
-    "call_sid": pl.String(),
-    "from_e164": pl.String(),
-    "to_e164": pl.String(),
-    "from_raw": pl.String(),  # as written: the leg's from where a leg, else the PBX's src
-    "to_raw": pl.String(),
-    "pbx_start_utc": pl.Datetime("us", "UTC"),
-    "twilio_start_utc": pl.Datetime("us", "UTC"),
-    "start_delta_s": pl.Int64(),
-    "pbx_billsec": pl.Int64(),
-    "twilio_duration_s": pl.Int64(),
-    "duration_delta_s": pl.Int64(),
-    "billed_minutes_delta": pl.Float64(),
-    "match_status": enum_dtype(MatchStatus),
-    "mismatch": pl.String(),
-}
+MATCH_SCHEMA = outputs.CDR_MATCHES
 MATCH_COLUMNS = tuple(MATCH_SCHEMA)
 _RANK = RANK  # the cost's multiplier, as the tests know it
 ALWAYS = RuleDates()  # a rule with no dates

@@ -11,49 +11,17 @@ from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
 from auditor.rules.billing import billed_seconds, in_dates, zero_bills
 from auditor.rules.model import LegRule, Rules
+from auditor.schemas import outputs
 from auditor.schemas.dtypes import MINUTES, MONEY
-from auditor.statuses import DstNote
+from auditor.statuses import DstNote, Rule, in_order
 
 # When a leg started, for rules with dates (a failed call may have no start: its end).
 LEG_START = pl.coalesce(pl.col("start_time_utc"), pl.col("end_time_utc"))
 
-# The order rules are listed in a row's `rules` column.
-RULE_ORDER = (
-    "rounding",
-    "unbilled-status",
-    "client-category",
-    "sip-category",
-    "trunking-category",
-    "start-date-attribution",
-    "timezone",
-    "period-end-exclusive",
-    "dst-gap",
-    "dst-overlap",
-    "unsettled",
-    "price-pending",
-)
+# The order rules are listed in a row's `rules` column (statuses.Rule).
+RULE_ORDER = tuple(r.value for r in Rule)
 
-CALL_AUDIT_COLUMNS = (
-    "source_file",
-    "source_row",
-    "account_sid",
-    "call_sid",
-    "parent_call_sid",
-    "direction",
-    "from",
-    "to",
-    "status",
-    "category",
-    "start_time_utc",
-    "end_time_utc",
-    "period",
-    "duration_s",
-    "billable",
-    "billed_seconds",
-    "billed_minutes",
-    "price",
-    "rules",
-)
+CALL_AUDIT_COLUMNS = tuple(outputs.CALLS)  # calls.parquet
 
 
 def _condition(rule: LegRule) -> pl.Expr:
@@ -190,29 +158,30 @@ def rule_flag(name: str) -> str:
     return f"_rule:{name}"
 
 
-def _rule_flags(rules: Rules, period: Period) -> dict[str, pl.Expr]:
+def _rule_flags(rules: Rules, period: Period) -> dict[Rule, pl.Expr]:
+    """Whether each rule touched a leg, in RULE_ORDER (one flag per `Rule`, or an error)."""
     status = pl.col("status")
     start = pl.col("start_time_utc")
     end_period = period_of(pl.col("end_time_utc"), period)
+    category_rule = pl.col("_category_rule")
     flags = {
-        "rounding": pl.col("billable")
+        Rule.ROUNDING: pl.col("billable")
         & (pl.col("billed_seconds") != pl.col("duration_s").fill_null(0)),
-        "unbilled-status": status.is_in(list(rules.unbilled)),
-        "client-category": pl.col("_category_rule") == "client-category",
-        "sip-category": pl.col("_category_rule") == "sip-category",
-        "trunking-category": pl.col("_category_rule") == "trunking-category",
-        "start-date-attribution": end_period.is_not_null() & (end_period != pl.col("period")),
-        "timezone": pl.col("_local_period") != pl.col("period"),
-        "period-end-exclusive": (
+        Rule.UNBILLED_STATUS: status.is_in(list(rules.unbilled)),
+        Rule.CLIENT_CATEGORY: category_rule == Rule.CLIENT_CATEGORY.value,
+        Rule.SIP_CATEGORY: category_rule == Rule.SIP_CATEGORY.value,
+        Rule.TRUNKING_CATEGORY: category_rule == Rule.TRUNKING_CATEGORY.value,
+        Rule.START_DATE_ATTRIBUTION: end_period.is_not_null() & (end_period != pl.col("period")),
+        Rule.TIMEZONE: pl.col("_local_period") != pl.col("period"),
+        Rule.PERIOD_END_EXCLUSIVE: (
             after_midnight_on_last_day(start) if period is Period.MONTH else pl.lit(False)
         ),
-        "dst-gap": pl.col("dst") == DstNote.GAP.value,
-        "dst-overlap": pl.col("dst") == DstNote.OVERLAP.value,
-        "unsettled": status.is_in(list(rules.unsettled)),
-        "price-pending": pl.col("billable") & pl.col("price").is_null(),
+        Rule.DST_GAP: pl.col("dst") == DstNote.GAP.value,
+        Rule.DST_OVERLAP: pl.col("dst") == DstNote.OVERLAP.value,
+        Rule.UNSETTLED: status.is_in(list(rules.unsettled)),
+        Rule.PRICE_PENDING: pl.col("billable") & pl.col("price").is_null(),
     }
-    assert tuple(flags) == RULE_ORDER
-    return flags
+    return in_order(Rule, flags)
 
 
 # What the reconciliation and the bridge need of the legs, summed per group of alike legs: a

@@ -22,20 +22,11 @@ import polars as pl
 from auditor.reconcile.periods import Period, period_of
 from auditor.reconcile.usage import ancestor_map
 from auditor.rules.model import Rules
+from auditor.schemas import outputs
 from auditor.schemas.dtypes import MINUTES
 from auditor.statuses import UsedAs
 
-DAILY_COLUMNS = (
-    "account_sid",
-    "period",
-    "category",
-    "day",
-    "logged_calls",
-    "billable_calls",
-    "billed_minutes",
-    "usage_count",
-    "usage_minutes",
-)
+DAILY_COLUMNS = tuple(outputs.DAILY_VOLUMES)
 KEY = ["account_sid", "period", "category", "day"]
 SCOPE = ["account_sid", "period"]
 

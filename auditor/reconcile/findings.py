@@ -13,24 +13,10 @@ from typing import Any
 import polars as pl
 
 from auditor.result import NotComparedTotals, SideTotals, UnexplainedTotals, headline
+from auditor.schemas import outputs
 from auditor.statuses import DiffersIn, FindingLevel, ReconStatus
 
-NOT_COMPARED_COLUMNS = (
-    "account_sid",
-    "period",
-    "category",
-    "headline",
-    "logged_calls",
-    "billable_calls",
-    "expected_minutes",
-    "logged_price",
-    "usage_count",
-    "usage_minutes",
-    "usage_price",
-    "currency",
-    "notes",
-    "next_check",
-)
+NOT_COMPARED_COLUMNS = tuple(outputs.NOT_COMPARED)  # summary.json not_compared.rows
 
 
 def plain(value: Any) -> Any:

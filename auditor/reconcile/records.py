@@ -62,12 +62,10 @@ from auditor.reconcile.matching import (
 from auditor.result import RecordsCounts
 from auditor.rules.model import Rules
 from auditor.schemas.dtypes import MINUTES
-from auditor.schemas.records import (
-    GROUP_PREFIX,
-    GROUP_SCHEMA,
-    GROUP_STATUSES,
-    MATCH_SCHEMA,
-)
+from auditor.schemas.outputs import GROUP_STATUSES
+from auditor.schemas.outputs import RECORDS_GROUPS as GROUP_SCHEMA
+from auditor.schemas.outputs import RECORDS_MATCHES as MATCH_SCHEMA
+from auditor.schemas.records import GROUP_PREFIX
 from auditor.statuses import (
     MACHINE_ANSWERED_BY,
     ROW_FINDINGS,

@@ -16,38 +16,14 @@ import polars as pl
 from auditor.reconcile.classify import RULE_ORDER, rule_flag
 from auditor.reconcile.periods import Period, usage_period
 from auditor.rules.model import Rules
+from auditor.schemas import outputs
 from auditor.schemas.dtypes import MINUTES, MONEY
 from auditor.statuses import ReconStatus, UsedAs, enum_dtype
 
 CENT_HALF = Decimal("0.005")
 KEY = ["account_sid", "period", "category"]
 
-RECON_COLUMNS = (
-    "account_sid",
-    "period",
-    "category",
-    "logged_calls",
-    "billable_calls",
-    "log_seconds",
-    "expected_minutes",
-    "logged_price",
-    "usage_count",
-    "usage_minutes",
-    "usage_price",
-    "unexplained_count",
-    "unexplained_minutes",
-    "unexplained_price",
-    "status",
-    # Beyond the contract, for the auditor:
-    "parent_category",
-    "headline",
-    "explained_by",
-    "next_check",
-    "notes",
-    "currency",
-    "usage_source_file",
-    "usage_source_row",
-)
+RECON_COLUMNS = tuple(outputs.USAGE_RECONCILIATION)
 
 
 @dataclass
@@ -131,7 +107,7 @@ def usage_records_used(usage: pl.DataFrame, rules: Rules, period: Period) -> pl.
             .cast(enum_dtype(UsedAs))
             .alias("used_as")
         )
-        .drop("_voice")
+        .select(outputs.USAGE_RECORDS.names())
         .sort("source_file", "source_row")
         .collect()
     )

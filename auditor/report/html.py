@@ -24,7 +24,7 @@ from auditor.reconcile.findings import differs_in, finding_level
 from auditor.report import charts
 from auditor.report.outdir import writing
 from auditor.result import AuditOutcome, Summary, signed
-from auditor.statuses import FindingLevel, ReconStatus
+from auditor.statuses import BridgeStep, FindingLevel, ReconStatus
 
 KEY = ("account_sid", "period", "category")
 
@@ -148,8 +148,19 @@ def _about(summary: Summary, about: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-SHARED_STEPS = ("naive", "period-end-exclusive", "timezone", "unsettled", "unbilled-status")
-CATEGORY_STEPS = ("client-category", "sip-category", "trunking-category", "category-split")
+# The bridge's steps before the category steps (the same on every category's bridge of an
+# account), and the category steps.
+_ORDER = list(BridgeStep)
+SHARED_STEPS = tuple(s.value for s in _ORDER[: _ORDER.index(BridgeStep.CLIENT_CATEGORY)])
+CATEGORY_STEPS = tuple(
+    s.value
+    for s in (
+        BridgeStep.CLIENT_CATEGORY,
+        BridgeStep.SIP_CATEGORY,
+        BridgeStep.TRUNKING_CATEGORY,
+        BridgeStep.CATEGORY_SPLIT,
+    )
+)
 
 
 def _price(row: dict[str, Any]) -> charts.Price | None:
@@ -182,7 +193,7 @@ def _own_steps(steps: list[dict[str, Any]]) -> list[charts.Step]:
 
 def _account_bridge(i: int, row: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
     """The account-wide bridge, once per account and period: from every logged leg of the
-    account to its billable ones, the steps every category's bridge shares (`bridge.STEPS`
+    account to its billable ones, the steps every category's bridge shares (`BridgeStep`
     before the category steps depend on no category)."""
     shared = [s for s in steps if s["rule"] in SHARED_STEPS]
     drawn = [charts.Step(s["rule"], s["minutes_delta"], s["minutes_after"]) for s in shared]

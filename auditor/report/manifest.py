@@ -191,7 +191,6 @@ class Entry:
 @dataclass(frozen=True)
 class Manifest:
     command: str
-    version: str
     inputs: list[Entry]
     outputs: list[Entry]
 
@@ -230,10 +229,8 @@ def read_manifest(folder: Path) -> Manifest:
         pure = PurePosixPath(entry.path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in entry.path:
             raise UsageError(f"{where}: output path {entry.path!r} leaves the folder")
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
     return Manifest(
         command=str(data.get("command", "")),
-        version=str(tool.get("version", "")),
         inputs=_entries(data, "inputs", where),
         outputs=outputs,
     )

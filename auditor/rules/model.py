@@ -70,9 +70,6 @@ class Rules:
             chain.append(parent)
         return chain
 
-    def children(self, category: str) -> list[str]:
-        return [c for c, p in self.parents.items() if p == category]
-
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)

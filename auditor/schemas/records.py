@@ -1,5 +1,5 @@
-"""The canonical frame of a user's own records (`--records`), one row per record, and the columns
-of `records_matches` (a contract: the issue names them in this order, group columns follow)."""
+"""The canonical frame of a user's own records (`--records`), one row per record (the columns of
+`records_matches` and `records_groups` are in schemas/outputs.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from auditor.schemas.checks import (
     plausible_time,
     sid,
 )
-from auditor.schemas.dtypes import DT_UTC, MINUTES, MONEY
-from auditor.statuses import ROW_FINDINGS, RecordsMatch, count_key, enum_dtype
+from auditor.schemas.dtypes import DT_UTC
 
 GROUP_PREFIX = "group:"  # a group column `campaign` rides along as `group:campaign`
 
@@ -63,41 +62,3 @@ RECORDS = FrameContract(
     strict=False,
     nul_free=True,
 )
-
-# records_matches: one row per record and per Twilio leg no record claims.
-MATCH_SCHEMA: dict[str, pl.DataType] = {
-    "records_source_file": pl.String(),
-    "records_source_row": pl.Int64(),
-    "twilio_source_file": pl.String(),
-    "twilio_source_row": pl.Int64(),
-    "call_sid": pl.String(),
-    "to_e164": pl.String(),
-    "record_time_utc": DT_UTC,
-    "twilio_start_utc": DT_UTC,
-    "delay_s": pl.Int64(),
-    "record_duration_s": pl.Int64(),
-    "twilio_duration_s": pl.Int64(),
-    "duration_delta_s": pl.Int64(),
-    "billed_minutes": MINUTES,
-    "price": MONEY,
-    "twilio_status": pl.String(),
-    "answered_by": pl.String(),
-    "match_status": enum_dtype(RecordsMatch),
-    "finding": pl.String(),
-}
-OUTPUT_COLUMNS = tuple(MATCH_SCHEMA)
-
-# The match statuses records_groups counts: a record's (a twilio-only leg belongs to no group).
-GROUP_STATUSES = tuple(m for m in RecordsMatch if m is not RecordsMatch.TWILIO_ONLY)
-
-# records_groups: one row per group column x value; rows per status, then per other finding.
-GROUP_SCHEMA: dict[str, pl.DataType] = {
-    "group": pl.String(),
-    "value": pl.String(),
-    "records": pl.Int64(),
-    **{count_key(m): pl.Int64() for m in (*GROUP_STATUSES, *ROW_FINDINGS)},
-    "billed_minutes": MINUTES,
-    "price": MONEY,
-    "currency": pl.String(),
-    "billed_minutes_at_stake": pl.Float64(),
-}
