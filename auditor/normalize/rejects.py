@@ -10,13 +10,15 @@ from auditor.ingest.base import ERROR, ERROR_COLUMN, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.times import LEAP_SECOND_REASON, leap_second
 from auditor.normalize.values import present
 
-REJECT_SCHEMA = {
-    SOURCE_FILE: pl.String,
-    SOURCE_ROW: pl.Int64,
-    "column": pl.String,
-    "value": pl.String,
-    "reason": pl.String,
-}
+REJECT_SCHEMA = pl.Schema(
+    {
+        SOURCE_FILE: pl.String,
+        SOURCE_ROW: pl.Int64,
+        "column": pl.String,
+        "value": pl.String,
+        "reason": pl.String,
+    }
+)
 KEY = [SOURCE_FILE, SOURCE_ROW]
 
 DST_REASON = "local time falls in a DST "  # then `gap` or `overlap`: rows --dst reject sets aside

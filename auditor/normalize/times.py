@@ -12,6 +12,7 @@ and the row carries a note saying so.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -92,7 +93,7 @@ def _naive(s: pl.Expr) -> pl.Expr:
     return pl.coalesce(*(s.str.strptime(DT_NAIVE, f, strict=False) for f in NAIVE_FORMATS))
 
 
-def _localize(wall: pl.Expr, tz: str, ambiguous: str) -> pl.Expr:
+def _localize(wall: pl.Expr, tz: str, ambiguous: Literal["earliest", "latest"]) -> pl.Expr:
     return wall.dt.replace_time_zone(
         tz, ambiguous=ambiguous, non_existent="null"
     ).dt.convert_time_zone(UTC)

@@ -155,8 +155,8 @@ def _flags(rules: Rules, has_status: bool, max_delay_s: int, tolerance_s: int) -
     else:
         delivered = pl.lit(True)
     verdict = pl.col("__rec_answered_by").str.strip_chars().str.to_lowercase()
-    human = pl.when(verdict.is_null() | (verdict == "")).then(delivered)
-    human = human.otherwise(verdict.str.starts_with("human"))
+    unsaid = pl.when(verdict.is_null() | (verdict == "")).then(delivered)
+    human = unsaid.otherwise(verdict.str.starts_with("human"))
     twilio_status = pl.col("twilio_status")
     undelivered = (matched & delivered & twilio_status.is_in(list(rules.unbilled))) | (
         (status == M.RECORDS_ONLY.value) & delivered
