@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 from polars.expr.whenthen import ChainedThen, Then  # the when/then chain's types
 
-from auditor.errors import InputError, UsageError
+from auditor.errors import InputError, InternalError, UsageError
 from auditor.ingest.base import CDR_FIELDS, ERROR, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.rejects import (
     KEY,
@@ -150,7 +150,8 @@ def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.E
         name = f"{col}__{suffix}"
         expr: Then | ChainedThen | None = None
         for zone, exprs in per_zone:
-            assert exprs[i].meta.output_name().endswith(suffix)
+            if not exprs[i].meta.output_name().endswith(suffix):
+                raise InternalError(f"parse_time's output {i} is not its {suffix!r} column")
             cond = pl.col(ZONE).is_null() if zone is None else pl.col(ZONE) == zone
             expr = (pl.when(cond) if expr is None else expr.when(cond)).then(exprs[i])
         epoch = pl.col("time_format") == EPOCH
@@ -160,7 +161,8 @@ def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.E
             "utc": _epoch(col),
             "dst": pl.lit(None, pl.String),
         }
-        assert expr is not None
+        if expr is None:
+            raise InternalError(f"{col}: no zone to read the times in")
         out.append(pl.when(epoch.fill_null(False)).then(values[suffix]).otherwise(expr).alias(name))
     return out
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from auditor.errors import UsageError
+from auditor.errors import InternalError, UsageError
 
 UTC = "UTC"
 DT_UTC = pl.Datetime("us", UTC)
@@ -224,7 +224,8 @@ def parse_time_fast(col: str, shape: str | None, tz: str | None) -> list[pl.Expr
             utc = pl.when(wall.is_not_null()).then(utc)  # both or neither: else the slow path
         naive = pl.lit(False)
     else:
-        assert tz is not None, "a naive fast path needs a zone"
+        if tz is None:
+            raise InternalError("a naive fast path needs a zone")
         wall = s.str.strptime(DT_NAIVE, shape, strict=False)
         utc = wall.dt.replace_time_zone(
             tz, ambiguous="null", non_existent="null"
