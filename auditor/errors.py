@@ -51,6 +51,13 @@ class OutputError(AuditorError):
         super().__init__(f"{reason} while writing {path}")
 
 
+class InternalError(RuntimeError):
+    """A broken invariant of the code itself (a bug, never a bad input or option): raised where
+    an `assert` would vanish under `python -O`. Deliberately not an AuditorError: the CLI's last
+    resort reports it as `auditor: internal error: ...` and exit code 2 (EXIT_UNUSABLE), and
+    AUDITOR_DEBUG=1 shows its traceback."""
+
+
 # What a disk or a folder refuses a writer: these errnos, met while writing, are the run's
 # one-line OutputError, never an internal error (nor an input called unreadable).
 WRITE_ERRNOS = frozenset(

@@ -9,6 +9,8 @@ from typing import TypeVar
 
 import polars as pl
 
+from auditor.errors import InternalError
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -163,7 +165,7 @@ def in_order(names: Iterable[K], values: Mapping[K, V]) -> dict[K, V]:
     if set(order) != set(values) or len(order) != len(values):
         missing = [str(n) for n in order if n not in values]
         extra = [str(k) for k in values if k not in order]
-        raise RuntimeError(f"names without a value: {missing}; values of no name: {extra}")
+        raise InternalError(f"names without a value: {missing}; values of no name: {extra}")
     return {n: values[n] for n in order}
 
 

@@ -1,7 +1,7 @@
 """A seeded mutator over the sample exports, and the check every mutated input must pass.
 
 `mutate(source, seed)` turns one export file (sample_exports/ with its own-records samples,
-tests/fixtures/, or a small built-in FreePBX CSV and single Call resource) into hostile bytes: one
+tests/fixtures/, or a single Call resource taken from a sample page) into hostile bytes: one
 to three mutations from truncated lines, missing / extra / shuffled / duplicated columns and
 headers, BOM, Latin-1, UTF-16 and NUL bytes, 1 MB fields, empty and header-only files, truncated
 gzip, JSON cut mid-object, wrong types in every column, dates out of range, negative and huge
@@ -49,21 +49,10 @@ MB = 1 << 20
 # Sources
 # --------------------------------------------------------------------------------------------
 
-# A FreePBX `cdr` table exported with a header (read with `--cdr-format freepbx_cdr`): there is
-# no such file among the samples, so the fuzzer carries three rows of its own.
-FREEPBX_CSV = (
-    "calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,billsec,"
-    "disposition,amaflags,accountcode,uniqueid,userfield,did,recordingfile,cnum,cnam,"
-    "outbound_cnum,outbound_cnam,dst_cnam,linkedid,peeraccount,sequence\n"
-    '2025-11-10 10:00:00,"""Alice"" <1001>",1001,+16175550123,from-internal,PJSIP/1001-1,'
-    'PJSIP/twilio-2,Dial,"PJSIP/+16175550123@twilio,60",128,125,ANSWERED,3,,1762786800.1,,'
-    ",,1001,Alice,+12125550150,ACME,,1762786800.1,,1\n"
-    "2025-11-10 11:30:00,+12015550153,+12015550153,1011,from-trunk,PJSIP/twilio-3,"
-    'PJSIP/1011-4,Dial,"PJSIP/1011,30",20,0,NO ANSWER,3,,1762792200.5,,+12125550152,,,,,,,'
-    "1762792200.5,,2\n"
-    "2025-11-10 12:00:00,1002,1002,1003,from-internal,PJSIP/1002-5,PJSIP/1003-6,Dial,"
-    '"PJSIP/1003,20",\\N,\\N,ANSWERED,3,,1762794000.7,,,,1002,Bob,,,,1762794000.7,,3\n'
-)
+# A FreePBX `cdr` table exported with a header (read with `--cdr-format freepbx_cdr`): three rows
+# in tests/fixtures/pbx/. Its source keeps the name `builtin/freepbx_cdr.csv` it had when the rows
+# were written here: a source's name seeds its mutations, so another name would draw other cases.
+FREEPBX_CSV = (FIXTURES / "pbx" / "freepbx_cdr.csv").read_text(encoding="utf-8")
 
 
 def _one_call_resource() -> bytes:

@@ -56,7 +56,16 @@ def test_command_table_wins_over_the_top_level(tmp_path: Path) -> None:
 def test_audit_only_key_at_the_top_is_ignored_by_validate(tmp_path: Path) -> None:
     config = _write(tmp_path / "acme.toml", NEW_YORK + 'did = ["+12125550150"]\n')
     done = run_cli("validate", MARCH, "--out", str(tmp_path / "o"), "--config", str(config))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr  # not "unknown key 'did'"
+    assert done.stdout.splitlines()[0] == f"settings from {config}"
+    options = _manifest_options(tmp_path / "o")
+    assert "audit" not in options  # validate has no --did: nothing of it recorded
+    assert (options["ingest"]["tz"], options["ingest"]["dst"]) == ("America/New_York", "earliest")
+    # The same file gives audit its DIDs: the key was read, and is audit's.
+    usage = str(SAMPLES / "usage" / "2025-03_monthly.csv")
+    done = run_cli("audit", MARCH, usage, "--out", str(tmp_path / "a"), "--config", str(config))
+    assert done.returncode in (0, 1), done.stderr
+    assert _manifest_options(tmp_path / "a")["audit"]["match"]["dids"] == ["+12125550150"]
 
 
 def test_unknown_key_is_one_line_naming_it(tmp_path: Path) -> None:
@@ -117,10 +126,12 @@ def test_auditor_toml_in_the_working_folder_is_read(tmp_path: Path) -> None:
 
 def test_given_config_wins_over_auditor_toml_here(tmp_path: Path) -> None:
     _write(tmp_path / "auditor.toml", "xyz = 1\n")  # would fail if read
-    other = _write(tmp_path / "other.toml", NEW_YORK)
+    _write(tmp_path / "other.toml", NEW_YORK)
     done = run_cli("validate", MARCH, "--out", "o", "--config", "other.toml", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert other.exists()
+    assert done.returncode == 0, done.stderr  # auditor.toml's unknown key would be exit 2
+    assert done.stdout.splitlines()[0] == "settings from other.toml"
+    ingest = _manifest_options(tmp_path / "o")["ingest"]
+    assert (ingest["tz"], ingest["dst"]) == ("America/New_York", "earliest")  # other.toml's
 
 
 def test_without_config_nothing_is_read(tmp_path: Path) -> None:

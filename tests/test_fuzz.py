@@ -5,8 +5,9 @@ tests/mutate.py mutates one export (truncated lines, missing / extra / shuffled 
 columns and headers, BOM, Latin-1, UTF-16 and NUL bytes, 1 MB fields, empty and header-only files,
 truncated gzip, JSON cut mid-object, wrong types, dates out of range, negative and huge numbers)
 and runs the audit in-process. Hypothesis draws the cases, derandomized: every run tries the same
-300 (three tests of 100, spread over the cores by pytest-xdist). `python benchmarks/fuzz.py
---cases 10000` tries many more.
+300 (three tests of 100, spread over the cores by pytest-xdist), marked `fuzz`: plain `pytest`
+(and .ci/run) runs them, `pytest -m "not fuzz"` leaves them out for a quick run.
+`python benchmarks/fuzz.py --cases 10000` tries many more.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _shard(index: int):
         _run(Case(source, seed))
 
     test.__name__ = f"test_audit_survives_a_mutated_export_{index}"
-    return test
+    return pytest.mark.fuzz(test)
 
 
 test_audit_survives_a_mutated_export_0 = _shard(0)

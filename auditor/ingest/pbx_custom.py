@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from auditor.errors import InputError, UsageError
+from auditor.errors import InputError, InternalError, UsageError
 from auditor.ingest.base import ENCODING, ERROR, ERROR_COLUMN, SOURCE_ROW, Kind, conform
 from auditor.ingest.files import InputFile
 from auditor.ingest.options import ReadOptions
@@ -173,7 +173,8 @@ class CustomCdrCsv:
         )
         billsec = values.get("billsec", pl.lit(None, pl.String))
         if fmt.answered_rule == "values":
-            assert fmt.answered_column is not None
+            if fmt.answered_column is None:  # load_cdr_format requires it with this rule
+                raise InternalError(f"{fmt.source}: answered.rule 'values' without a column")
             flag = pl.col(_key(fmt.answered_column)).str.to_uppercase()
             answered = flag.is_in(list(fmt.answered_values))
         elif fmt.answered_rule == "answer-time":

@@ -176,13 +176,14 @@ def parse_cdr_format(data: dict, source: str) -> CdrFormat:
         raise bad('answered.rule must be "values", "answer-time" or "billsec"')
     if rule == "billsec" and "billsec" not in columns:
         raise bad('answered.rule = "billsec" needs columns.billsec (or use "answer-time")')
-    answered_column, answered_values = None, ()
+    answered_column: Column | None = None
+    answered_values: tuple[str, ...] = ()
     if rule == "values":
-        values = answered.get("values")
-        if "column" not in answered or not isinstance(values, list) or not values:
+        listed = answered.get("values")
+        if "column" not in answered or not isinstance(listed, list) or not listed:
             raise bad("[answered] needs a column and a non-empty list of values")
         answered_column = column(answered["column"], "answered.column")
-        answered_values = tuple(str(v).strip().upper() for v in values)
+        answered_values = tuple(str(v).strip().upper() for v in listed)
     if rule == "answer-time" and "answer" not in columns:
         raise bad('answered.rule = "answer-time" needs columns.answer')
 

@@ -58,8 +58,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then  # the when/then chain's types
 
-from auditor.errors import InputError, UsageError
+from auditor.errors import InputError, InternalError, UsageError
 from auditor.ingest.base import CDR_FIELDS, ERROR, SOURCE_FILE, SOURCE_ROW
 from auditor.normalize.contract import check_rows
 from auditor.normalize.rejects import (
@@ -114,7 +115,7 @@ def _as_text(col: str, formats: list[str]) -> pl.Expr:
     re-written as ISO 8601; epoch values are left to `_epoch`."""
     s = blank_to_null(col)
     fmt = pl.col("time_format")
-    out = pl.when(fmt.is_null()).then(s)
+    out: Then | ChainedThen = pl.when(fmt.is_null()).then(s)
     for f in formats:
         if "%z" in f:
             iso = (
@@ -147,9 +148,10 @@ def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.E
     out: list[pl.Expr] = []
     for i, suffix in enumerate(("naive", "wall", "utc", "dst")):
         name = f"{col}__{suffix}"
-        expr = None
+        expr: Then | ChainedThen | None = None
         for zone, exprs in per_zone:
-            assert exprs[i].meta.output_name().endswith(suffix)
+            if not exprs[i].meta.output_name().endswith(suffix):
+                raise InternalError(f"parse_time's output {i} is not its {suffix!r} column")
             cond = pl.col(ZONE).is_null() if zone is None else pl.col(ZONE) == zone
             expr = (pl.when(cond) if expr is None else expr.when(cond)).then(exprs[i])
         epoch = pl.col("time_format") == EPOCH
@@ -159,7 +161,8 @@ def _parse_times(col: str, zones: list[str | None], dst: DstPolicy) -> list[pl.E
             "utc": _epoch(col),
             "dst": pl.lit(None, pl.String),
         }
-        assert expr is not None
+        if expr is None:
+            raise InternalError(f"{col}: no zone to read the times in")
         out.append(pl.when(epoch.fill_null(False)).then(values[suffix]).otherwise(expr).alias(name))
     return out
 
@@ -733,9 +736,9 @@ def normalize_cdr(
         rejected = pl.concat([rejected, _spread(lines.lazy(), rejected.lazy()).collect()])
 
     calls = _calls(_without(lines, rejected))
-    accepted, call_rejects = check_rows(calls, cdr_schema.CDR_CALLS, cdr_schema.SOURCE_NAMES)
+    accepted, call_checks = check_rows(calls, cdr_schema.CDR_CALLS, cdr_schema.SOURCE_NAMES)
     del calls
-    call_rejects = call_rejects.collect()
+    call_rejects = call_checks.collect()
     if call_rejects.height:
         # A call-level failure names the call's first line; its other lines go with it.
         spread = _spread(lines.lazy(), call_rejects.lazy()).collect()

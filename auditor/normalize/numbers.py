@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import phonenumbers
 import polars as pl
 import polars.selectors as cs
+from polars.expr.whenthen import ChainedThen, Then  # the when/then chain's types
 
 _URI = re.compile(r"^(?:sips?|tel):([^@;>]+)", re.IGNORECASE)
 _VISUAL = re.compile(r"[\s().\-/]")
@@ -60,7 +61,7 @@ def fast_party(value: pl.Expr, region: str, extension_max_digits: int) -> tuple[
     (see the module docstring); both null for every other value, which `_classify` settles.
 
     ASCII digits only (`_classify` also reads other Unicode digits: those take its path)."""
-    e164 = pl.when(value.str.contains(_E164_ASCII)).then(value)
+    e164: Then | ChainedThen = pl.when(value.str.contains(_E164_ASCII)).then(value)
     if region in NANP_REGIONS:
         national = []
         if extension_max_digits < 10:
@@ -167,7 +168,7 @@ def _parties(
 
 
 def normalise_numbers(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     columns: Sequence[str],
     *,
     region: str = "US",

@@ -81,7 +81,7 @@ def _fast(col: str, fmt: RecordsFormat, shape: str | None) -> list[pl.Expr]:
             .then((s.cast(pl.Float64, strict=False) * scale).round(0).cast(pl.Int64, strict=False))
             .otherwise(s.cast(pl.Int64, strict=False) * scale)
         )
-        utc = pl.when(s.str.contains(_EPOCH)).then(
+        utc: pl.Expr = pl.when(s.str.contains(_EPOCH)).then(
             pl.from_epoch(micros, "us").dt.replace_time_zone("UTC")
         )
         return [utc.alias(f"{col}__utc"), *_none(col)]

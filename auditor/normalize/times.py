@@ -12,11 +12,12 @@ and the row carries a note saying so.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from auditor.errors import UsageError
+from auditor.errors import InternalError, UsageError
 from auditor.schemas.dtypes import DT_UTC
 
 UTC = "UTC"
@@ -92,7 +93,7 @@ def _naive(s: pl.Expr) -> pl.Expr:
     return pl.coalesce(*(s.str.strptime(DT_NAIVE, f, strict=False) for f in NAIVE_FORMATS))
 
 
-def _localize(wall: pl.Expr, tz: str, ambiguous: str) -> pl.Expr:
+def _localize(wall: pl.Expr, tz: str, ambiguous: Literal["earliest", "latest"]) -> pl.Expr:
     return wall.dt.replace_time_zone(
         tz, ambiguous=ambiguous, non_existent="null"
     ).dt.convert_time_zone(UTC)
@@ -223,7 +224,8 @@ def parse_time_fast(col: str, shape: str | None, tz: str | None) -> list[pl.Expr
             utc = pl.when(wall.is_not_null()).then(utc)  # both or neither: else the slow path
         naive = pl.lit(False)
     else:
-        assert tz is not None, "a naive fast path needs a zone"
+        if tz is None:
+            raise InternalError("a naive fast path needs a zone")
         wall = s.str.strptime(DT_NAIVE, shape, strict=False)
         utc = wall.dt.replace_time_zone(
             tz, ambiguous="null", non_existent="null"

@@ -183,13 +183,13 @@ def stage_calls_files(
     # The second look, on the few bad rows of every file together.
     bad = pl.concat([pl.scan_parquet(p.bad, glob=False) for p in parts], how="vertical")
     require_zone(bad, opts.tz)
-    canonical, parse_rejects = normalize_calls(bad, opts.tz, opts.dst, opts.account, opts.currency)
-    canonical = canonical.collect()
+    lazy, lazy_rejects = normalize_calls(bad, opts.tz, opts.dst, opts.account, opts.currency)
+    canonical = lazy.collect()
     dst = {
         "gap": int((canonical["dst"] == DstNote.GAP.value).sum()),
         "overlap": int((canonical["dst"] == DstNote.OVERLAP.value).sum()),
     }
-    parse_rejects = parse_rejects.collect()
+    parse_rejects = lazy_rejects.collect()
     second = drop_rejected(canonical.lazy(), parse_rejects.lazy()).collect()
     recovered, schema_rejects = check_rows(second, CALLS, SOURCE_NAMES)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then  # the when/then chain's types
 
 from auditor.reconcile.numbers import number_types
 from auditor.reconcile.periods import Period, after_midnight_on_last_day, period_of
@@ -42,7 +43,7 @@ def _condition(rule: LegRule) -> pl.Expr:
 
 def _first_match(rules: Rules, value: str) -> pl.Expr:
     """`value` ("category" or "rule") of the first leg rule whose conditions hold, else null."""
-    chain = None
+    chain: Then | ChainedThen | None = None
     for rule in rules.leg_rules:
         lit = pl.lit(getattr(rule, value), pl.String)
         cond = _condition(rule)
@@ -52,10 +53,11 @@ def _first_match(rules: Rules, value: str) -> pl.Expr:
 
 def _by_category(values: dict[str, int], default: int) -> pl.Expr:
     """A per-category figure as an elementwise when/then chain (streams; a lookup would not)."""
-    expr: pl.Expr | pl.When | pl.Then = pl
+    expr: Then | ChainedThen | None = None
     for category, value in values.items():
-        expr = expr.when(pl.col("category") == category).then(pl.lit(value, pl.Int64))
-    return pl.lit(default, pl.Int64) if expr is pl else expr.otherwise(pl.lit(default, pl.Int64))
+        cond = pl.col("category") == category
+        expr = (pl.when(cond) if expr is None else expr.when(cond)).then(pl.lit(value, pl.Int64))
+    return pl.lit(default, pl.Int64) if expr is None else expr.otherwise(pl.lit(default, pl.Int64))
 
 
 def _billed_seconds(rules: Rules) -> pl.Expr:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -168,7 +168,7 @@ def log_coverage(calls: Path, usage_records: pl.DataFrame) -> list[Coverage]:
     usage_days = _usage_days(usage_records)
     out = []
     for (account, period), part in per_day.group_by(COVERAGE_KEY, maintain_order=True):
-        first, last = part["first"].min(), part["last"].max()
+        first, last = cast(datetime, part["first"].min()), cast(datetime, part["last"].max())
         leg_days = part["day"].to_list()
         month = _month_days(str(period))
         used = [d for d in usage_days.get((account, str(period)), []) if d in set(month)]

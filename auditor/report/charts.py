@@ -15,6 +15,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 
@@ -23,8 +24,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from markupsafe import Markup, escape
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "text.parse_math": False,
     "text.usetex": False,

@@ -366,6 +366,7 @@ def _records_findings(matches: pl.DataFrame | None, limit: int) -> Shown | None:
 
 
 DELTA_EDGE = 30  # the PBX delta charts' range in seconds (the end bins hold the rest)
+FINDING_KINDS: tuple[str, ...]  # records_groups columns, in the chart's order
 FINDING_KINDS = ("records_only", "ambiguous", "undelivered", "machine_answered", "slow")
 FINDING_KINDS += ("duration", "status")
 

@@ -83,6 +83,8 @@ def terminal_progress(quiet: bool = False) -> Iterator[ProgressSink]:
         TimeElapsedColumn(),
     )
     # No redirection of stdout / stderr into the display: stdout is the run's result (--json).
-    live = {"transient": True, "redirect_stdout": False, "redirect_stderr": False}
-    with Progress(*columns, console=console, **live) as progress:
+    live = Progress(
+        *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
+    )
+    with live as progress:
         yield RichProgress(progress)

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import xlsxwriter
@@ -157,7 +157,7 @@ def _width(kind: str, header: str, sample: pl.Series) -> float:
         return max(WIDTHS[kind], len(header) + 2)
     longest = 0
     if sample.dtype == pl.String and sample.len():
-        longest = sample.str.len_chars().max() or 0
+        longest = cast(int, sample.str.len_chars().max() or 0)
     elif kind == "bool":
         longest = 5
     return min(MAX_WIDTH, max(MIN_WIDTH, len(header) + 2, int(longest) + 2))

@@ -156,11 +156,11 @@ def no_nul(column: str) -> RowCheck:
     return RowCheck(column, ~pl.col(column).str.contains("\x00", literal=True), NUL_MESSAGE)
 
 
-def at_least(column: str, bound: object, message: str) -> RowCheck:
+def at_least(column: str, bound: int, message: str) -> RowCheck:
     return RowCheck(column, pl.col(column) >= bound, message)
 
 
-def at_most_value(column: str, bound: object, message: str) -> RowCheck:
+def at_most_value(column: str, bound: int, message: str) -> RowCheck:
     return RowCheck(column, pl.col(column) <= bound, message)
 
 
