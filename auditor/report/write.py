@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 
 from auditor.pipeline.options import AuditOptions
-from auditor.report.html import write_report
 from auditor.report.summary import write_summary
 from auditor.report.tables import csv_ready, sink_csv, sink_parquet, write_csv, write_table
 from auditor.report.xlsx import FILE_NAME as XLSX_NAME
@@ -62,6 +61,8 @@ def _summary(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None
 
 
 def _html(outcome: AuditOutcome, folder: Path, options: AuditOptions) -> None:
+    from auditor.report.html import write_report  # Jinja2 and matplotlib: only when it runs
+
     write_report(outcome, folder / "report.html")
 
 
