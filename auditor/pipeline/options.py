@@ -108,7 +108,7 @@ class AuditOptions:
 
 class Progress(Protocol):
     """Where a run reports how far it is (the CLI draws it on a terminal; see
-    `report.progress`). Stages come one after another; `advance` counts steps of the current
+    `cli.progress`). Stages come one after another; `advance` counts steps of the current
     stage (input files) and the rows they held. The pipeline calls it from its main thread only."""
 
     def stage(self, name: str, total: int | None = None) -> None:
