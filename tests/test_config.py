@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLES, run_cli
 
-from auditor.config import OptionSpec, load_config
+from auditor.cli.config import OptionSpec, load_config
 from auditor.errors import UsageError
 
 # 8 rows, naive New York times, one inside the 2025-03-09 spring-forward gap

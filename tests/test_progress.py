@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from auditor.cli import main
+from auditor.cli.progress import RichProgress, progress_enabled
 from auditor.pipeline.audit import run_audit
 from auditor.pipeline.options import (
     STAGE_CLASSIFY,
@@ -27,7 +28,6 @@ from auditor.pipeline.options import (
     RecordsOptions,
 )
 from auditor.pipeline.validate import run_validate
-from auditor.report.progress import RichProgress, progress_enabled
 
 CALLS = str(SAMPLES / "api_calls_2025-11_page0.json")
 BULK = str(SAMPLES / "bulk_export")  # 8 day files, staged on several threads

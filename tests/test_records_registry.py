@@ -108,10 +108,7 @@ _NEW_FINDING = textwrap.dedent(
     from rich.console import Console
 
     from auditor.rules.model import load_rules
-    try:
-        from auditor.cli.terminal import print_records
-    except ImportError:
-        from auditor.report.terminal import print_records
+    from auditor.cli.terminal import print_records
 
     S, T = pl.String, pl.Datetime("us", "UTC")
     recs = pl.DataFrame(

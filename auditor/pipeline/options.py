@@ -12,8 +12,7 @@ from typing import Protocol
 from auditor.ingest.options import ReadOptions
 from auditor.normalize.times import DstPolicy
 from auditor.reconcile.periods import Period
-from auditor.report.options import OutputOptions
-from auditor.report.xlsx import EXCEL_ROWS
+from auditor.report.options import EXCEL_ROWS, OutputOptions
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class AuditOptions:
 
 class Progress(Protocol):
     """Where a run reports how far it is (the CLI draws it on a terminal; see
-    `report.progress`). Stages come one after another; `advance` counts steps of the current
+    `cli.progress`). Stages come one after another; `advance` counts steps of the current
     stage (input files) and the rows they held. The pipeline calls it from its main thread only."""
 
     def stage(self, name: str, total: int | None = None) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -21,6 +22,7 @@ from auditor.pipeline.records import ingest_records, merge_records, records_inpu
 from auditor.report.manifest import Hashes, input_entries, rule_files, write_manifest
 from auditor.report.outdir import atomic_outdir, writing
 from auditor.report.tables import ROW_GROUP_ROWS, write_csv
+from auditor.result import RejectCounts
 
 
 @dataclass
@@ -28,6 +30,20 @@ class ValidateResult:
     ingested: Ingested
     exit_code: int
     out: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run as `validate --json` prints it: the inputs read, DST, rejects (and the PBX
+        lines decoded or merged), then the exit code."""
+        ing = self.ingested
+        doc: dict[str, Any] = {
+            "inputs": [f.as_dict() for f in ing.files],
+            "dst": ing.dst,
+            "rejects": asdict(RejectCounts.of(ing.rejects)),
+        }
+        if ing.cdrs is not None:
+            doc["encoding"] = ing.encoding_summary()
+            doc["repeats"] = ing.repeats_summary()
+        return doc | {"exit_code": self.exit_code}
 
 
 def run_validate(

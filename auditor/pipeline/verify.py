@@ -16,6 +16,7 @@ import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from auditor.report.manifest import MANIFEST, Entry, Hashes, read_manifest
@@ -43,6 +44,22 @@ class VerifyResult:
 
     def count(self, status: FileStatus) -> int:
         return sum(c.status == status for c in self.checked)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The check as `verify --json` prints it: every file, the counts, the exit code."""
+        files = [
+            {"role": c.role, "path": c.path, "status": str(c.status)}
+            | ({"found_at": c.found_at} if c.found_at else {})
+            | ({"note": c.note} if c.note else {})
+            for c in self.checked
+        ]
+        return {
+            "folder": str(self.folder),
+            "command": self.command,
+            "files": files,
+            "counts": {str(s): self.count(s) for s in FileStatus},
+            "exit_code": self.exit_code,
+        }
 
 
 def _expand(paths: list[str]) -> list[Path]:

@@ -16,7 +16,6 @@ an input may reach `Worksheet.write_string` unguarded (`safe_text`).
 from __future__ import annotations
 
 import polars as pl
-from xlsxwriter.utility import xl_col_to_name
 
 # Excel's longest cell text, in UTF-16 code units; a longer one makes Excel refuse the file.
 MAX_TEXT_UNITS = 32_767
@@ -91,6 +90,8 @@ def _cell(name: str, dtype: pl.DataType, head: list[pl.Expr], has_control: bool)
 def rows_xml(batch: pl.DataFrame, first_row: int, styles: list[int]) -> str:
     """The `<row>` elements of `batch` (columns already Excel-ready: numbers, booleans, text),
     its first row at zero-based sheet row `first_row`, column i with style index styles[i]."""
+    from xlsxwriter.utility import xl_col_to_name  # xlsxwriter only once a workbook is written
+
     if batch.height == 0:
         return ""
     columns: list[pl.Series] = []

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import polars as pl
 
-from auditor.report.html import write_report
 from auditor.report.options import OutputOptions
 from auditor.report.summary import write_summary
 from auditor.report.tables import csv_ready, sink_csv, sink_parquet, write_csv, write_table
@@ -62,6 +61,8 @@ def _summary(outcome: AuditOutcome, folder: Path, options: OutputOptions) -> Non
 
 
 def _html(outcome: AuditOutcome, folder: Path, options: OutputOptions) -> None:
+    from auditor.report.html import write_report  # Jinja2 and matplotlib: only when it runs
+
     write_report(outcome, folder / "report.html")
 
 

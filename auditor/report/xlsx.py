@@ -32,23 +32,24 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
-import xlsxwriter
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from auditor.errors import EXIT_FINDINGS, EXIT_OK
 from auditor.reconcile.findings import findings_table
 from auditor.report.cells import is_text, neutralise_formulas
+from auditor.report.options import EXCEL_ROWS
 from auditor.report.outdir import writing
 from auditor.report.sheet_xml import rows_xml, safe_text
 from auditor.result import AuditOutcome, Summary
 
+if TYPE_CHECKING:  # xlsxwriter is imported when a workbook is written, not with this module
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
+
 FILE_NAME = "audit.xlsx"
 # Data rows an Excel sheet holds below its header (1,048,576 rows in all).
-EXCEL_ROWS = 1_048_575
 MAX_ROWS = EXCEL_ROWS  # Excel's sheet: 1,048,576 rows, the header row included
 BATCH_ROWS = 20_000
 WORKBOOK_OPTIONS = {
@@ -338,6 +339,8 @@ def write_workbook(outcome: AuditOutcome, path: Path, calls_rows: int = MAX_ROWS
     )
     calls_note = cut or f"all {legs:,} legs"
     recon = outcome.reconciliation
+    import xlsxwriter
+
     # its temporary files (constant_memory) in the output's own folder, which a failed run
     # removes, rather than the system's temporary folder
     wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "tmpdir": str(path.parent)})

@@ -10,9 +10,10 @@ override the file. Paths in the file (`pricing`, `cdr-format`, `records`, `recor
 relative to the file's folder; a `cdr-format` or `records-format` that is no file there is a
 shipped format's name.
 
-This module knows nothing of click: the CLI gives it each command's options (`OptionSpec`) and
-passes what it returns to click as the command's `default_map`, so values are converted and
-checked by click as if typed on the command line.
+The file is read and checked without click (`load_config`, given each command's options as
+`OptionSpec`s); the bridge at the end (`read_config`, `config_value_error`) takes those options
+from click and passes what `load_config` returns to click as the command's `default_map`, so
+values are converted and checked by click as if typed on the command line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from auditor.errors import UsageError
 
 CONFIG_NAME = "auditor.toml"  # read from the working folder when no --config is given
@@ -32,6 +35,7 @@ NOT_IN_FILE = frozenset({"config", "out", "force", "help"})
 PATH_KEYS = frozenset({"pricing", "cdr-format", "records", "records-format"})
 NAME_OR_PATH_KEYS = frozenset({"cdr-format", "records-format"})
 Scalar = str | int | float | bool
+CONFIG_META = "auditor.config"  # ctx.meta key: the config file a command read
 
 
 @dataclass(frozen=True)
@@ -139,3 +143,50 @@ def _relative(folder: Path, key: str, value: Scalar) -> Scalar:
     if key in NAME_OR_PATH_KEYS and not joined.exists():
         return value  # a shipped name (or a missing file, reported as such by its loader)
     return str(joined)
+
+
+def _option_specs(command: Any) -> dict[str, OptionSpec]:
+    """A click command's options as a config file names them (`--match-window` ->
+    `match-window`), for `load_config`."""
+    specs = {}
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option" or param.name is None:
+            continue
+        longs = [o for o in param.opts if o.startswith("--")]
+        if longs and longs[0][2:] not in NOT_IN_FILE:
+            key = longs[0][2:]
+            specs[key] = OptionSpec(key, param.name, bool(getattr(param, "multiple", False)))
+    return specs
+
+
+def read_config(ctx: typer.Context, value: str | None) -> str | None:
+    """`--config FILE` (eager: read before every other option), or `auditor.toml` in the
+    working folder: its values become the command's defaults (click's `default_map`), so that
+    a flag given on the command line wins and click converts and checks the file's values."""
+    if ctx.resilient_parsing:
+        return value
+    path = find_config(value)
+    if path is None:
+        return value
+    group = ctx.parent.command if ctx.parent is not None else None
+    commands = getattr(group, "commands", {ctx.info_name: ctx.command})
+    specs = {name: _option_specs(cmd) for name, cmd in commands.items() if name != "verify"}
+    config = load_config(path, str(ctx.info_name), specs)
+    ctx.default_map = {**(ctx.default_map or {}), **config.default_map}
+    ctx.meta[CONFIG_META] = str(path)
+    return str(path)
+
+
+def config_value_error(exc: Exception) -> str | None:
+    """A bad value click found in a config file's defaults, as one line naming the file and key
+    (None when the value came from the command line)."""
+    ctx, param = getattr(exc, "ctx", None), getattr(exc, "param", None)
+    if ctx is None or param is None or param.name is None or CONFIG_META not in ctx.meta:
+        return None
+    source = ctx.get_parameter_source(param.name)
+    if source is None or source.name != "DEFAULT_MAP":
+        return None
+    longs = [o for o in param.opts if o.startswith("--")]
+    key = longs[0][2:] if longs else param.name
+    message = getattr(exc, "message", str(exc))
+    return f"{ctx.meta[CONFIG_META]}: key '{key}': {message}"
